@@ -1,0 +1,312 @@
+"""Parse a serialized Keras model config (Keras 3 or Keras 2 style) into plain specs.
+
+Nothing here is executed or imported from the config: class names, modules and
+functions are kept as strings. The parser accepts both serializations:
+
+* Keras 3: ``inbound_nodes`` are ``{"args": [...], "kwargs": {...}}`` holding
+  ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history"}}``
+  (keras/src/models/functional.py ``serialize_node``).
+* Keras 2: ``inbound_nodes`` are lists of ``[layer, node_index, tensor_index, kwargs]``
+  (tf_keras/src/engine/functional.py), tensors in kwargs as ``[layer, node, tensor]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kinspect.model import TensorRef
+
+MODEL_CLASSES = {"Functional", "Model", "Sequential"}
+MAX_DEPTH = 64  # nesting of models inside models; deeper is refused as hostile
+
+
+class ConfigError(ValueError):
+    """The config does not have the structure of a Keras model config."""
+
+
+@dataclass(frozen=True)
+class TensorArg:
+    """A tensor argument of a call: where it comes from, and its shape if recorded."""
+
+    ref: TensorRef
+    shape: tuple[int | None, ...] | None = None
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One call of a layer: positional and keyword arguments, tensors as TensorArg."""
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any]
+
+    def tensors(self) -> list[TensorArg]:
+        """Every tensor argument, flattened in order (Keras's ``node.input_tensors``)."""
+        found: list[TensorArg] = []
+
+        def visit(value: Any) -> None:
+            if isinstance(value, TensorArg):
+                found.append(value)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    visit(item)
+            elif isinstance(value, Mapping):
+                for item in value.values():
+                    visit(item)
+
+        visit(self.args)
+        visit(self.kwargs)
+        return found
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A layer entry of a model config, with nested model specs as children."""
+
+    name: str
+    class_name: str
+    config: Mapping[str, Any]
+    module: str | None = None
+    registered_name: str | None = None
+    nodes: tuple[NodeSpec, ...] = ()
+    build_input_shape: Any = None
+    model: ModelSpec | None = None  # set for nested Functional/Sequential models
+
+    @property
+    def is_operation(self) -> bool:
+        return bool(self.module and self.module.startswith("keras.src.ops"))
+
+    @property
+    def trainable(self) -> bool:
+        return self.config.get("trainable", True) is not False
+
+    @property
+    def dtype(self) -> str | None:
+        return dtype_policy_name(self.config.get("dtype"))
+
+    @property
+    def node_offset(self) -> int:
+        """Functional models have a pre-existing node linking their own inputs to outputs
+        that is never serialized, so a serialized node index is one less than the live one."""
+        return 1 if self.model is not None and not self.model.sequential else 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A Functional or Sequential model config."""
+
+    name: str
+    class_name: str
+    layers: tuple[LayerSpec, ...]
+    inputs: tuple[TensorRef, ...] = ()
+    outputs: tuple[TensorRef, ...] = ()
+    sequential: bool = False
+    trainable: bool = True
+    dtype: str | None = None
+    # Sequential: the input shape, from its InputLayer or first layer's batch_input_shape.
+    input_shape: Any = None
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def dtype_policy_name(value: Any) -> str | None:
+    """Keras 2 stores a dtype string; Keras 3 a DTypePolicy object config."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        inner = value.get("config")
+        if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
+            return inner["name"]
+    return None
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{what} is not a string: {type(value).__name__}")
+    return value
+
+
+def _refs(value: Any) -> tuple[TensorRef, ...]:
+    """``input_layers``/``output_layers``: one [name, node, tensor] or a list (or dict) of them."""
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if not isinstance(value, list):
+        raise ConfigError("input_layers/output_layers is not a list")
+    if len(value) == 3 and isinstance(value[0], str):
+        value = [value]
+    refs = []
+    for item in value:
+        if isinstance(item, Mapping):  # nested dict structures of outputs
+            refs.extend(_refs(item))
+            continue
+        if not (isinstance(item, list) and len(item) >= 3 and isinstance(item[0], str)):
+            raise ConfigError(f"bad tensor reference {item!r:.80}")
+        refs.append(TensorRef(item[0], _int(item[1]), _int(item[2])))
+    return tuple(refs)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"expected an integer, got {value!r:.40}")
+    return value
+
+
+def _shape(value: Any) -> tuple[int | None, ...] | None:
+    if isinstance(value, list) and all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in value
+    ):
+        return tuple(value)
+    return None
+
+
+def _keras3_value(value: Any) -> Any:
+    """Replace serialized KerasTensors by TensorArg, recursively."""
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__keras_tensor__":
+            cfg = value.get("config")
+            if not isinstance(cfg, Mapping):
+                raise ConfigError("a __keras_tensor__ has no config")
+            history = cfg.get("keras_history")
+            if not (isinstance(history, list) and len(history) == 3 and isinstance(history[0], str)):
+                raise ConfigError("a __keras_tensor__ has no valid keras_history")
+            ref = TensorRef(history[0], _int(history[1]), _int(history[2]))
+            return TensorArg(ref, _shape(cfg.get("shape")))
+        return {k: _keras3_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keras3_value(v) for v in value]
+    return value
+
+
+def _keras2_kwarg(value: Any, names: set[str]) -> Any:
+    """Keras 2 serializes tensors in call kwargs as [layer, node, tensor] lists."""
+    if (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and value[0] in names
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])
+    ):
+        return TensorArg(TensorRef(value[0], value[1], value[2]))
+    if isinstance(value, list):
+        return [_keras2_kwarg(v, names) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _keras2_kwarg(v, names) for k, v in value.items()}
+    return value
+
+
+def _node(data: Any, names: set[str]) -> NodeSpec:
+    if isinstance(data, Mapping):  # Keras 3
+        args = _keras3_value(data.get("args", []))
+        kwargs = _keras3_value(data.get("kwargs", {}))
+        if not isinstance(args, list) or not isinstance(kwargs, Mapping):
+            raise ConfigError("inbound node args/kwargs have the wrong type")
+        return NodeSpec(tuple(args), dict(kwargs))
+    if isinstance(data, list):  # Keras 2: one entry per input tensor
+        tensors: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        for entry in data:
+            if not (isinstance(entry, list) and len(entry) in (3, 4) and isinstance(entry[0], str)):
+                raise ConfigError(f"bad inbound node entry {entry!r:.80}")
+            if entry[0] == "_CONSTANT_VALUE":  # tf_keras: a constant passed in the tensor slot
+                tensors.append(entry[2])
+            else:
+                tensors.append(TensorArg(TensorRef(entry[0], _int(entry[1]), _int(entry[2]))))
+            if len(entry) == 4:
+                if not isinstance(entry[3], Mapping):
+                    raise ConfigError("inbound node kwargs are not a mapping")
+                kwargs = {k: _keras2_kwarg(v, names) for k, v in entry[3].items()}
+        first = tensors[0] if len(tensors) == 1 else tensors
+        return NodeSpec((first,), kwargs)
+    raise ConfigError("inbound node is neither a list nor a mapping")
+
+
+def _layer(entry: Any, depth: int, names: set[str] | None = None) -> LayerSpec:
+    if not isinstance(entry, Mapping):
+        raise ConfigError("layer entry is not a mapping")
+    class_name = _str(entry.get("class_name"), "layer class_name")
+    config = entry.get("config")
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"layer of class {class_name} has no config mapping")
+    name = entry.get("name", config.get("name"))
+    name = _str(name, f"name of a {class_name} layer")
+    nodes_data = entry.get("inbound_nodes", [])
+    if not isinstance(nodes_data, list):
+        raise ConfigError(f"inbound_nodes of {name} is not a list")
+    nodes = tuple(_node(n, names or set()) for n in nodes_data)
+    build = entry.get("build_config")
+    build_shape = build.get("input_shape") if isinstance(build, Mapping) else None
+    model = None
+    if is_model_entry(class_name, config):
+        model = parse_model(entry, depth + 1)
+    module = entry.get("module")
+    registered = entry.get("registered_name")
+    return LayerSpec(
+        name=name,
+        class_name=class_name,
+        config=config,
+        module=module if isinstance(module, str) else None,
+        registered_name=registered if isinstance(registered, str) else None,
+        nodes=nodes,
+        build_input_shape=build_shape,
+        model=model,
+    )
+
+
+def is_model_entry(class_name: str, config: Mapping[str, Any]) -> bool:
+    """A nested model: a Functional/Sequential config, or a model subclass saved with one."""
+    return isinstance(config.get("layers"), list) and (
+        class_name in MODEL_CLASSES or "input_layers" in config
+    )
+
+
+def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
+    """Parse ``{"class_name": ..., "config": {...}}`` of a Functional or Sequential model."""
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"models nested more than {MAX_DEPTH} levels deep")
+    if not isinstance(entry, Mapping):
+        raise ConfigError("model config is not a JSON object")
+    class_name = _str(entry.get("class_name"), "model class_name")
+    config = entry.get("config")
+    if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
+        raise ConfigError(f"model of class {class_name} has no list of layers")
+    raw_layers = config["layers"]
+    names = {
+        layer.get("name", (layer.get("config") or {}).get("name"))
+        for layer in raw_layers
+        if isinstance(layer, Mapping) and isinstance(layer.get("config"), Mapping)
+    }
+    names = {n for n in names if isinstance(n, str)}
+    layers = tuple(_layer(layer, depth, names) for layer in raw_layers)
+    name = config.get("name")
+    sequential = "input_layers" not in config and "output_layers" not in config
+    spec = ModelSpec(
+        name=name if isinstance(name, str) else class_name.lower(),
+        class_name=class_name,
+        layers=layers,
+        sequential=sequential,
+        trainable=config.get("trainable", True) is not False,
+        dtype=dtype_policy_name(config.get("dtype")),
+        config=config,
+    )
+    if sequential:
+        return _sequential(spec, raw_layers)
+    return ModelSpec(
+        **{**spec.__dict__, "inputs": _refs(config.get("input_layers", [])),
+           "outputs": _refs(config.get("output_layers", []))}
+    )  # fmt: skip
+
+
+def _sequential(spec: ModelSpec, raw_layers: list[Any]) -> ModelSpec:
+    """Sequential configs list layers in call order; the input shape is on an InputLayer
+    (Keras 3, tf_keras) or on the first layer as ``batch_input_shape`` (Keras 2)."""
+    input_shape = None
+    layers = spec.layers
+    if layers and layers[0].class_name == "InputLayer":
+        cfg = layers[0].config
+        input_shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
+    elif layers:
+        input_shape = layers[0].config.get("batch_input_shape")
+        if input_shape is None:
+            build = spec.config.get("build_input_shape")
+            input_shape = build
+    return ModelSpec(**{**spec.__dict__, "input_shape": _shape(input_shape) if input_shape else None})

@@ -1,0 +1,186 @@
+"""Build the data model from a parsed architecture and the tensors a weights file lists.
+
+Matching weights to layers reproduces how Keras wrote them:
+
+* Keras 3 (``layers/<path>/vars/<i>``): a container's entries are named by the
+  snake_case class name made unique in order (keras/src/saving/saving_lib.py
+  ``_save_container_state``), not by the layer's name.
+* Keras 2 (``layer_names``/``weight_names``): a group per top-level layer, named
+  as the layer; a nested model's group holds all its sub-layers' weights.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kinspect.architecture import LayerSpec, ModelSpec
+from kinspect.loaders.h5tree import Dataset
+from kinspect.model import LayerInfo, TensorRef, WeightInfo
+from kinspect.shapes.graph import Address, ShapeResult
+from kinspect.weightnames import is_trainable_name, keras3_name, legacy_name
+
+
+def to_snake_case(name: str) -> str:
+    """keras/src/utils/naming.py ``to_snake_case``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass
+class Assignment:
+    """Weights by layer address, and those that no layer explains."""
+
+    by_layer: dict[Address, list[WeightInfo]] = field(default_factory=dict)
+    unmatched: list[WeightInfo] = field(default_factory=list)
+
+
+def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
+    """The layers Keras's ``model.layers`` gives: no ops; Sequential hides its InputLayer."""
+    layers = [layer for layer in spec.layers if not layer.is_operation]
+    if spec.sequential and layers and layers[0].class_name == "InputLayer":
+        layers = layers[1:]
+    return layers
+
+
+def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool = True) -> Assignment:
+    """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers."""
+    out = Assignment()
+    claimed: set[str] = set()
+    _assign_container(spec, "layers", (), datasets, trainable, out, claimed)
+    for path, ds in datasets.items():
+        if path not in claimed and not path.startswith("optimizer/"):
+            out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
+    return out
+
+
+def _assign_container(
+    spec: ModelSpec,
+    prefix: str,
+    address: Address,
+    datasets: Mapping[str, Dataset],
+    trainable: bool,
+    out: Assignment,
+    claimed: set[str],
+) -> None:
+    used: dict[str, int] = {}
+    for layer in saved_layers(spec):
+        base = to_snake_case(layer.class_name)
+        if base in used:
+            used[base] += 1
+            base = f"{base}_{used[base]}"
+        else:
+            used[base] = 0
+        path = f"{prefix}/{base}"
+        here = (*address, layer.name)
+        live = trainable and layer.trainable
+        if layer.model is not None:
+            _assign_container(layer.model, f"{path}/layers", here, datasets, live, out, claimed)
+        weights = out.by_layer.setdefault(here, [])
+        for key, ds in datasets.items():
+            if key.startswith(f"{path}/") and key not in claimed:
+                rel = key[len(path) + 1 :]
+                name = keras3_name(layer.class_name, layer.config, rel)
+                train = live and is_trainable_name(layer.class_name, name)
+                weights.append(WeightInfo(name, key, ds.shape, ds.dtype, train))
+                claimed.add(key)
+
+
+def assign_legacy(
+    spec: ModelSpec, groups: Mapping[str, list[tuple[str, Dataset]]], trainable: bool = True
+) -> Assignment:
+    """Match Keras 2 layout groups (layer name → [(weight name, dataset)]) to ``spec``'s layers."""
+    out = Assignment()
+    seen: set[str] = set()
+    for layer in saved_layers(spec):
+        entries = groups.get(layer.name)
+        if entries is None:
+            continue
+        seen.add(layer.name)
+        _assign_legacy_layer(layer, (layer.name,), entries, trainable, out)
+    for name, entries in groups.items():
+        if name not in seen:
+            out.unmatched.extend(WeightInfo(legacy_name(w), ds.path, ds.shape, ds.dtype, True) for w, ds in entries)
+    return out
+
+
+def _assign_legacy_layer(
+    layer: LayerSpec, address: Address, entries: list[tuple[str, Dataset]], trainable: bool, out: Assignment
+) -> None:
+    live = trainable and layer.trainable
+    if layer.model is None:
+        out.by_layer.setdefault(address, []).extend(
+            WeightInfo(_short(layer.name, w), ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, w))
+            for w, ds in entries
+        )
+        return
+    # A nested model's group holds its sub-layers' weights, named "<sublayer>/<weight>"
+    # (Keras 2) or "<model>/<sublayer>/<weight>" (Keras 3): route each by the first
+    # path segment that names a sub-layer.
+    children = {child.name: child for child in saved_layers(layer.model)}
+    routed: dict[str, list[tuple[str, Dataset]]] = {}
+    own: list[tuple[str, Dataset]] = []
+    for w, ds in entries:
+        parts = legacy_name(w).split("/")
+        hit = next((i for i, p in enumerate(parts[:-1]) if p in children), None)
+        if hit is None:
+            own.append((w, ds))
+        else:
+            routed.setdefault(parts[hit], []).append(("/".join(parts[hit + 1 :]), ds))
+    for child in saved_layers(layer.model):
+        _assign_legacy_layer(child, (*address, child.name), routed.get(child.name, []), live, out)
+    out.by_layer.setdefault(address, []).extend(
+        WeightInfo(legacy_name(w), ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, w))
+        for w, ds in own
+    )
+
+
+def _short(layer_name: str, weight_name: str) -> str:
+    """``dense/kernel:0`` → ``kernel``; keeps sub-object paths (``forward_lstm/lstm_cell/kernel``)."""
+    name = legacy_name(weight_name)
+    parts = name.split("/")
+    if len(parts) > 1 and parts[0] == layer_name:
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def build_layers(
+    spec: ModelSpec, shapes: ShapeResult, weights: Assignment | None, keras2: bool, address: Address = ()
+) -> tuple[LayerInfo, ...]:
+    """LayerInfo for every layer Keras's summary lists, nested models included."""
+    shown = [layer for layer in spec.layers if not (spec.sequential and layer.class_name == "InputLayer")]
+    infos = []
+    for layer in shown:
+        here = (*address, layer.name)
+        children: tuple[LayerInfo, ...] = ()
+        if layer.model is not None:
+            children = build_layers(layer.model, shapes, weights, keras2, here)
+        inbound = tuple(
+            tuple(t.ref for t in node.tensors()) for node in layer.nodes
+        )
+        own = tuple(weights.by_layer.get(here, [])) if weights else ()
+        notes = tuple(shapes.notes.get(here, []))
+        if weights is None:
+            notes += ("no weights file: parameter counts unknown",)
+        infos.append(
+            LayerInfo(
+                name=layer.name,
+                class_name=layer.class_name,
+                module=layer.module,
+                registered_name=layer.registered_name,
+                config=layer.config,
+                trainable=layer.trainable,
+                dtype=layer.dtype,
+                output_shape=shapes.shapes.get(here),
+                inbound=inbound,
+                weights=own,
+                layers=children,
+                is_model=layer.model is not None,
+                is_operation=layer.is_operation,
+                notes=notes,
+            )
+        )
+    return tuple(infos)
+

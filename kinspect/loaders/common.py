@@ -1,0 +1,116 @@
+"""Turning a parsed config and a weights listing into a ModelInfo: shared by every loader."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from kinspect.architecture import ConfigError, ModelSpec, parse_model
+from kinspect.assemble import Assignment, build_layers
+from kinspect.errors import InputError
+from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, WeightInfo
+from kinspect.shapes.graph import propagate
+
+
+def parse_architecture(path: str, config: Any) -> ModelSpec:
+    """The model spec, or a one-line InputError naming what is wrong with the config."""
+    try:
+        return parse_model(config)
+    except ConfigError as exc:
+        raise InputError(path, f"invalid model config: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "model config is nested too deeply") from None
+
+
+def is_keras2(config: Any) -> bool:
+    """Keras 2 configs have list-style inbound nodes or no ``module`` keys."""
+    return isinstance(config, Mapping) and "module" not in config
+
+
+def compile_info(config: Any) -> CompileInfo | None:
+    """Keras 3 ``compile_config`` or Keras 2 ``training_config``, reduced to names."""
+    if not isinstance(config, Mapping):
+        return None
+    opt = config.get("optimizer", config.get("optimizer_config"))
+    name = lr = None
+    if isinstance(opt, Mapping):
+        name = opt.get("class_name") if isinstance(opt.get("class_name"), str) else None
+        inner = opt.get("config")
+        if isinstance(inner, Mapping):
+            value = inner.get("learning_rate", inner.get("lr"))
+            lr = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    elif isinstance(opt, str):
+        name = opt
+    return CompileInfo(optimizer=name, learning_rate=lr, loss=_plain(config.get("loss")),
+                       metrics=_plain(config.get("metrics")), config=config)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A loss or metric: a name, or the class name of a serialized object."""
+    if isinstance(value, Mapping):
+        if "class_name" in value:
+            return value.get("class_name")
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def build_model(
+    path: str,
+    fmt: Format,
+    spec: ModelSpec,
+    keras2: bool,
+    weights: Assignment | None,
+    **meta: Any,
+) -> ModelInfo:
+    """Propagate shapes, attach weights and collect notes into a ModelInfo."""
+    try:
+        shapes = propagate(spec, keras2)
+        layers = build_layers(spec, shapes, weights, keras2)
+    except RecursionError:
+        raise InputError(path, "model graph is nested too deeply") from None
+    notes = list(meta.pop("notes", ()))
+    unmatched = tuple(weights.unmatched) if weights else ()
+    if unmatched:
+        notes.append(f"{len(unmatched)} stored tensor(s) that no layer of the architecture explains")
+    return ModelInfo(
+        path=path,
+        format=fmt,
+        name=spec.name,
+        class_name=spec.class_name,
+        layers=layers,
+        inputs=spec.inputs,
+        outputs=spec.outputs,
+        dtype=spec.dtype,
+        unmatched_weights=unmatched,
+        has_architecture=True,
+        file_size=os.path.getsize(path),
+        config=spec.config,
+        notes=tuple(notes),
+        **meta,
+    )
+
+
+def weights_only_model(
+    path: str, fmt: Format, layers: list[tuple[str, str | None, list[WeightInfo]]], **meta: Any
+) -> ModelInfo:
+    """A model known only from its weights: layers in file order, shapes and connections unknown."""
+    infos = tuple(
+        LayerInfo(name=name, class_name=cls or "?", weights=tuple(ws),
+                  notes=("no architecture: output shape and connections unknown",))
+        for name, cls, ws in layers
+    )  # fmt: skip
+    return ModelInfo(
+        path=path,
+        format=fmt,
+        name=os.path.basename(path),
+        class_name="?",
+        layers=infos,
+        has_architecture=False,
+        file_size=os.path.getsize(path),
+        notes=("weights only: no architecture in the file, so output shapes and connections are unknown;"
+               " pair it with --arch MODEL for a full summary",),  # fmt: skip
+        **meta,
+    )

@@ -1,0 +1,115 @@
+"""Listing what an HDF5 file holds, with bounds, and decoding its odd attribute types."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+MAX_OBJECTS = 2_000_000  # groups + datasets visited in one file; beyond that it is hostile
+MAX_ATTR_BYTES = 64 * 1024 * 1024  # a model_config attribute larger than this is refused
+
+
+class H5Error(ValueError):
+    """The HDF5 content is not what a Keras file holds."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A stored tensor's location and type."""
+
+    path: str
+    shape: tuple[int, ...]
+    dtype: str
+
+
+def dtype_name(ds: h5py.Dataset) -> str:
+    """Numpy dtype name; Keras 3 stores bfloat16 as raw 16-bit with a ``dtype`` attribute."""
+    marker = ds.attrs.get("dtype") if "dtype" in ds.attrs else None
+    if isinstance(marker, bytes):
+        marker = marker.decode("utf-8", "replace")
+    if marker == "bfloat16":
+        return "bfloat16"
+    dt = ds.dtype
+    if dt.kind in "fiub":
+        return str(dt)
+    return dt.name if dt.kind != "V" else "void"
+
+
+def list_datasets(group: h5py.Group, path: str = "") -> dict[str, Dataset]:
+    """Every dataset under ``group`` keyed by its path relative to ``group``, in HDF5 order."""
+    found: dict[str, Dataset] = {}
+    count = 0
+
+    def visit(name: str, obj: Any) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_OBJECTS:
+            raise H5Error(f"more than {MAX_OBJECTS:,} objects in the HDF5 file")
+        if isinstance(obj, h5py.Dataset):
+            full = f"{path}/{name}" if path else name
+            found[full] = Dataset(full, tuple(int(d) for d in (obj.shape or ())), dtype_name(obj))
+
+    group.visititems(visit)
+    return found
+
+
+def text(value: Any) -> str:
+    """An attribute that is str, bytes or a 0-d numpy array of either."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, str):
+        return value
+    raise H5Error(f"expected a text attribute, found {type(value).__name__}")
+
+
+def strings(value: Any) -> list[str]:
+    """An attribute holding a list of names: array of bytes/str, or an empty float array."""
+    if value is None:
+        return []
+    if isinstance(value, (bytes, str, np.bytes_)):
+        return [text(value)]
+    if isinstance(value, np.ndarray):
+        if value.size == 0:
+            return []
+        return [text(v) for v in value.reshape(-1)]
+    raise H5Error(f"expected a list of names, found {type(value).__name__}")
+
+
+def attr_strings(obj: h5py.Group, name: str) -> list[str]:
+    """Keras chunks long name lists into ``name0``, ``name1``… when they exceed the header limit."""
+    if name in obj.attrs:
+        return strings(obj.attrs[name])
+    out: list[str] = []
+    chunk = 0
+    while f"{name}{chunk}" in obj.attrs:
+        out.extend(strings(obj.attrs[f"{name}{chunk}"]))
+        chunk += 1
+    return out
+
+
+def json_attr(obj: h5py.Group, name: str) -> Any:
+    """A JSON attribute such as ``model_config``, size-bounded before decoding."""
+    raw = obj.attrs[name]
+    size = raw.nbytes if isinstance(raw, np.ndarray) else len(raw)
+    if size > MAX_ATTR_BYTES:
+        raise H5Error(f"attribute {name} is {size:,} bytes, more than a model config can be")
+    try:
+        return json.loads(text(raw))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise H5Error(f"attribute {name} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise H5Error(f"attribute {name} is nested too deeply") from None
+
+
+def optional_text(attrs: Mapping[str, Any], name: str) -> str | None:
+    try:
+        return text(attrs[name]) if name in attrs else None
+    except (H5Error, UnicodeDecodeError):
+        return None

@@ -1,0 +1,52 @@
+"""Keras 3 weights layout (``layers/<path>/vars/<i>``), with or without an architecture."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kinspect.architecture import ModelSpec
+from kinspect.assemble import assign_keras3
+from kinspect.loaders.common import build_model, weights_only_model
+from kinspect.loaders.h5tree import Dataset
+from kinspect.model import Format, ModelInfo, WeightInfo
+from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
+
+
+def _class_for_path(segment: str) -> str | None:
+    """``batch_normalization_1`` → ``BatchNormalization``, for built-in classes only."""
+    from kinspect.assemble import to_snake_case
+    from kinspect.shapes import RULES
+    from kinspect.shapes import families  # noqa: F401
+
+    base = segment
+    head, _, tail = segment.rpartition("_")
+    known = {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
+    if base in known:
+        return known[base]
+    if tail.isdigit() and head in known:
+        return known[head]
+    return None
+
+
+def keras3_weights_only(
+    path: str, fmt: Format, datasets: Mapping[str, Dataset], arch: tuple[ModelSpec, bool, dict[str, Any]] | None
+) -> ModelInfo:
+    """With ``arch``: a full model; without: layers as the weights reveal them."""
+    if arch is not None:
+        spec, keras2, meta = arch
+        return build_model(path, fmt, spec, keras2, assign_keras3(spec, datasets), **meta)
+    groups: dict[str, list[tuple[str, Dataset]]] = {}
+    for key, ds in datasets.items():
+        parts = key.split("/")
+        if len(parts) >= 3 and parts[0] == "layers":
+            groups.setdefault(parts[1], []).append(("/".join(parts[2:]), ds))
+    layers = []
+    for segment, entries in groups.items():
+        cls = _class_for_path(segment)
+        weights = []
+        for rel, ds in entries:
+            name = keras3_name(cls, {}, rel) if cls else rel
+            weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, is_trainable_name(cls or "", name)))
+        layers.append((segment, cls, weights))
+    return weights_only_model(path, fmt, layers)

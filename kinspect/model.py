@@ -1,0 +1,173 @@
+"""The plain data model: what a saved Keras model file says, without any weight values.
+
+Everything here is frozen and holds metadata and shapes only, so that a summary of
+a 1 GB file reads kilobytes. Arrays are reached through a loader's ``ArrayReader``.
+This module imports nothing from kinspect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+# An output shape: a tuple of dims (None for unknown), a list of those for
+# several outputs, or None when the shape cannot be known statically.
+ShapeTree = Any
+
+
+class Format(str, Enum):
+    """On-disk formats kinspect reads, detected by content."""
+
+    KERAS = "keras"  # .keras zip archive (Keras 3, or tf.keras 2.13+)
+    H5 = "h5"  # legacy full-model HDF5 (model.save("m.h5"))
+    WEIGHTS_H5 = "weights.h5"  # Keras 3 weights-only (layers/<path>/vars/<i>)
+    LEGACY_WEIGHTS_H5 = "legacy-weights.h5"  # Keras 2 save_weights / ModelCheckpoint (layer_names)
+    SHARDED_WEIGHTS = "weights.json"  # Keras 3 sharded weights index + shard files
+    CONFIG_JSON = "config.json"  # an architecture alone
+
+
+DTYPE_BITS = {
+    "float16": 16, "bfloat16": 16, "float32": 32, "float64": 64,
+    "int8": 8, "uint8": 8, "int16": 16, "uint16": 16, "int32": 32, "uint32": 32,
+    "int64": 64, "uint64": 64, "bool": 8, "int4": 4, "float8_e4m3fn": 8, "float8_e5m2": 8,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WeightInfo:
+    """One stored tensor: where it lives and what it is, never its values."""
+
+    name: str  # "kernel", "moving_mean", or "vars/0" when the file keeps no name
+    path: str  # HDF5 dataset path inside the weights file
+    shape: tuple[int, ...]
+    dtype: str
+    trainable: bool  # effective: the layer and all its parents are trainable too
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def nbytes(self) -> float:
+        """Bytes as Keras's summary counts them (dtype bits / 8)."""
+        return self.size * DTYPE_BITS.get(self.dtype, 32) / 8
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """A tensor in the graph: output ``tensor`` of call ``node`` of ``layer`` (Keras's keras_history)."""
+
+    layer: str
+    node: int
+    tensor: int
+
+    def __str__(self) -> str:
+        return f"{self.layer}[{self.node}][{self.tensor}]"
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """A layer (or functional operation, or nested model) as the file describes it."""
+
+    name: str
+    class_name: str
+    module: str | None = None
+    registered_name: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    trainable: bool = True
+    dtype: str | None = None  # dtype policy name, e.g. "mixed_float16"
+    output_shape: ShapeTree = None
+    # One tuple of input tensors per call of the layer inside its model.
+    inbound: tuple[tuple[TensorRef, ...], ...] = ()
+    weights: tuple[WeightInfo, ...] = ()  # this layer's own tensors
+    layers: tuple[LayerInfo, ...] = ()  # a nested model's layers
+    is_model: bool = False
+    is_operation: bool = False  # a keras.ops call recorded in a functional graph
+    notes: tuple[str, ...] = ()
+
+    def all_weights(self) -> Iterator[WeightInfo]:
+        """Own weights, then those of nested layers, depth first."""
+        yield from self.weights
+        for child in self.layers:
+            yield from child.all_weights()
+
+    @property
+    def params(self) -> int:
+        return sum(w.size for w in self.all_weights())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(w.size for w in self.all_weights() if w.trainable)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+    @property
+    def connections(self) -> tuple[TensorRef, ...]:
+        return tuple(ref for node in self.inbound for ref in node)
+
+
+@dataclass(frozen=True)
+class CompileInfo:
+    """What ``model.compile`` recorded, as plain names."""
+
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    loss: Any = None
+    metrics: Any = None
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Everything kinspect knows about one model file."""
+
+    path: str
+    format: Format
+    name: str
+    class_name: str
+    layers: tuple[LayerInfo, ...]
+    inputs: tuple[TensorRef, ...] = ()
+    outputs: tuple[TensorRef, ...] = ()
+    keras_version: str | None = None
+    backend: str | None = None
+    date_saved: str | None = None
+    dtype: str | None = None
+    compile: CompileInfo | None = None
+    optimizer_weights: tuple[WeightInfo, ...] = ()
+    # Weights in the file that no layer of the architecture explains.
+    unmatched_weights: tuple[WeightInfo, ...] = ()
+    has_architecture: bool = True
+    file_size: int = 0
+    config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    notes: tuple[str, ...] = ()
+
+    def all_weights(self) -> Iterator[WeightInfo]:
+        for layer in self.layers:
+            yield from layer.all_weights()
+
+    def walk(self) -> Iterator[tuple[int, LayerInfo]]:
+        """Every layer with its nesting depth, depth first, in model order."""
+
+        def visit(layers: tuple[LayerInfo, ...], depth: int) -> Iterator[tuple[int, LayerInfo]]:
+            for layer in layers:
+                yield depth, layer
+                yield from visit(layer.layers, depth + 1)
+
+        return visit(self.layers, 0)
+
+    @property
+    def params(self) -> int:
+        return sum(w.size for w in self.all_weights())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(w.size for w in self.all_weights() if w.trainable)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params

@@ -1,0 +1,1 @@
+"""Renderers: result values in, text or bytes out. They never open model files and never print."""

@@ -1,0 +1,83 @@
+"""JSON renderings: a public, versioned contract (see README "JSON output")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kinspect.analyzers.summary import Summary
+from kinspect.model import CompileInfo, LayerInfo, ModelInfo
+from kinspect.render.shapes import shape_json
+
+SUMMARY_SCHEMA = "kinspect/summary@1"
+
+
+def _layer(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
+    return {
+        "name": layer.name,
+        "class_name": layer.class_name,
+        "module": layer.module,
+        "output_shape": shape_json(layer.output_shape),
+        "params": layer.params if known else None,
+        "trainable_params": layer.trainable_params if known else None,
+        "non_trainable_params": layer.non_trainable_params if known else None,
+        "trainable": layer.trainable,
+        "dtype": layer.dtype,
+        "inbound": sorted({ref.layer for ref in layer.connections}, key=[r.layer for r in layer.connections].index),
+        "connections": [str(ref) for ref in layer.connections],
+        "weights": [
+            {"name": w.name, "path": w.path, "shape": list(w.shape), "dtype": w.dtype, "trainable": w.trainable}
+            for w in layer.weights
+        ],
+        "notes": list(layer.notes),
+        "layers": [_layer(child, known, expand) for child in layer.layers] if expand or layer.is_model else [],
+    }
+
+
+def _compile(info: CompileInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {"optimizer": info.optimizer, "learning_rate": info.learning_rate, "loss": info.loss,
+            "metrics": info.metrics}  # fmt: skip
+
+
+def model_json(model: ModelInfo) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "class_name": model.class_name,
+        "keras_version": model.keras_version,
+        "backend": model.backend,
+        "date_saved": model.date_saved,
+        "dtype_policy": model.dtype,
+        "inputs": [str(r) for r in model.inputs],
+        "outputs": [str(r) for r in model.outputs],
+        "compile": _compile(model.compile),
+    }
+
+
+def summary_json(summary: Summary) -> str:
+    model = summary.model
+    known = model.format.value != "config.json"
+    t = summary.totals
+    rows = [r.layer for r in summary.rows if r.depth == 0]
+    doc = {
+        "schema": SUMMARY_SCHEMA,
+        "file": model.path,
+        "format": model.format.value,
+        "file_size": model.file_size,
+        "model": model_json(model),
+        "has_architecture": model.has_architecture,
+        "total_params": t.total - t.optimizer if known else None,
+        "trainable_params": t.trainable if known else None,
+        "non_trainable_params": t.non_trainable if known else None,
+        "optimizer_params": t.optimizer,
+        "total_bytes": t.total_bytes - t.optimizer_bytes,
+        "trainable_bytes": t.trainable_bytes,
+        "non_trainable_bytes": t.non_trainable_bytes,
+        "layers": [_layer(layer, known, True) for layer in rows],
+        "unmatched_weights": [
+            {"path": w.path, "shape": list(w.shape), "dtype": w.dtype} for w in model.unmatched_weights
+        ],
+        "notes": list(model.notes),
+    }
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,104 @@
+"""Static shape inference: one rule per Keras layer family.
+
+A rule reproduces Keras's ``compute_output_shape`` from the stored config and
+the shapes of the call's arguments. It never guesses: when the answer cannot be
+known it raises :class:`ShapeUnknown`, and the caller records ``?`` and a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Dim = int | None
+Shape = tuple[Dim, ...]
+# A layer's output: one shape, or a (possibly nested) list/dict of shapes.
+ShapeTree = Any
+
+
+class ShapeUnknown(Exception):
+    """The output shape cannot be derived statically; the message says why."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """The shapes a layer was called with.
+
+    ``args`` holds positional arguments with every tensor replaced by its
+    shape (a tuple); a list of tensors becomes a list of shapes; plain Python
+    values stay as they are. ``kwargs`` likewise (``None`` for absent tensors).
+    """
+
+    args: tuple[Any, ...]
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def x(self) -> Any:
+        """The first positional argument: the main input (shape or list of shapes)."""
+        if not self.args:
+            raise ShapeUnknown("layer was called without inputs")
+        return self.args[0]
+
+    def shape(self) -> Shape:
+        """The first argument as a single shape (error if it is a list)."""
+        x = self.x
+        if not is_shape(x):
+            raise ShapeUnknown("expected one input tensor")
+        return x
+
+    def shapes(self) -> list[Shape]:
+        """The first argument as a list of shapes (merge layers)."""
+        x = self.x
+        if is_shape(x):
+            return [x]
+        if isinstance(x, (list, tuple)) and all(is_shape(s) for s in x):
+            return list(x)
+        raise ShapeUnknown("expected a list of input tensors")
+
+
+Rule = Callable[[Mapping[str, Any], Call], ShapeTree]
+RULES: dict[str, Rule] = {}
+
+
+def rule(*class_names: str) -> Callable[[Rule], Rule]:
+    """Register ``fn`` as the shape rule for the given Keras class names."""
+
+    def register(fn: Rule) -> Rule:
+        for name in class_names:
+            if name in RULES:
+                raise RuntimeError(f"two shape rules for {name}")
+            RULES[name] = fn
+        return fn
+
+    return register
+
+
+def is_shape(value: Any) -> bool:
+    """True for a tuple of dims (ints or None)."""
+    return isinstance(value, tuple) and all(d is None or isinstance(d, int) for d in value)
+
+
+def as_shape(value: Any) -> Shape:
+    """Convert a stored shape (JSON list) into a tuple, validating its dims."""
+    if not isinstance(value, (list, tuple)) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in value
+    ):
+        raise ShapeUnknown(f"not a shape: {value!r}")
+    return tuple(value)
+
+
+def infer(class_name: str, config: Mapping[str, Any], call: Call) -> ShapeTree:
+    """Apply the rule for ``class_name``; raise ShapeUnknown when there is none or it fails."""
+    from kinspect.shapes import families  # noqa: F401  (registers the rules)
+
+    fn = RULES.get(class_name)
+    if fn is None:
+        raise ShapeUnknown(f"no shape rule for layer class {class_name}")
+    try:
+        return fn(config, call)
+    except ShapeUnknown:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError) as exc:
+        # Configs come from untrusted files: a wrong type is "unknown", never a crash.
+        raise ShapeUnknown(f"{class_name}: cannot apply shape rule ({exc.__class__.__name__}: {exc})") from None
