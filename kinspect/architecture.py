@@ -202,6 +202,8 @@ def _node(data: Any, names: set[str]) -> NodeSpec:
             raise ConfigError("inbound node args/kwargs have the wrong type")
         return NodeSpec(tuple(args), dict(kwargs))
     if isinstance(data, list):  # Keras 2: one entry per input tensor
+        if data and isinstance(data[0], str):  # tf_keras TFOpLambda: a single bare entry
+            data = [data]
         tensors: list[Any] = []
         kwargs: dict[str, Any] = {}
         for entry in data:

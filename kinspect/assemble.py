@@ -102,7 +102,9 @@ def assign_legacy(
         _assign_legacy_layer(layer, (layer.name,), entries, trainable, out)
     for name, entries in groups.items():
         if name not in seen:
-            out.unmatched.extend(WeightInfo(legacy_name(w), ds.path, ds.shape, ds.dtype, True) for w, ds in entries)
+            out.unmatched.extend(
+                WeightInfo(legacy_name(w), ds.path, ds.shape, ds.dtype, True) for w, ds in entries
+            )
     return out
 
 
@@ -112,7 +114,13 @@ def _assign_legacy_layer(
     live = trainable and layer.trainable
     if layer.model is None:
         out.by_layer.setdefault(address, []).extend(
-            WeightInfo(_short(layer.name, w), ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, w))
+            WeightInfo(
+                _short(layer.name, w),
+                ds.path,
+                ds.shape,
+                ds.dtype,
+                live and is_trainable_name(layer.class_name, w),
+            )
             for w, ds in entries
         )
         return
@@ -132,7 +140,9 @@ def _assign_legacy_layer(
     for child in saved_layers(layer.model):
         _assign_legacy_layer(child, (*address, child.name), routed.get(child.name, []), live, out)
     out.by_layer.setdefault(address, []).extend(
-        WeightInfo(legacy_name(w), ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, w))
+        WeightInfo(
+            legacy_name(w), ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, w)
+        )
         for w, ds in own
     )
 
@@ -146,6 +156,18 @@ def _short(layer_name: str, weight_name: str) -> str:
     return "/".join(parts)
 
 
+def is_custom(layer: LayerSpec) -> bool:
+    """A class that is not one of Keras's own (its weights' roles are unknown)."""
+    from kinspect.shapes import RULES
+    from kinspect.weightnames import VAR_NAMES
+
+    if layer.model is not None or layer.is_operation:
+        return False
+    if layer.module is not None and not layer.module.startswith(("keras", "tf_keras")):
+        return True
+    return layer.class_name not in RULES and layer.class_name not in VAR_NAMES
+
+
 def build_layers(
     spec: ModelSpec, shapes: ShapeResult, weights: Assignment | None, keras2: bool, address: Address = ()
 ) -> tuple[LayerInfo, ...]:
@@ -157,11 +179,12 @@ def build_layers(
         children: tuple[LayerInfo, ...] = ()
         if layer.model is not None:
             children = build_layers(layer.model, shapes, weights, keras2, here)
-        inbound = tuple(
-            tuple(t.ref for t in node.tensors()) for node in layer.nodes
-        )
+        inbound = tuple(tuple(t.ref for t in node.tensors()) for node in layer.nodes)
         own = tuple(weights.by_layer.get(here, [])) if weights else ()
         notes = tuple(shapes.notes.get(here, []))
+        if own and is_custom(layer):
+            notes += (f"custom class {layer.class_name}: the file does not say which of its weights are "
+                      "trainable; all are counted as trainable",)  # fmt: skip
         if weights is None:
             notes += ("no weights file: parameter counts unknown",)
         infos.append(
@@ -183,4 +206,3 @@ def build_layers(
             )
         )
     return tuple(infos)
-

@@ -19,7 +19,9 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
 
 def output_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")(fn)
+    return click.option(
+        "-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout."
+    )(fn)
 
 
 def emit(text: str, output: str | None) -> None:
@@ -45,14 +47,22 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=True, exists=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
 @click.option("--expand-nested", is_flag=True, help="List the layers of nested models under them.")
 @click.option("--show-trainable", is_flag=True, help="Add a Trainable column (Y/N/-).")
 @click.option("--layer-range", nargs=2, metavar="START END", help="Only layers from START to END (regexes).")
 @click.option("--line-length", "--width", "line_length", type=click.IntRange(20, 1000),
               help="Total width of the table (default as Keras: 88 or 108, capped by the terminal).")  # fmt: skip
-@click.option("--arch", type=click.Path(dir_okay=False), help="Architecture (.keras, .h5, config.json) for a weights-only file.")
-@click.option("--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal).")
+@click.option(
+    "--arch",
+    type=click.Path(dir_okay=False),
+    help="Architecture (.keras, .h5, config.json) for a weights-only file.",
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
+)
 @output_option
 def summary(
     model: str,
@@ -115,5 +125,3 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
-
-

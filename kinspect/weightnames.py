@@ -58,6 +58,7 @@ VAR_NAMES: dict[str, Names] = {
     **dict.fromkeys(["SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"], _recurrent),
 }  # fmt: skip
 
+
 # Sub-objects with a known variable layout: every recurrent ``cell`` (also inside
 # Bidirectional's forward_layer/backward_layer) and MultiHeadAttention's projections.
 def _child(leaf: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:

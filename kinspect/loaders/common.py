@@ -24,7 +24,21 @@ def parse_architecture(path: str, config: Any) -> ModelSpec:
 
 
 def is_keras2(config: Any) -> bool:
-    """Keras 2 configs have list-style inbound nodes or no ``module`` keys."""
+    """Keras 2 style graphs serialize calls as lists (``[[layer, node, tensor, kwargs]]``),
+    Keras 3 as ``{"args", "kwargs"}`` mappings; tf.keras writes the list style even in
+    ``.keras`` archives. A config with no calls at all is judged by its ``module`` keys."""
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, Mapping):
+            continue
+        inner = item.get("config")
+        layers = inner.get("layers") if isinstance(inner, Mapping) else None
+        for layer in layers if isinstance(layers, list) else []:
+            nodes = layer.get("inbound_nodes") if isinstance(layer, Mapping) else None
+            if isinstance(nodes, list) and nodes:
+                return isinstance(nodes[0], list)
+            stack.append(layer)
     return isinstance(config, Mapping) and "module" not in config
 
 
@@ -110,7 +124,9 @@ def weights_only_model(
         layers=infos,
         has_architecture=False,
         file_size=os.path.getsize(path),
-        notes=("weights only: no architecture in the file, so output shapes and connections are unknown;"
-               " pair it with --arch MODEL for a full summary",),  # fmt: skip
+        notes=(
+            "weights only: no architecture in the file, so output shapes and connections are unknown;"
+            " pair it with --arch MODEL for a full summary",
+        ),  # fmt: skip
         **meta,
     )

@@ -9,7 +9,13 @@ import h5py
 from kinspect.architecture import ModelSpec
 from kinspect.assemble import assign_keras3, assign_legacy
 from kinspect.errors import InputError
-from kinspect.loaders.common import build_model, compile_info, is_keras2, parse_architecture, weights_only_model
+from kinspect.loaders.common import (
+    build_model,
+    compile_info,
+    is_keras2,
+    parse_architecture,
+    weights_only_model,
+)
 from kinspect.loaders.h5tree import Dataset, H5Error, attr_strings, json_attr, list_datasets, optional_text
 from kinspect.loaders.keras3_weights import keras3_weights_only
 from kinspect.model import Format, ModelInfo, WeightInfo
@@ -35,7 +41,9 @@ def legacy_groups(group: h5py.Group) -> dict[str, list[tuple[str, Dataset]]]:
             if not isinstance(ds, h5py.Dataset):
                 raise H5Error(f"layer {name!r} lists weight {weight!r} that is not stored")
             shape = tuple(int(d) for d in (ds.shape or ()))
-            entries.append((weight, Dataset(ds.name, shape, ds.dtype.name if ds.dtype.kind in "fiub" else "void")))
+            entries.append(
+                (weight, Dataset(ds.name, shape, ds.dtype.name if ds.dtype.kind in "fiub" else "void"))
+            )
         out[name] = entries
     return out
 
@@ -94,9 +102,14 @@ def _full_model(path: str, f: h5py.File) -> ModelInfo:
     )  # fmt: skip
 
 
-def _legacy_weights(path: str, f: h5py.File, arch: tuple[ModelSpec, bool, dict[str, Any]] | None) -> ModelInfo:
+def _legacy_weights(
+    path: str, f: h5py.File, arch: tuple[ModelSpec, bool, dict[str, Any]] | None
+) -> ModelInfo:
     groups = legacy_groups(f)
-    meta = {"keras_version": optional_text(f.attrs, "keras_version"), "backend": optional_text(f.attrs, "backend")}
+    meta = {
+        "keras_version": optional_text(f.attrs, "keras_version"),
+        "backend": optional_text(f.attrs, "backend"),
+    }
     if arch is not None:
         spec, keras2, arch_meta = arch
         return build_model(path, Format.LEGACY_WEIGHTS_H5, spec, keras2, assign_legacy(spec, groups),

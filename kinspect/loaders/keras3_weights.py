@@ -30,7 +30,10 @@ def _class_for_path(segment: str) -> str | None:
 
 
 def keras3_weights_only(
-    path: str, fmt: Format, datasets: Mapping[str, Dataset], arch: tuple[ModelSpec, bool, dict[str, Any]] | None
+    path: str,
+    fmt: Format,
+    datasets: Mapping[str, Dataset],
+    arch: tuple[ModelSpec, bool, dict[str, Any]] | None,
 ) -> ModelInfo:
     """With ``arch``: a full model; without: layers as the weights reveal them."""
     if arch is not None:

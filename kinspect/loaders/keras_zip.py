@@ -94,7 +94,9 @@ def load(path: str) -> ModelInfo:
             raise InputError(path, f"cannot read the weights: {exc}") from None
     weights = assign_keras3(spec, found) if found else None
     optimizer = tuple(
-        WeightInfo(key, key, ds.shape, ds.dtype, False) for key, ds in found.items() if key.startswith("optimizer/")
+        WeightInfo(key, key, ds.shape, ds.dtype, False)
+        for key, ds in found.items()
+        if key.startswith("optimizer/")
     )
     return build_model(
         path, Format.KERAS, spec, is_keras2(config), weights,

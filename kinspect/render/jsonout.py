@@ -23,14 +23,24 @@ def _layer(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
         "non_trainable_params": layer.non_trainable_params if known else None,
         "trainable": layer.trainable,
         "dtype": layer.dtype,
-        "inbound": sorted({ref.layer for ref in layer.connections}, key=[r.layer for r in layer.connections].index),
+        "inbound": sorted(
+            {ref.layer for ref in layer.connections}, key=[r.layer for r in layer.connections].index
+        ),
         "connections": [str(ref) for ref in layer.connections],
         "weights": [
-            {"name": w.name, "path": w.path, "shape": list(w.shape), "dtype": w.dtype, "trainable": w.trainable}
+            {
+                "name": w.name,
+                "path": w.path,
+                "shape": list(w.shape),
+                "dtype": w.dtype,
+                "trainable": w.trainable,
+            }
             for w in layer.weights
         ],
         "notes": list(layer.notes),
-        "layers": [_layer(child, known, expand) for child in layer.layers] if expand or layer.is_model else [],
+        "layers": [_layer(child, known, expand) for child in layer.layers]
+        if expand or layer.is_model
+        else [],
     }
 
 

@@ -36,3 +36,8 @@ def readable_bytes(size: float) -> str:
             return f"{size:.2f} {unit}"
         size /= 1024
     return f"{size:.2f} PB"
+
+
+def display_class(class_name: str) -> str:
+    """Keras 3 legacy .h5 files store registered names (``package>Class``); show the class."""
+    return class_name.rsplit(">", 1)[-1]

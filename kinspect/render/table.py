@@ -16,7 +16,7 @@ import rich.table
 from kinspect.analyzers.summary import Row, Summary
 from kinspect.errors import UsageError
 from kinspect.model import Format
-from kinspect.render.shapes import readable_bytes, shape_text
+from kinspect.render.shapes import display_class, readable_bytes, shape_text
 
 
 def _num(x: object) -> str:
@@ -42,7 +42,7 @@ def _fields(row: Row, sequential_like: bool, show_trainable: bool, known_params:
     layer = row.layer
     prefix = "   " * row.depth + "└ " if row.depth else ""
     name = rich.markup.escape(f"{prefix}{layer.name}")
-    name += f" ([color(33)]{rich.markup.escape(layer.class_name)}[/])"
+    name += f" ([color(33)]{rich.markup.escape(display_class(layer.class_name))}[/])"
     params = _num(f"{layer.params:,}") if known_params else "?"
     fields = [name, _shape(layer.output_shape), params]
     if not sequential_like:
@@ -83,7 +83,9 @@ def render_table(
             raise UsageError("insufficient line length to print the summary")
         widths.append(width)
         current += width
-    columns = [rich.table.Column(h, justify=a, width=w) for h, a, w in zip(header, align, widths, strict=True)]
+    columns = [
+        rich.table.Column(h, justify=a, width=w) for h, a, w in zip(header, align, widths, strict=True)
+    ]
     table = rich.table.Table(*columns, width=line_length, show_lines=True)
     known = summary.model.format is not Format.CONFIG_JSON
     for row in summary.rows:
@@ -111,6 +113,8 @@ def render_table(
     )
     if t.optimizer:
         console.print(
-            _bold(" Optimizer params: ") + _num(f"{t.optimizer:,}") + f" ({readable_bytes(t.optimizer_bytes)})"
+            _bold(" Optimizer params: ")
+            + _num(f"{t.optimizer:,}")
+            + f" ({readable_bytes(t.optimizer_bytes)})"
         )
     return out.getvalue()

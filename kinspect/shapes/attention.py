@@ -1,8 +1,8 @@
 """Shape rules: attention layers (keras/src/layers/attention/).
 
 Keras 3 answers symbolic calls from ``compute_output_spec``; tf.keras 2 runs the layer's
-``call`` on placeholders. For attention scores the two disagree, so the rules need to know
-which Keras wrote the config, and give up when they cannot tell and the answers differ.
+``call`` on placeholders. For MultiHeadAttention's scores the two disagree, so that rule needs
+to know which Keras wrote the config, and gives up when it cannot tell and the answers differ.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 from kinspect.shapes import Call, Shape, ShapeTree, ShapeUnknown, as_shape, is_shape, rule
 from kinspect.shapes.common import call_arg, keras_major
 
-# Keys only tf.keras 2's MultiHeadAttention.get_config writes.
+# Keys only tf.keras 2's MultiHeadAttention.get_config writes, and keys only Keras 3's writes.
 _KERAS2_MHA_KEYS = ("query_shape", "key_shape", "value_shape", "softmax_robust_masking")
+_KERAS3_MHA_KEYS = ("seed", "use_gate", "sliding_window")
 
 
 def _tensor(call: Call, name: str, position: int) -> Shape:
@@ -108,7 +109,12 @@ def multi_head_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     the key's length or ``attention_axes``); tf.keras 2 gives the real einsum shape.
     """
     query, value, key = _query_value_key(call)
-    major = 2 if any(k in config for k in _KERAS2_MHA_KEYS) else keras_major(config)
+    if any(k in config for k in _KERAS2_MHA_KEYS):
+        major: int | None = 2
+    elif any(k in config for k in _KERAS3_MHA_KEYS):
+        major = 3
+    else:
+        major = keras_major(config)
     heads = config["num_heads"]
     if not isinstance(heads, int) or isinstance(heads, bool) or heads <= 0:
         raise ShapeUnknown(f"num_heads {heads!r} is not a positive integer")

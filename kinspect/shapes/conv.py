@@ -102,10 +102,10 @@ def transpose_output_length(
     return (length - 1) * stride + kernel % 2 + output_padding
 
 
-def _conv_spatial(config: Mapping[str, Any], spatial: Shape, rank: int) -> list[Dim]:
-    # 'causal' is Conv1D-only in Keras 3; Keras 2 also allows it on SeparableConv1D and
-    # DepthwiseConv1D. It left-pads by the dilated kernel, so the length is that of 'same'.
-    padding = padding_mode(config, ("valid", "same", "causal") if rank == 1 else ("valid", "same"))
+def _conv_spatial(config: Mapping[str, Any], spatial: Shape, rank: int, causal: bool) -> list[Dim]:
+    # 'causal' (Conv1D, and SeparableConv1D in Keras 2 only) left-pads by the dilated
+    # kernel, so the length is that of 'same'.
+    padding = padding_mode(config, ("valid", "same", "causal") if causal else ("valid", "same"))
     kernel = int_tuple(config["kernel_size"], rank, "kernel_size")
     strides = int_tuple(config.get("strides", 1), rank, "strides")
     dilation = int_tuple(config.get("dilation_rate", 1), rank, "dilation_rate")
@@ -115,7 +115,7 @@ def _conv_spatial(config: Mapping[str, Any], spatial: Shape, rank: int) -> list[
 
 def _conv_rule(rank: int) -> Rule:
     def conv(config: Mapping[str, Any], call: Call) -> Shape:
-        """Conv*/SeparableConv*: strided windows over the spatial dims, ``filters`` channels.
+        """Conv1D/2D/3D: strided windows over the spatial dims, ``filters`` channels (base_conv.py).
 
         Keras 3 needs exactly rank+2 dims; Keras 2 Conv1D/2D/3D also take extra
         leading batch dims (tf_keras base_conv.py ``batch_rank``), kept as they are.
@@ -123,7 +123,7 @@ def _conv_rule(rank: int) -> Rule:
         last = is_channels_last(config)
         lead, spatial, _ = split_spatial(call.shape(), rank, last, exact=False)
         filters = positive_int(config["filters"], "filters")
-        return join_spatial(lead, _conv_spatial(config, spatial, rank), filters, last)
+        return join_spatial(lead, _conv_spatial(config, spatial, rank, causal=rank == 1), filters, last)
 
     return conv
 
@@ -134,7 +134,7 @@ def _separable_rule(rank: int) -> Rule:
         last = is_channels_last(config)
         lead, spatial, _ = split_spatial(call.shape(), rank, last)
         filters = positive_int(config["filters"], "filters")
-        return join_spatial(lead, _conv_spatial(config, spatial, rank), filters, last)
+        return join_spatial(lead, _conv_spatial(config, spatial, rank, causal=rank == 1), filters, last)
 
     return separable
 
@@ -147,7 +147,8 @@ def _depthwise_rule(rank: int) -> Rule:
         if channels is None:
             raise ShapeUnknown("DepthwiseConv needs a known channel dimension")
         multiplier = positive_int(config.get("depth_multiplier", 1), "depth_multiplier")
-        return join_spatial(lead, _conv_spatial(config, spatial, rank), multiplier * channels, last)
+        out = _conv_spatial(config, spatial, rank, causal=False)
+        return join_spatial(lead, out, multiplier * channels, last)
 
     return depthwise
 

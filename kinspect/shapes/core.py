@@ -53,6 +53,8 @@ def identity(config: Mapping[str, Any], call: Call) -> ShapeTree:
     x = call.x
     if is_shape(x):
         return x
+    if isinstance(x, Mapping) and all(is_shape(s) for s in x.values()):
+        return dict(x)
     return call.shapes()
 
 
@@ -123,6 +125,10 @@ def _einsum_output(equation: str, input_shape: Shape, partial: list[Any]) -> tup
     return output, keras2
 
 
+# Keys only Keras 3's EinsumDense.get_config writes (LoRA and quantization settings).
+_KERAS3_EINSUM_KEYS = ("lora_rank", "lora_alpha", "quantization_config", "gptq_unpacked_column_size")
+
+
 @rule("EinsumDense")
 def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
     """core/einsum_dense.py. Where Keras 2 and 3 differ and the config does not say which
@@ -136,7 +142,7 @@ def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
     partial = config["output_shape"]
     partial = [partial] if isinstance(partial, int) else list(as_shape(partial))
     keras3, keras2 = _einsum_output(equation, shape, partial)
-    major = keras_major(config)
+    major = 3 if any(k in config for k in _KERAS3_EINSUM_KEYS) else keras_major(config)
     if major == 2 or (major is None and keras2 == keras3):
         return tuple(keras2)
     if major == 3:

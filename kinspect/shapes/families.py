@@ -13,5 +13,6 @@ from kinspect.shapes import (
     preprocessing,
     reshaping,
     rnn,
+    tfop,
     wrappers,
 )

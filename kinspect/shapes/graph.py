@@ -63,6 +63,20 @@ class _Graph:
         # (layer, node position) -> flattened output shapes of that call
         self.outputs: dict[tuple[str, int], list[Shape | None]] = {}
         self.trees: dict[tuple[str, int], ShapeTree] = {}
+        # Shapes that consumers recorded for each call's outputs (Keras 3 configs only).
+        self.recorded: dict[tuple[str, int], dict[int, Shape]] = {}
+        for layer in spec.layers:
+            for node in layer.nodes:
+                for t in node.tensors():
+                    if t.shape is not None:
+                        self.recorded.setdefault(self.position(t), {})[t.ref.tensor] = t.shape
+
+    def recorded_outputs(self, layer: str, position: int) -> ShapeTree:
+        """A call's outputs as its consumers recorded them, when all of them are known."""
+        seen = self.recorded.get((layer, position))
+        if not seen or sorted(seen) != list(range(len(seen))):
+            return None
+        return seen[0] if len(seen) == 1 else [seen[i] for i in range(len(seen))]
 
     def position(self, arg: TensorArg) -> tuple[str, int]:
         """Keras 2 counts a nested Functional's own (never serialized) first node."""
@@ -113,7 +127,9 @@ def _call_layer(
     return infer(key, layer.config, call)
 
 
-def _nested_call(layer: LayerSpec, call: Call, result: ShapeResult, address: Address, keras2: bool) -> ShapeTree:
+def _nested_call(
+    layer: LayerSpec, call: Call, result: ShapeResult, address: Address, keras2: bool
+) -> ShapeTree:
     model = layer.model
     assert model is not None
     own = result.shapes.get(address)
@@ -162,7 +178,9 @@ def _run_functional(
     else:
         pending = []
     for layer, _, _ in pending:
-        result.note((*prefix, layer.name), "call depends on a tensor no layer produces (dangling or cyclic graph)")
+        result.note(
+            (*prefix, layer.name), "call depends on a tensor no layer produces (dangling or cyclic graph)"
+        )
         result.shapes.setdefault((*prefix, layer.name), None)
 
     outs = [graph.tensor_shape(TensorArg(ref), False) for ref in spec.outputs]
@@ -191,8 +209,11 @@ def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recor
         try:
             tree = _call_layer(layer, Call(tuple(args), kwargs), graph.result, address, graph.keras2)
         except ShapeUnknown as exc:
-            tree = None
-            graph.result.note(address, f"output shape unknown: {exc}")
+            tree = graph.recorded_outputs(layer.name, i) if use_recorded else None
+            if tree is None:
+                graph.result.note(address, f"output shape unknown: {exc}")
+            else:
+                graph.result.note(address, f"output shape read from the file, not inferred: {exc}")
     graph.outputs[(layer.name, i)] = flatten(tree)
     graph.trees[(layer.name, i)] = tree
     graph.result.shapes[address] = tree  # the last call wins, as in Keras's summary

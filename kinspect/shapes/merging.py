@@ -68,7 +68,7 @@ def _elemwise_keras3(shape1: Shape, shape2: Shape) -> Shape:
     if not shape2:
         return shape1
     out = list(shape1[: -len(shape2)])
-    for i, j in zip(shape1[-len(shape2) :], shape2, strict=False):
+    for i, j in zip(shape1[-len(shape2) :], shape2, strict=True):
         if i is None or j is None:
             out.append(None)
         elif i == 1:
@@ -97,7 +97,7 @@ def _merge_keras2(shapes: list[Shape]) -> Shape:
     out: Shape | None = None
     for shape in shapes:
         shape = shape[:1] + (1,) * (rank - len(shape)) + shape[1:] if shape else (1,) * rank
-        out = shape if out is None else tuple(_merge_dim(a, b) for a, b in zip(out, shape, strict=False))
+        out = shape if out is None else tuple(_merge_dim(a, b) for a, b in zip(out, shape, strict=True))
     assert out is not None
     return out
 
@@ -145,7 +145,7 @@ def _concat_keras2(shapes: list[Shape], axis: int) -> Shape:
     """tf.concat's static shape: the other dims are merged across inputs."""
     out = list(shapes[0])
     for shape in shapes[1:]:
-        for i, (a, b) in enumerate(zip(out, shape, strict=False)):
+        for i, (a, b) in enumerate(zip(out, shape, strict=True)):
             if i == axis:
                 out[i] = None if a is None or b is None else a + b
             elif a is None:
@@ -174,7 +174,7 @@ def dot(config: Mapping[str, Any], call: Call) -> Shape:
         pair = [axes % len(shape1), axes % len(shape2)] if axes < 0 else [axes, axes]
     elif isinstance(axes, (list, tuple)) and len(axes) == 2:
         # Keras's call takes negative pair entries modulo each input's rank.
-        pair = [_axis(a, len(s)) for a, s in zip(axes, (shape1, shape2), strict=False)]
+        pair = [_axis(a, len(s)) for a, s in zip(axes, (shape1, shape2), strict=True)]
     else:
         raise ShapeUnknown(f"Dot axes {axes!r} is neither an int nor a pair")
     if len(shape1) < 2 or len(shape2) < 2 or 0 in pair:

@@ -93,7 +93,7 @@ def broadcast(shape1: Sequence[Dim], shape2: Sequence[Dim]) -> Shape:
     s1 = [1] * (len(s2) - len(s1)) + s1
     s2 = [1] * (len(s1) - len(s2)) + s2
     out: list[Dim] = []
-    for a, b in zip(s1, s2, strict=False):
+    for a, b in zip(s1, s2, strict=True):
         if a == 1:
             out.append(b)
         elif a is None:
@@ -190,6 +190,12 @@ def reduction(config: Mapping[str, Any], call: Call) -> Shape:
     return reduce_shape(_tensor(call), config.get("axis"), config.get("keepdims", False))
 
 
+@rule("ops.Average")
+def average(config: Mapping[str, Any], call: Call) -> Shape:
+    """numpy.Average reduces one axis (all of them when axis=None), weights or not."""
+    return reduce_shape(_tensor(call), config.get("axis"))
+
+
 @rule("ops.Moments")
 def moments(config: Mapping[str, Any], call: Call) -> list[Shape]:
     """nn.Moments: (mean, variance), both reduced over ``axes``."""
@@ -266,7 +272,7 @@ def moveaxis(config: Mapping[str, Any], call: Call) -> Shape:
     if len(src) != len(dst) or len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise ShapeUnknown("moveaxis source and destination do not match")
     rest: Iterator[Dim] = iter(d for i, d in enumerate(shape) if i not in src)
-    placed = dict(zip(dst, (shape[s] for s in src), strict=False))
+    placed = dict(zip(dst, (shape[s] for s in src), strict=True))
     return tuple(placed[i] if i in placed else next(rest) for i in range(rank))
 
 
@@ -308,7 +314,7 @@ def _same_except(shapes: list[Shape], axis: int | None) -> None:
     for shape in shapes[1:]:
         if len(shape) != len(first) or any(
             i != axis and a is not None and b is not None and a != b
-            for i, (a, b) in enumerate(zip(first, shape, strict=False))
+            for i, (a, b) in enumerate(zip(first, shape, strict=True))
         ):
             raise ShapeUnknown(f"shapes {first} and {shape} do not match")
 
@@ -369,6 +375,27 @@ def split(config: Mapping[str, Any], call: Call) -> list[Shape]:
     return outs
 
 
+@rule("ops.Slice")
+def slice_op(config: Mapping[str, Any], call: Call) -> Shape:
+    """core.Slice: ``shape`` is the output, a -1 running to the end of the input dim."""
+    shape = _tensor(call, 0, "inputs")
+    sizes = config["shape"]
+    start = _arg(call, 1, "start_indices")
+    if not isinstance(sizes, (list, tuple)) or len(sizes) != len(shape):
+        raise ShapeUnknown(f"slice shape {sizes!r} does not fit {shape}")
+    out: list[Dim] = []
+    for i, (dim, size) in enumerate(zip(shape, sizes, strict=True)):
+        if not _is_int(size):
+            raise ShapeUnknown(f"slice shape {sizes!r}")
+        if size != -1:
+            out.append(size)
+        elif is_shape(start) or dim is None:
+            out.append(None)  # start indices only known at run time
+        else:
+            out.append(dim - start[i])
+    return tuple(out)
+
+
 @rule("ops.Tile")
 def tile(config: Mapping[str, Any], call: Call) -> Shape:
     shape = list(_tensor(call))
@@ -377,7 +404,7 @@ def tile(config: Mapping[str, Any], call: Call) -> Shape:
         raise ShapeUnknown(f"repeats {repeats!r}")
     shape = [1] * (len(repeats) - len(shape)) + shape
     repeats = [1] * (len(shape) - len(repeats)) + repeats
-    return tuple(None if d is None else d * r for d, r in zip(shape, repeats, strict=False))
+    return tuple(None if d is None else d * r for d, r in zip(shape, repeats, strict=True))
 
 
 @rule("ops.Repeat")
@@ -422,7 +449,7 @@ def pad(config: Mapping[str, Any], call: Call) -> Shape:
         pairs = pairs * len(shape)
     if len(pairs) != len(shape) or any(len(p) != 2 or not all(_is_int(v) for v in p) for p in pairs):
         raise ShapeUnknown(f"pad_width {config['pad_width']!r} does not fit rank {len(shape)}")
-    return tuple(None if d is None else d + p[0] + p[1] for d, p in zip(shape, pairs, strict=False))
+    return tuple(None if d is None else d + p[0] + p[1] for d, p in zip(shape, pairs, strict=True))
 
 
 @rule("ops.BroadcastTo")
@@ -565,7 +592,7 @@ def tensordot(config: Mapping[str, Any], call: Call) -> Shape:
         return s1 + s2 if axes <= 0 else s1[:-axes] + s2[axes:]
     if not isinstance(axes, (list, tuple)) or len(axes) != 2:
         raise ShapeUnknown(f"tensordot axes {axes!r}")
-    a1, a2 = ({_axis(a, len(s)) for a in _axes(ax)} for ax, s in zip(axes, (s1, s2), strict=False))
+    a1, a2 = ({_axis(a, len(s)) for a in _axes(ax)} for ax, s in zip(axes, (s1, s2), strict=True))
     return tuple(d for i, d in enumerate(s1) if i not in a1) + tuple(
         d for i, d in enumerate(s2) if i not in a2
     )
@@ -587,7 +614,7 @@ def einsum(config: Mapping[str, Any], call: Call) -> Shape:
         output = "..." + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     out_head, out_dots, out_tail = output.partition("...")
     result: Shape | None = None
-    for shape, spec in zip(operands, specs, strict=False):
+    for shape, spec in zip(operands, specs, strict=True):
         head, dots, tail = spec.partition("...")
         if len(spec) != len(shape) if not dots else len(head) + len(tail) > len(shape):
             raise ShapeUnknown(f"einsum spec {spec!r} does not fit shape {shape}")

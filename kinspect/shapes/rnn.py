@@ -41,7 +41,9 @@ def _flag(config: Mapping[str, Any], key: str) -> bool:
 def cell_sizes(cell: Any) -> tuple[StateSize, int]:
     """``(state_size, output_size)`` of a serialized RNN cell (Keras 2 or 3)."""
     name, config = nested_layer(cell, "cell")
-    if name in ("LSTMCell", "PeepholeLSTMCell"):  # lstm.py: state_size = [units, units]
+    # lstm.py: state_size = [units, units]; older tf.keras's experimental PeepholeLSTMCell
+    # subclasses LSTMCell and keeps its sizes.
+    if name in ("LSTMCell", "PeepholeLSTMCell"):
         units = _positive_int(config, "units")
         return [units, units], units
     if name in ("GRUCell", "SimpleRNNCell"):  # state_size = units
@@ -154,6 +156,8 @@ def conv_lstm(config: Mapping[str, Any], call: Call) -> ShapeTree:
     padding = config.get("padding", "valid")
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise ShapeUnknown(f"ConvLSTM padding {padding!r}")
+    if config.get("data_format") not in (None, "channels_last", "channels_first"):
+        raise ShapeUnknown(f"ConvLSTM data_format {config.get('data_format')!r}")
     last = channels_last(config)
     spatial = seq[2:-1] if last else seq[3:]
     out_spatial = tuple(

@@ -23,8 +23,9 @@ def _symbolic(keras: Any, value: Any) -> Any:
 
 
 def _shapes(value: Any) -> Any:
+    # Both sides become lists so that a rule's tuple and Keras's shape compare equal.
     if hasattr(value, "shape"):
-        return tuple(None if d is None else int(d) for d in value.shape)
+        return [None if d is None else int(d) for d in value.shape]
     if isinstance(value, (list, tuple)):
         return [_shapes(v) for v in value]
     if isinstance(value, dict):

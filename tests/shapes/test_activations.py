@@ -75,7 +75,11 @@ def test_thresholded_relu_keras2(shape: tuple) -> None:
     check_keras2(tf_keras.layers.ThresholdedReLU(theta=0.5), shape)
 
 
-SPATIAL = {"SpatialDropout1D": (None, 8, 3), "SpatialDropout2D": (None, 6, 5, 3), "SpatialDropout3D": (2, 4, 5, 6, 3)}
+SPATIAL = {
+    "SpatialDropout1D": (None, 8, 3),
+    "SpatialDropout2D": (None, 6, 5, 3),
+    "SpatialDropout3D": (2, 4, 5, 6, 3),
+}
 
 
 @pytest.mark.parametrize("name", list(SPATIAL))

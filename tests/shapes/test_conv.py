@@ -110,6 +110,7 @@ KERAS2_CASES = [
     ("Conv2D", dict(filters=4, kernel_size=(3, 2), strides=2, padding="same"), (None, 15, None, 3)),
     # Keras 2 Conv accepts extra leading batch dims (squeeze_batch_dims).
     ("Conv2D", dict(filters=4, kernel_size=3), (None, 2, 9, 9, 3)),
+    ("Conv2D", dict(filters=4, kernel_size=3, data_format=CF, use_bias=False), (None, 2, 3, 9, 8)),
     ("Conv3D", dict(filters=2, kernel_size=2, strides=(1, 2, 2)), (None, 5, 6, 7, 1)),
     ("Conv1DTranspose", dict(filters=3, kernel_size=3, strides=2, output_padding=1), (None, 6, 2)),
     ("Conv2DTranspose", dict(filters=3, kernel_size=3, strides=2, padding="same"), (None, 6, 5, 2)),
@@ -164,3 +165,11 @@ def test_rejected_like_keras(cls: str, kwargs: dict[str, Any], shape: tuple) -> 
 def test_bad_configs(config: dict[str, Any]) -> None:
     with pytest.raises(ShapeUnknown):
         infer("Conv1D", config, Call(((None, 10, 3),)))
+
+
+def test_causal_only_where_keras_allows_it() -> None:
+    config = {"kernel_size": [3], "padding": "causal", "depth_multiplier": 1}
+    with pytest.raises(ShapeUnknown):
+        infer("DepthwiseConv1D", config, Call(((None, 10, 3),)))
+    with pytest.raises(ShapeUnknown):
+        infer("Conv2D", {**config, "kernel_size": [3, 3], "filters": 2}, Call(((None, 10, 10, 3),)))

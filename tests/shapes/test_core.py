@@ -69,8 +69,15 @@ def test_einsum_dense_version_unclear() -> None:
 
     layer = keras.layers.EinsumDense("abc,cd->abd", (None, 64))
     config = {**stored_config(layer), "dtype": "float32"}
+    config.pop("quantization_config", None)
     with pytest.raises(ShapeUnknown):
         infer("EinsumDense", config, Call(((None, 32, 128),)))
+    # LoRA settings exist only in Keras 3, so they settle the question.
+    lora = keras.layers.EinsumDense("abc,cd->abd", (None, 64), lora_rank=2)
+    expected = check(lora, (None, 32, 128))
+    lora_config = {**stored_config(lora), "dtype": "float32"}
+    lora_config.pop("quantization_config", None)
+    assert list(infer("EinsumDense", lora_config, Call(((None, 32, 128),)))) == expected
 
 
 @pytest.mark.parametrize(
@@ -119,6 +126,16 @@ def test_identity(x: Any) -> None:
     import keras
 
     check(keras.layers.Identity(), x)
+
+
+def test_identity_dict() -> None:
+    """The oracle builds no dict inputs, so the dict case is compared by hand."""
+    import keras
+
+    shapes = {"a": (None, 2), "b": (3, 4)}
+    layer = keras.layers.Identity()
+    out = layer({k: keras.Input(batch_shape=v) for k, v in shapes.items()})
+    assert infer("Identity", stored_config(layer), Call((shapes,))) == {k: v.shape for k, v in out.items()}
 
 
 @pytest.mark.parametrize(

@@ -155,13 +155,21 @@ def test_keras2_conv_lstm(cls: str, kwargs: dict, shape: tuple) -> None:
     check_keras2(getattr(tf_keras.layers, cls)(3, **kwargs), shape)
 
 
-def test_keras2_cudnn_lstm() -> None:
-    import tf_keras
+@pytest.mark.parametrize(
+    "cls, kwargs, shape",
+    [
+        ("LSTM", dict(return_state=True, return_sequences=True), (None, 5, 3)),
+        ("LSTM", dict(go_backwards=True), (2, None, 3)),
+        ("GRU", dict(return_state=True, time_major=True), (None, 5, 3)),
+        ("GRU", dict(return_sequences=True, time_major=True), (6, None, 3)),
+    ],
+)
+def test_keras2_cudnn(cls: str, kwargs: dict, shape: tuple) -> None:
+    """tf.compat.v1.keras.layers.CuDNNLSTM/CuDNNGRU (symbolic calls need no GPU)."""
+    from tf_keras.src.layers.rnn.cudnn_gru import CuDNNGRU
+    from tf_keras.src.layers.rnn.cudnn_lstm import CuDNNLSTM
 
-    layer = tf_keras.layers.LSTM(5, return_state=True)
-    config = tf_keras.layers.serialize(layer)["config"]
-    # CuDNNLSTM/CuDNNGRU need a GPU to build; their config carries the same keys.
-    assert infer("CuDNNLSTM", config, Call(((None, 7, 3),))) == infer("LSTM", config, Call(((None, 7, 3),)))
+    check_keras2({"LSTM": CuDNNLSTM, "GRU": CuDNNGRU}[cls](4, **kwargs), shape)
 
 
 BAD = [
@@ -173,6 +181,7 @@ BAD = [
     ("RNN", {"cell": {"class_name": "StackedRNNCells", "config": {"cells": []}}}),
     ("ConvLSTM2D", {"filters": 2, "kernel_size": [3, 3], "padding": "causal"}),
     ("ConvLSTM2D", {"filters": 2, "kernel_size": [3]}),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": [3, 3], "data_format": "channels_middle"}),
 ]
 
 
