@@ -49,7 +49,13 @@ def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: b
     """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers."""
     out = Assignment()
     claimed: set[str] = set()
-    _assign_container(spec, "layers", (), datasets, trainable, out, claimed)
+    index: dict[str, list[str]] = {}
+    for key in datasets:
+        parts = key.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part == "layers" and i + 1 < len(parts) - 1:
+                index.setdefault("/".join(parts[: i + 2]), []).append(key)
+    _assign_container(spec, "layers", (), datasets, index, trainable, out, claimed)
     for path, ds in datasets.items():
         if path not in claimed and not path.startswith("optimizer/"):
             out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
@@ -61,6 +67,7 @@ def _assign_container(
     prefix: str,
     address: Address,
     datasets: Mapping[str, Dataset],
+    index: Mapping[str, list[str]],
     trainable: bool,
     out: Assignment,
     claimed: set[str],
@@ -77,10 +84,11 @@ def _assign_container(
         here = (*address, layer.name)
         live = trainable and layer.trainable
         if layer.model is not None:
-            _assign_container(layer.model, f"{path}/layers", here, datasets, live, out, claimed)
+            _assign_container(layer.model, f"{path}/layers", here, datasets, index, live, out, claimed)
         weights = out.by_layer.setdefault(here, [])
-        for key, ds in datasets.items():
-            if key.startswith(f"{path}/") and key not in claimed:
+        for key in index.get(path, ()):
+            if key not in claimed:
+                ds = datasets[key]
                 rel = key[len(path) + 1 :]
                 name = keras3_name(layer.class_name, layer.config, rel)
                 train = live and is_trainable_name(layer.class_name, name)

@@ -27,34 +27,48 @@ class Dataset:
     dtype: str
 
 
-def dtype_name(ds: h5py.Dataset) -> str:
+def _dtype_name(dset: h5py.h5d.DatasetID) -> str:
     """Numpy dtype name; Keras 3 stores bfloat16 as raw 16-bit with a ``dtype`` attribute."""
-    marker = ds.attrs.get("dtype") if "dtype" in ds.attrs else None
-    if isinstance(marker, bytes):
-        marker = marker.decode("utf-8", "replace")
-    if marker == "bfloat16":
-        return "bfloat16"
-    dt = ds.dtype
-    if dt.kind in "fiub":
-        return str(dt)
-    return dt.name if dt.kind != "V" else "void"
+    if h5py.h5a.exists(dset, b"dtype"):
+        attr = h5py.h5a.open(dset, b"dtype")
+        if attr.get_type().get_class() == h5py.h5t.STRING and attr.shape == ():
+            buf = np.empty((), dtype=attr.dtype)
+            attr.read(buf)
+            value = buf.item()
+            if value in (b"bfloat16", "bfloat16"):
+                return "bfloat16"
+    dt = dset.dtype
+    return str(dt) if dt.kind in "fiub" else "void"
 
 
 def list_datasets(group: h5py.Group, path: str = "") -> dict[str, Dataset]:
-    """Every dataset under ``group`` keyed by its path relative to ``group``, in HDF5 order."""
-    found: dict[str, Dataset] = {}
+    """Every dataset under ``group`` keyed by its path relative to ``group``.
+
+    Uses HDF5's own object visit (names and types only) and opens just the
+    datasets: several times faster than h5py's high-level ``visititems``.
+    """
+    names: list[bytes] = []
     count = 0
 
-    def visit(name: str, obj: Any) -> None:
+    def visit(name: bytes, info: h5py.h5o.ObjInfo) -> int | None:
         nonlocal count
         count += 1
         if count > MAX_OBJECTS:
-            raise H5Error(f"more than {MAX_OBJECTS:,} objects in the HDF5 file")
-        if isinstance(obj, h5py.Dataset):
-            full = f"{path}/{name}" if path else name
-            found[full] = Dataset(full, tuple(int(d) for d in (obj.shape or ())), dtype_name(obj))
+            return 1  # stop the visit
+        if info.type == h5py.h5o.TYPE_DATASET:
+            names.append(name)
+        return None
 
-    group.visititems(visit)
+    h5py.h5o.visit(group.id, visit, info=True)
+    if count > MAX_OBJECTS:
+        raise H5Error(f"more than {MAX_OBJECTS:,} objects in the HDF5 file")
+    found: dict[str, Dataset] = {}
+    for raw in names:
+        name = raw.decode("utf-8", "replace")
+        dset = h5py.h5d.open(group.id, raw)
+        full = f"{group.name.rstrip('/')}/{name}".lstrip("/")
+        shape = tuple(int(d) for d in (dset.shape or ()))
+        found[f"{path}/{name}" if path else name] = Dataset(full, shape, _dtype_name(dset))
     return found
 
 
