@@ -34,23 +34,42 @@ def _cache_dir() -> Path:
     return root / digest.hexdigest()[:16]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from current output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture(scope="session")
 def zoo_dir() -> Path:
     """Directory of ``<name>.{keras,h5,weights.h5}`` + ``<name>.oracle.json``, built once."""
+    import fcntl
+
     path = _cache_dir()
     done = path / "COMPLETE"
-    if not done.exists():
-        path.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [sys.executable, str(TESTS / "build_fixtures.py"), str(path)],
-            capture_output=True,
-            text=True,
-            timeout=3000,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"building fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-        done.write_text("ok")
+    path.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers share the cache: one builds, the others wait on the lock.
+    with open(path / "LOCK", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            _build(path)
+            done.write_text("ok")
     return path
+
+
+def _build(path: Path) -> None:
+    """Keras runs in a child process: the test process itself never builds models."""
+    proc = subprocess.run(
+        [sys.executable, str(TESTS / "build_fixtures.py"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"building fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
 
 
 def oracle_names() -> list[str]:

@@ -112,8 +112,7 @@ def weights_only_model(
 ) -> ModelInfo:
     """A model known only from its weights: layers in file order, shapes and connections unknown."""
     infos = tuple(
-        LayerInfo(name=name, class_name=cls or "?", weights=tuple(ws),
-                  notes=("no architecture: output shape and connections unknown",))
+        LayerInfo(name=name, class_name=cls or "?", weights=tuple(ws))
         for name, cls, ws in layers
     )  # fmt: skip
     return ModelInfo(

@@ -14,6 +14,8 @@ def metadata_lines(model: ModelInfo) -> list[str]:
         first.append(f"backend {model.backend}")
     if model.date_saved:
         first.append(f"saved {model.date_saved}")
+    if not model.has_architecture:
+        return [" · ".join(first), "Model: unknown (weights only, no architecture in the file)"]
     second = [f"Model: {model.class_name} {model.name!r}"]
     if model.dtype:
         second.append(f"dtype policy {model.dtype}")

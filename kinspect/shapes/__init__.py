@@ -8,7 +8,7 @@ known it raises :class:`ShapeUnknown`, and the caller records ``?`` and a note.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Dim = int | None
@@ -28,10 +28,18 @@ class Call:
     ``args`` holds positional arguments with every tensor replaced by its
     shape (a tuple); a list of tensors becomes a list of shapes; plain Python
     values stay as they are. ``kwargs`` likewise (``None`` for absent tensors).
+    ``keras_major`` is the Keras major version (2 or 3) that wrote the file, when the
+    caller knows it; rules whose answer differs between versions prefer it to sniffing
+    the layer config (``common.keras_major``).
     """
 
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    keras_major: int | None = None
+
+    def derive(self, args: tuple[Any, ...], kwargs: Mapping[str, Any] | None = None) -> Call:
+        """A call of a nested layer (wrappers, pipelines): new arguments, same Keras version."""
+        return replace(self, args=args, kwargs={} if kwargs is None else kwargs)
 
     @property
     def x(self) -> Any:

@@ -109,12 +109,14 @@ def multi_head_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     the key's length or ``attention_axes``); tf.keras 2 gives the real einsum shape.
     """
     query, value, key = _query_value_key(call)
-    if any(k in config for k in _KERAS2_MHA_KEYS):
-        major: int | None = 2
-    elif any(k in config for k in _KERAS3_MHA_KEYS):
-        major = 3
-    else:
-        major = keras_major(config)
+    major = call.keras_major
+    if major is None:  # sniff the config: version-specific keys, else the dtype policy
+        if any(k in config for k in _KERAS2_MHA_KEYS):
+            major = 2
+        elif any(k in config for k in _KERAS3_MHA_KEYS):
+            major = 3
+        else:
+            major = keras_major(config)
     heads = config["num_heads"]
     if not isinstance(heads, int) or isinstance(heads, bool) or heads <= 0:
         raise ShapeUnknown(f"num_heads {heads!r} is not a positive integer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.shapes import Dim, Shape, ShapeUnknown
+from kinspect.shapes import Call, Dim, Shape, ShapeUnknown
 
 
 def channels_last(config: Mapping[str, Any]) -> bool:
@@ -60,13 +60,16 @@ def nested_layer(value: Any, what: str = "layer") -> tuple[str, Mapping[str, Any
     return name, config
 
 
-def keras_major(config: Mapping[str, Any]) -> int | None:
+def keras_major(config: Mapping[str, Any], call: Call | None = None) -> int | None:
     """Which Keras wrote a layer config: 3, 2, or None when it cannot be told.
 
-    Keras >= 3.4 stores ``dtype`` as a serialized ``DTypePolicy`` (module ``keras``); tf.keras 2.x
-    stores a string, or a ``Policy`` dict for mixed precision. A bare string is also what early
-    Keras 3 releases stored, so it proves nothing.
+    The file-level version the caller put in ``call.keras_major`` wins. Otherwise the config's
+    dtype decides: Keras >= 3.4 stores a serialized ``DTypePolicy`` (module ``keras``; also
+    FloatDTypePolicy, QuantizedDTypePolicy…), tf.keras 2 a string, or a ``Policy`` dict for
+    mixed precision. A bare string is also what early Keras 3 releases stored: it proves nothing.
     """
+    if call is not None and call.keras_major in (2, 3):
+        return call.keras_major
     dtype = config.get("dtype")
     if isinstance(dtype, Mapping):
         class_name = dtype.get("class_name")

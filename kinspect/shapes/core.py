@@ -131,8 +131,8 @@ _KERAS3_EINSUM_KEYS = ("lora_rank", "lora_alpha", "quantization_config", "gptq_u
 
 @rule("EinsumDense")
 def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
-    """core/einsum_dense.py. Where Keras 2 and 3 differ and the config does not say which
-    wrote it, the shape is unknown."""
+    """core/einsum_dense.py. Where Keras 2 and 3 differ and neither the call nor the config
+    says which wrote the file, the shape is unknown."""
     shape = call.shape()
     if not shape:
         raise ShapeUnknown("EinsumDense on a scalar input")
@@ -142,7 +142,7 @@ def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
     partial = config["output_shape"]
     partial = [partial] if isinstance(partial, int) else list(as_shape(partial))
     keras3, keras2 = _einsum_output(equation, shape, partial)
-    major = 3 if any(k in config for k in _KERAS3_EINSUM_KEYS) else keras_major(config)
+    major = call.keras_major or (3 if any(k in config for k in _KERAS3_EINSUM_KEYS) else keras_major(config))
     if major == 2 or (major is None and keras2 == keras3):
         return tuple(keras2)
     if major == 3:
@@ -173,7 +173,7 @@ def lambda_layer(config: Mapping[str, Any], call: Call) -> ShapeTree:
     tf.keras 2 (configs with ``output_shape_type``) ignores ``output_shape`` when called on
     symbolic tensors (it traces the function), so the stored value proves nothing there.
     """
-    if "output_shape_type" in config or "function_type" in config:
+    if call.keras_major == 2 or "output_shape_type" in config or "function_type" in config:
         raise ShapeUnknown("Keras 2 Lambda: output shape is whatever its function returns")
     declared = config.get("output_shape")
     if declared is None:

@@ -4,7 +4,7 @@ Keras 3 computes a merge's symbolic output with ``compute_output_shape``; Keras 
 instead runs ``call`` on placeholders, so its shapes follow TensorFlow's static
 shape inference. The two differ only when an unknown dim meets a known one
 (Keras 3 keeps ``None`` or the first input's dim, TensorFlow merges them). The
-config tells the versions apart only through a mixed-precision policy dict, so
+file's version (``Call.keras_major``) or the config's dtype policy picks one;
 when the answers differ and the version is unclear the rule raises ShapeUnknown.
 """
 
@@ -14,28 +14,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kinspect.shapes import Call, Dim, Shape, ShapeUnknown, is_shape, rule
+from kinspect.shapes.common import keras_major
 
 
-def keras_major(config: Mapping[str, Any]) -> int | None:
-    """2 or 3 when the stored dtype policy reveals the Keras version, else None.
-
-    Keras 3 serializes its policy as ``{"module": "keras", "class_name": "DTypePolicy", ...}``
-    (or FloatDTypePolicy, QuantizedDTypePolicy…); tf.keras 2 stores mixed precision as
-    ``{"class_name": "Policy", ...}``. A plain dtype string is written by both.
-    """
-    dtype = config.get("dtype")
-    if isinstance(dtype, Mapping):
-        name = dtype.get("class_name")
-        if name == "Policy":
-            return 2
-        if isinstance(name, str) and name.endswith("DTypePolicy"):
-            return 3
-    return None
-
-
-def by_version(config: Mapping[str, Any], keras3: Callable[[], Shape], keras2: Callable[[], Shape]) -> Shape:
+def by_version(
+    config: Mapping[str, Any], call: Call, keras3: Callable[[], Shape], keras2: Callable[[], Shape]
+) -> Shape:
     """Pick the Keras 3 or Keras 2 answer; when the version is unknown both must agree."""
-    major = keras_major(config)
+    major = keras_major(config, call)
     if major == 3:
         return keras3()
     if major == 2:
@@ -114,14 +100,14 @@ def _inputs(call: Call, exactly: int | None = None) -> list[Shape]:
 @rule("Add", "Multiply", "Average", "Maximum", "Minimum")
 def elementwise(config: Mapping[str, Any], call: Call) -> Shape:
     shapes = _inputs(call)
-    return by_version(config, lambda: _merge_keras3(shapes), lambda: _merge_keras2(shapes))
+    return by_version(config, call, lambda: _merge_keras3(shapes), lambda: _merge_keras2(shapes))
 
 
 @rule("Subtract")
 def subtract(config: Mapping[str, Any], call: Call) -> Shape:
     """Subtract.build insists on exactly two inputs."""
     shapes = _inputs(call, exactly=2)
-    return by_version(config, lambda: _merge_keras3(shapes), lambda: _merge_keras2(shapes))
+    return by_version(config, call, lambda: _merge_keras3(shapes), lambda: _merge_keras2(shapes))
 
 
 def _axis(axis: Any, rank: int) -> int:
@@ -162,7 +148,7 @@ def concatenate(config: Mapping[str, Any], call: Call) -> Shape:
     if any(len(s) != rank for s in shapes):
         raise ShapeUnknown(f"concatenate of tensors with different ranks {shapes}")
     axis = _axis(config.get("axis", -1), rank)
-    return by_version(config, lambda: _concat_keras3(shapes, axis), lambda: _concat_keras2(shapes, axis))
+    return by_version(config, call, lambda: _concat_keras3(shapes, axis), lambda: _concat_keras2(shapes, axis))
 
 
 @rule("Dot")

@@ -42,4 +42,4 @@ def normalization(config: Mapping[str, Any], call: Call) -> Shape:
 def spectral_normalization(config: Mapping[str, Any], call: Call) -> ShapeTree:
     """normalization/spectral_normalization.py: the wrapped layer's output shape."""
     name, inner = nested_layer(config.get("layer"))
-    return infer(name, inner, Call((call.shape(),)))
+    return infer(name, inner, call.derive((call.shape(),)))

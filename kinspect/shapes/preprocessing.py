@@ -221,7 +221,7 @@ def hashing(config: Mapping[str, Any], call: Call) -> Shape:
         return shape
     depth = _int(config, "num_bins")
     if mode == "one_hot" and len(shape) == 1:
-        major = keras_major(config)
+        major = keras_major(config, call)
         if major is None:
             raise ShapeUnknown("Hashing one_hot of a rank-1 input differs between Keras 2 and 3")
         if major == 2:
@@ -273,7 +273,8 @@ def hashed_crossing(config: Mapping[str, Any], call: Call) -> Shape:
     else:
         depth = _int(config, "num_bins")
         out = (*first, depth) if first[-1:] != (1,) else (*first[:-1], depth)
-    if "trainable" in config and out:
+    keras2 = call.keras_major == 2 if call.keras_major else "trainable" in config
+    if keras2 and out:
         out = (None, *out[1:])
     return out
 
@@ -312,8 +313,9 @@ def text_vectorization(config: Mapping[str, Any], call: Call) -> Shape:
     if not shape:
         raise ShapeUnknown("TextVectorization needs a batched input")
     split = config.get("split", "whitespace")
-    if config.get("dtype") == "string":
-        # tf.keras 2 alone stores dtype "string" (Keras 3 keeps a float policy).
+    # Without the file's version: tf.keras 2 alone stores dtype "string" (Keras 3 a float policy).
+    keras2 = call.keras_major == 2 if call.keras_major else config.get("dtype") == "string"
+    if keras2:
         return _text_vectorization_keras2(shape, mode, length, split, config)
     if mode == "int":
         return (shape[0], length)
@@ -405,5 +407,5 @@ def pipeline(config: Mapping[str, Any], call: Call) -> ShapeTree:
     x = call.x
     for index, item in enumerate(layers):
         name, inner = nested_layer(item, f"Pipeline layer {index}")
-        x = infer(name, inner, Call((x,), {}))
+        x = infer(name, inner, call.derive((x,)))
     return x

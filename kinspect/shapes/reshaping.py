@@ -66,7 +66,7 @@ def _cropping_rule(rank: int) -> Rule:
         last = True if rank == 1 else is_channels_last(config)  # Cropping1D has no data_format
         lead, spatial, channels = split_spatial(call.shape(), rank, last)
         crops = _pairs(config["cropping"], rank, "cropping")
-        allow_empty = rank == 3 and keras_major(config) == 2
+        allow_empty = rank == 3 and keras_major(config, call) == 2
         out = [_cropped(n, a, b, allow_empty) for n, (a, b) in zip(spatial, crops, strict=True)]
         return join_spatial(lead, out, channels, last)
 
@@ -83,7 +83,7 @@ def _up_sampling_rule(rank: int) -> Rule:
         if rank == 2 and None in spatial:
             # Keras 2 resizes with tf.image.resize on a dynamic size, so one unknown spatial dim
             # makes both unknown (tf_keras backend.resize_images); Keras 3 keeps the known one.
-            major = keras_major(config)
+            major = keras_major(config, call)
             if major == 2:
                 out = [None, None]
             elif major is None and out != [None, None]:

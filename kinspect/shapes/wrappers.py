@@ -28,9 +28,11 @@ def _split(out: ShapeTree, return_state: bool) -> tuple[Shape, list[Any]]:
     return out, states
 
 
-def _keras2(layer_config: Mapping[str, Any]) -> bool | None:
-    """Whether a wrapped RNN config comes from Keras 2 (which knows ``time_major``),
-    Keras 3 (which stores ``zero_output_for_mask``), or neither is certain (None)."""
+def _keras2(layer_config: Mapping[str, Any], call: Call) -> bool | None:
+    """Whether the file comes from Keras 2: the call's version, else the wrapped RNN config
+    (Keras 2 knows ``time_major``, Keras 3 stores ``zero_output_for_mask``), else None."""
+    if call.keras_major is not None:
+        return call.keras_major == 2
     if "time_major" in layer_config:
         return True
     if "zero_output_for_mask" in layer_config:
@@ -54,14 +56,14 @@ def bidirectional(config: Mapping[str, Any], call: Call) -> ShapeTree:
     return_state = layer_config.get("return_state", False)
     if not isinstance(return_state, bool):
         raise ShapeUnknown("return_state is not a boolean")
-    seq = Call((call.x,))  # initial_state only splits between the two directions
+    seq = call.derive((call.x,))  # initial_state only splits between the two directions
     out, states = _split(infer(name, layer_config, seq), return_state)
     back_out, back_states = out, states
     if config.get("backward_layer") is not None:
         back_name, back_config = nested_layer(config["backward_layer"], "backward_layer")
         back_out, back_states = _split(infer(back_name, back_config, seq), return_state)
     if (back_out, back_states) != (out, states):
-        keras2 = _keras2(layer_config)
+        keras2 = _keras2(layer_config, call)
         if keras2 is None:
             raise ShapeUnknown("forward and backward layers differ and the Keras version is unclear")
         if not keras2:  # Keras 3 reports the forward layer's shapes twice
@@ -89,7 +91,7 @@ def time_distributed(config: Mapping[str, Any], call: Call) -> ShapeTree:
     if len(shape) < 3:
         raise ShapeUnknown(f"TimeDistributed needs an input of rank >= 3, got {shape}")
     name, layer_config = nested_layer(config.get("layer"))
-    inner = infer(name, layer_config, Call(((shape[0], *shape[2:]),)))
+    inner = infer(name, layer_config, call.derive(((shape[0], *shape[2:]),)))
     if not is_shape(inner) or not inner:
         raise ShapeUnknown(f"TimeDistributed({name}) inner layer gives no single output")
     return (inner[0], shape[1], *inner[1:])
