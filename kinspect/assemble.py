@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from kinspect.architecture import LayerSpec, ModelSpec
 from kinspect.loaders.h5tree import Dataset
-from kinspect.model import LayerInfo, TensorRef, WeightInfo
+from kinspect.model import LayerInfo, WeightInfo
 from kinspect.shapes.graph import Address, ShapeResult
 from kinspect.weightnames import is_trainable_name, keras3_name, legacy_name
 

@@ -53,8 +53,13 @@ def cli() -> None:
 @click.option("--expand-nested", is_flag=True, help="List the layers of nested models under them.")
 @click.option("--show-trainable", is_flag=True, help="Add a Trainable column (Y/N/-).")
 @click.option("--layer-range", nargs=2, metavar="START END", help="Only layers from START to END (regexes).")
-@click.option("--line-length", "--width", "line_length", type=click.IntRange(20, 1000),
-              help="Total width of the table (default as Keras: 88 or 108, capped by the terminal).")  # fmt: skip
+@click.option(
+    "--line-length",
+    "--width",
+    "line_length",
+    type=click.IntRange(20, 1000),
+    help="Total width of the table (default as Keras: 88 or 108, capped by the terminal).",
+)
 @click.option(
     "--arch",
     type=click.Path(dir_okay=False),

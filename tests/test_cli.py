@@ -38,7 +38,9 @@ def golden(name: str, text: str, update: bool) -> None:
     if update:
         path.write_text(text)
     assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
-    assert text == path.read_text(), f"{name} differs from the golden file (pytest --update-golden if intended)"
+    assert text == path.read_text(), (
+        f"{name} differs from the golden file (pytest --update-golden if intended)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,7 +51,10 @@ def golden(name: str, text: str, update: bool) -> None:
         ("mnist_cnn.summary.json", ["summary", SAMPLE, "--format", "json"]),
         ("mnist_cnn.summary.md", ["summary", SAMPLE, "--format", "markdown"]),
         ("mnist_cnn.h5.summary.txt", ["summary", "samples/mnist_cnn.h5", "--line-length", "100"]),
-        ("mnist_cnn.weights.summary.txt", ["summary", "samples/mnist_cnn.weights.h5", "--line-length", "100"]),
+        (
+            "mnist_cnn.weights.summary.txt",
+            ["summary", "samples/mnist_cnn.weights.h5", "--line-length", "100"],
+        ),
         ("text_classifier.summary.txt", ["summary", "samples/text_classifier.keras", "--line-length", "120"]),
     ],
 )
@@ -136,7 +141,8 @@ def test_summary_never_imports_keras_or_tensorflow() -> None:
     code = (
         "import sys; from kinspect.cli import main; "
         f"rc = main(['summary', {SAMPLE!r}, '--format', 'json']); "
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow', 'tf_keras', 'jax', 'torch')); "
+        "heavy = ('keras', 'tensorflow', 'tf_keras', 'jax', 'torch'); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy); "
         "print(rc, bad, file=sys.stderr)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -66,7 +66,9 @@ def test_nested_layers_match_keras(zoo_dir: Path, name: str, fmt: str) -> None:
         if not layer.is_model:
             continue
         got = [(c.name, c.params, c.trainable_params, shape_json(c.output_shape)) for c in layer.layers]
-        want = [(c["name"], c["params"], c["trainable_params"], _expected_shape(c)) for c in expected["layers"]]
+        want = [
+            (c["name"], c["params"], c["trainable_params"], _expected_shape(c)) for c in expected["layers"]
+        ]
         if want and want[0][0] == got[0][0] if got else False:
             pass
         # Keras lists a Sequential's layers without its InputLayer; functional ones with theirs.

@@ -81,7 +81,9 @@ def branches() -> Any:
 def nested() -> Any:
     inner_in = keras.Input((16,))
     inner = keras.Model(inner_in, layers.Dense(8, name="inner_dense")(inner_in), name="encoder")
-    frozen = keras.Sequential([keras.Input((8,)), layers.Dense(8), layers.BatchNormalization()], name="frozen_head")
+    frozen = keras.Sequential(
+        [keras.Input((8,)), layers.Dense(8), layers.BatchNormalization()], name="frozen_head"
+    )
     frozen.trainable = False
     inp = keras.Input((16,))
     x = inner(inp)
@@ -192,7 +194,9 @@ def ops_graph() -> Any:
 def compiled_trained() -> Any:
     import numpy as np
 
-    m = keras.Sequential([keras.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(1)], name="trained")
+    m = keras.Sequential(
+        [keras.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(1)], name="trained"
+    )
     m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", metrics=["mae"])
     rng = np.random.default_rng(0)
     m.fit(rng.normal(size=(64, 4)), rng.normal(size=(64, 1)), epochs=2, verbose=0)

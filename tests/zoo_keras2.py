@@ -20,7 +20,11 @@ def model(fn: Callable[[], Any]) -> Callable[[], Any]:
 @model
 def k2_sequential() -> Any:
     return keras.Sequential(
-        [layers.Dense(32, activation="relu", input_shape=(10,)), layers.BatchNormalization(), layers.Dense(3)],
+        [
+            layers.Dense(32, activation="relu", input_shape=(10,)),
+            layers.BatchNormalization(),
+            layers.Dense(3),
+        ],
         name="k2_seq",
     )
 

@@ -92,7 +92,7 @@ def open_member(path: str, zf: zipfile.ZipFile, name: str) -> BinaryIO:
     with open(path, "rb") as fh:
         offset = stored_data_offset(fh, info)
     if offset is not None:
-        return io.BufferedReader(Window(path, offset, info.file_size), buffer_size=1 << 20)
+        return io.BufferedReader(Window(path, offset, info.file_size), buffer_size=16 * 1024)
     if info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise ArchiveError(f"{name} declares an expansion ratio typical of a zip bomb")
     return zf.open(info)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kinspect.analyzers.summary import Summary
-from kinspect.render.shapes import readable_bytes, shape_text
+from kinspect.render.shapes import display_class, readable_bytes, shape_text
 
 
 def _cell(text: str) -> str:
@@ -26,8 +26,11 @@ def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
     for row in summary.rows:
         layer = row.layer
         indent = "&nbsp;&nbsp;" * row.depth + ("└ " if row.depth else "")
-        cells = [f"{indent}{_cell(layer.name)} ({_cell(layer.class_name)})", _cell(shape_text(layer.output_shape)),
-                 f"{layer.params:,}"]  # fmt: skip
+        cells = [
+            f"{indent}{_cell(layer.name)} ({_cell(display_class(layer.class_name))})",
+            _cell(shape_text(layer.output_shape)),
+            f"{layer.params:,}",
+        ]
         if not summary.sequential_like:
             cells.append(_cell(", ".join(str(r) for r in layer.connections) or "-"))
         if show_trainable:

@@ -68,6 +68,30 @@ class Call:
 Rule = Callable[[Mapping[str, Any], Call], ShapeTree]
 RULES: dict[str, Rule] = {}
 
+# Built-in layer classes with no rule on purpose: their output shapes cannot come from the config,
+# so the graph falls back to the shapes the file records (Keras 3 call arguments), else ``?``.
+# tests/shapes/test_coverage.py checks that every other keras.layers / tf_keras.layers class has a
+# rule. (Some rules also fall back case by case, e.g. Lambda without a static output_shape.)
+FALLBACK: tuple[str, ...] = (
+    "Layer",  # abstract base: a saved instance is a subclass whose call() is code, not config
+    "Wrapper",  # abstract base of wrappers; the concrete ones (Bidirectional…) have rules
+    "InputLayer",  # not a rule: graph.py reads its stored batch_shape / batch_input_shape
+    "GRUCell",  # cells: their RNN layer's rule reads them; a direct call(inputs, states) is not modelled
+    "LSTMCell",  # (as GRUCell)
+    "SimpleRNNCell",  # (as GRUCell)
+    "StackedRNNCells",  # (as GRUCell)
+    "TorchModuleWrapper",  # wraps a pickled torch.nn.Module: its shapes are in the module's code
+    "JaxLayer",  # wraps a JAX function that is not in the config
+    "FlaxLayer",  # wraps a Flax module that is not in the config
+    "TFSMLayer",  # calls an external TensorFlow SavedModel endpoint
+    # tf.keras 2 only:
+    "AbstractRNNCell",  # abstract base of custom cells
+    "PreprocessingLayer",  # abstract base of preprocessing layers (layers.experimental.preprocessing)
+    "DenseFeatures",  # feature columns: output width depends on feature-column objects
+    "DynamicEmbedding",  # experimental; vocabulary learned at run time
+    "DynamicLookup",  # experimental; vocabulary learned at run time
+)
+
 
 def rule(*class_names: str) -> Callable[[Rule], Rule]:
     """Register ``fn`` as the shape rule for the given Keras class names."""
@@ -109,4 +133,5 @@ def infer(class_name: str, config: Mapping[str, Any], call: Call) -> ShapeTree:
         raise
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError) as exc:
         # Configs come from untrusted files: a wrong type is "unknown", never a crash.
-        raise ShapeUnknown(f"{class_name}: cannot apply shape rule ({exc.__class__.__name__}: {exc})") from None
+        reason = f"{exc.__class__.__name__}: {exc}"
+        raise ShapeUnknown(f"{class_name}: cannot apply shape rule ({reason})") from None

@@ -186,3 +186,26 @@ register_ranked(_conv_rule, "Conv1D", "Conv2D", "Conv3D")
 register_ranked(_separable_rule, "SeparableConv1D", "SeparableConv2D")
 register_ranked(_depthwise_rule, "DepthwiseConv1D", "DepthwiseConv2D")
 register_ranked(_transpose_rule, "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+
+
+def _locally_connected_rule(rank: int) -> Rule:
+    def locally_connected(config: Mapping[str, Any], call: Call) -> Shape:
+        """LocallyConnected1D/2D (tf.keras 2 only, tf_keras/src/layers/locally_connected): a conv's
+        output shape; build needs known spatial and channel dims and non-empty outputs."""
+        last = is_channels_last(config)
+        lead, spatial, channels = split_spatial(call.shape(), rank, last)
+        if channels is None or None in spatial:
+            raise ShapeUnknown("LocallyConnected needs fully known spatial and channel dims")
+        filters = positive_int(config["filters"], "filters")
+        padding = padding_mode(config, ("valid", "same"))
+        kernel = int_tuple(config["kernel_size"], rank, "kernel_size")
+        strides = int_tuple(config.get("strides", 1), rank, "strides")
+        out = [
+            window_output_length(n, k, padding, s) for n, k, s in zip(spatial, kernel, strides, strict=True)
+        ]
+        return join_spatial(lead, out, filters, last)
+
+    return locally_connected
+
+
+register_ranked(_locally_connected_rule, "LocallyConnected1D", "LocallyConnected2D")

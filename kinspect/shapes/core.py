@@ -26,6 +26,16 @@ def dense(config: Mapping[str, Any], call: Call) -> Shape:
     return (*shape[:-1], _positive_int(config, "units"))
 
 
+@rule("RandomFourierFeatures")
+def random_fourier_features(config: Mapping[str, Any], call: Call) -> Shape:
+    """tf.keras 2 only (tf_keras/src/layers/kernelized.py): ``(batch, d)`` with d known
+    becomes ``(batch, output_dim)``."""
+    shape = call.shape()
+    if len(shape) != 2 or shape[1] is None:
+        raise ShapeUnknown(f"RandomFourierFeatures expects (batch, known dim), got {shape}")
+    return (shape[0], _positive_int(config, "output_dim"))
+
+
 @rule("Embedding")
 def embedding(config: Mapping[str, Any], call: Call) -> Shape:
     """core/embedding.py: appends ``output_dim``. Keras 2's ``input_length`` plays no part

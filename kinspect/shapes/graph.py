@@ -8,12 +8,13 @@ Keras 2 configs (which record only input layers' shapes) can offer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kinspect.architecture import LayerSpec, ModelSpec, NodeSpec, TensorArg
 from kinspect.shapes import Call, Shape, ShapeTree, ShapeUnknown, as_shape, infer, is_shape
+from kinspect.shapes.common import keras_major
 
 Address = tuple[str, ...]  # layer names from the top model down
 
@@ -54,11 +55,14 @@ def input_layer_shape(spec: LayerSpec) -> Shape | None:
 class _Graph:
     """Shape state of one functional model being propagated."""
 
-    def __init__(self, spec: ModelSpec, result: ShapeResult, prefix: Address, keras2: bool) -> None:
+    def __init__(
+        self, spec: ModelSpec, result: ShapeResult, prefix: Address, keras2: bool, major: int | None
+    ) -> None:
         self.spec = spec
         self.result = result
         self.prefix = prefix
         self.keras2 = keras2
+        self.major = major  # the file's Keras major version, given to every rule
         self.by_name = {layer.name: layer for layer in spec.layers}
         # (layer, node position) -> flattened output shapes of that call
         self.outputs: dict[tuple[str, int], list[Shape | None]] = {}
@@ -134,10 +138,11 @@ def _nested_call(
     assert model is not None
     own = result.shapes.get(address)
     inputs = [s for s in flatten(list(call.args)) if s is not None] if call.args else []
+    major = call.keras_major
     if model.sequential:
-        return _run_sequential(model, ShapeResult(), address, inputs[0] if inputs else None, False)
+        return _run_sequential(model, ShapeResult(), address, inputs[0] if inputs else None, False, major)
     sub = ShapeResult()
-    outs = _run_functional(model, sub, address, keras2, inputs or None, use_recorded=False)
+    outs = _run_functional(model, sub, address, keras2, major, inputs or None, use_recorded=False)
     return outs if outs is not None else own
 
 
@@ -146,10 +151,11 @@ def _run_functional(
     result: ShapeResult,
     prefix: Address,
     keras2: bool,
+    major: int | None,
     input_shapes: list[Shape] | None = None,
     use_recorded: bool = True,
 ) -> ShapeTree:
-    graph = _Graph(spec, result, prefix, keras2)
+    graph = _Graph(spec, result, prefix, keras2, major)
     overrides: dict[str, Shape] = {}
     if input_shapes is not None and len(input_shapes) == len(spec.inputs):
         overrides = {ref.layer: s for ref, s in zip(spec.inputs, input_shapes, strict=True)}
@@ -207,7 +213,8 @@ def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recor
         graph.result.note(address, "input shape unknown")
     else:
         try:
-            tree = _call_layer(layer, Call(tuple(args), kwargs), graph.result, address, graph.keras2)
+            call = Call(tuple(args), kwargs, keras_major=graph.major)
+            tree = _call_layer(layer, call, graph.result, address, graph.keras2)
         except ShapeUnknown as exc:
             tree = graph.recorded_outputs(layer.name, i) if use_recorded else None
             if tree is None:
@@ -220,7 +227,12 @@ def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recor
 
 
 def _run_sequential(
-    spec: ModelSpec, result: ShapeResult, prefix: Address, input_shape: Shape | None, use_recorded: bool
+    spec: ModelSpec,
+    result: ShapeResult,
+    prefix: Address,
+    input_shape: Shape | None,
+    use_recorded: bool,
+    major: int | None,
 ) -> ShapeTree:
     shape: ShapeTree = input_shape if input_shape is not None else spec.input_shape
     for n, layer in enumerate(spec.layers):
@@ -239,7 +251,7 @@ def _run_sequential(
             result.note(address, "input shape unknown (the model was saved without an input shape)")
             continue
         try:
-            shape = _call_layer(layer, Call((shape,), {}), result, address, keras2=False)
+            shape = _call_layer(layer, Call((shape,), {}, major), result, address, keras2=False)
         except ShapeUnknown as exc:
             shape = None
             nxt = spec.layers[n + 1].build_input_shape if n + 1 < len(spec.layers) else None
@@ -254,19 +266,52 @@ def _run_sequential(
     return shape
 
 
+def _models(spec: ModelSpec) -> Iterator[ModelSpec]:
+    """``spec`` and every model nested in it."""
+    yield spec
+    for layer in spec.layers:
+        if layer.model is not None:
+            yield from _models(layer.model)
+
+
+def file_keras_major(spec: ModelSpec, keras2: bool) -> int | None:
+    """The Keras major version that wrote the file: 2, 3, or None when nothing tells.
+
+    ``keras2`` (list-style call nodes) is certain once the graph records calls. A model without
+    any (Sequential) is judged by its layers instead: Keras 3 writes an InputLayer's
+    ``batch_shape``, tf.keras ``batch_input_shape``, and the dtype policy may tell too. (tf.keras
+    ``.keras`` Sequential archives carry Keras 3 style ``module`` keys; Keras 3 ``.h5`` files none.)
+    """
+    models = list(_models(spec))
+    if any(layer.nodes for model in models for layer in model.layers):
+        return 2 if keras2 else 3
+    seen = set()
+    for model in models:
+        for layer in model.layers:
+            if "batch_input_shape" in layer.config:
+                seen.add(2)
+            elif layer.class_name == "InputLayer" and "batch_shape" in layer.config:
+                seen.add(3)
+            if (major := keras_major(layer.config)) is not None:
+                seen.add(major)
+    return seen.pop() if len(seen) == 1 else None
+
+
 def propagate(spec: ModelSpec, keras2: bool) -> ShapeResult:
     """Output shapes of every layer of ``spec`` and of its nested models, by address."""
     result = ShapeResult()
-    _propagate_into(spec, result, (), keras2)
+    _propagate_into(spec, result, (), keras2, file_keras_major(spec, keras2))
     return result
 
 
-def _propagate_into(spec: ModelSpec, result: ShapeResult, prefix: Address, keras2: bool) -> None:
+def _propagate_into(
+    spec: ModelSpec, result: ShapeResult, prefix: Address, keras2: bool, major: int | None
+) -> None:
     # Nested models first: their own layers' shapes come from their own graphs.
     for layer in spec.layers:
         if layer.model is not None:
-            _propagate_into(layer.model, result, (*prefix, layer.name), keras2)
+            _propagate_into(layer.model, result, (*prefix, layer.name), keras2, major)
     if spec.sequential:
-        _run_sequential(spec, result, prefix, None, use_recorded=True)
+        _run_sequential(spec, result, prefix, None, True, major)
     else:
-        _run_functional(spec, result, prefix, keras2)
+        _run_functional(spec, result, prefix, keras2, major)

@@ -148,7 +148,9 @@ def concatenate(config: Mapping[str, Any], call: Call) -> Shape:
     if any(len(s) != rank for s in shapes):
         raise ShapeUnknown(f"concatenate of tensors with different ranks {shapes}")
     axis = _axis(config.get("axis", -1), rank)
-    return by_version(config, call, lambda: _concat_keras3(shapes, axis), lambda: _concat_keras2(shapes, axis))
+    return by_version(
+        config, call, lambda: _concat_keras3(shapes, axis), lambda: _concat_keras2(shapes, axis)
+    )
 
 
 @rule("Dot")

@@ -3,7 +3,8 @@
 ``check(layer, *args, **kwargs)`` calls ``layer`` on symbolic inputs built from
 the given shapes (a tuple is one tensor, a list of tuples a list of tensors),
 then asks kinspect's rule for the same call, given only the layer's config as it
-is stored in a file (after a JSON round trip), and asserts both agree.
+is stored in a file (after a JSON round trip) and the file's Keras version (3, or 2
+for ``check_keras2`` with tf_keras), and asserts both agree.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def check(layer: Any, *args: Any, **kwargs: Any) -> Any:
 
     out = layer(*[_symbolic(keras, a) for a in args], **{k: _symbolic(keras, v) for k, v in kwargs.items()})
     expected = _shapes(out)
-    got = infer(type(layer).__name__, stored_config(layer), Call(tuple(args), kwargs))
+    got = infer(type(layer).__name__, stored_config(layer), Call(tuple(args), kwargs, keras_major=3))
     assert _shapes(got) == expected, f"{type(layer).__name__} {stored_config(layer)} on {args} {kwargs}"
     return expected
 
@@ -65,6 +66,6 @@ def check_keras2(layer: Any, *args: Any, **kwargs: Any) -> Any:
     out = layer(*[sym(a) for a in args], **{k: sym(v) for k, v in kwargs.items()})
     expected = _shapes(out)
     config = json.loads(json.dumps(tf_keras.layers.serialize(layer)))["config"]
-    got = infer(type(layer).__name__, config, Call(tuple(args), kwargs))
+    got = infer(type(layer).__name__, config, Call(tuple(args), kwargs, keras_major=2))
     assert _shapes(got) == expected, f"{type(layer).__name__} {config} on {args} {kwargs}"
     return expected

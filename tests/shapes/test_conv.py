@@ -173,3 +173,36 @@ def test_causal_only_where_keras_allows_it() -> None:
         infer("DepthwiseConv1D", config, Call(((None, 10, 3),)))
     with pytest.raises(ShapeUnknown):
         infer("Conv2D", {**config, "kernel_size": [3, 3], "filters": 2}, Call(((None, 10, 10, 3),)))
+
+
+@pytest.mark.parametrize(
+    "cls,kwargs,shape",
+    [
+        ("LocallyConnected1D", dict(filters=4, kernel_size=3), (None, 10, 2)),
+        ("LocallyConnected1D", dict(filters=4, kernel_size=2, strides=3, implementation=2), (2, 11, 3)),
+        (
+            "LocallyConnected1D",
+            dict(filters=2, kernel_size=3, padding="same", implementation=3),
+            (None, 7, 2),
+        ),
+        ("LocallyConnected2D", dict(filters=3, kernel_size=(2, 3)), (None, 6, 7, 2)),
+        ("LocallyConnected2D", dict(filters=3, kernel_size=2, strides=2, implementation=2), (None, 5, 6, 1)),
+        (
+            "LocallyConnected2D",
+            dict(filters=3, kernel_size=3, data_format="channels_first", implementation=3),
+            (None, 2, 6, 5),
+        ),
+    ],
+)
+def test_locally_connected_keras2(cls: str, kwargs: dict[str, Any], shape: tuple) -> None:
+    """tf.keras 2 only."""
+    import tf_keras
+
+    check_keras2(getattr(tf_keras.layers, cls)(**kwargs), shape)
+
+
+def test_locally_connected_needs_known_dims() -> None:
+    config = {"filters": 2, "kernel_size": 3, "padding": "valid"}
+    for shape in [(None, None, 3), (None, 5, None), (None, 2, 3)]:
+        with pytest.raises(ShapeUnknown):
+            infer("LocallyConnected1D", config, Call((shape,), keras_major=2))

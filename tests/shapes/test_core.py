@@ -175,3 +175,14 @@ def test_lambda_keras2_is_unknown() -> None:
 
     layer = tf_keras.layers.Lambda(lambda t: t[:, :2], output_shape=(7,))
     _lambda_unknown(json.loads(json.dumps(tf_keras.layers.serialize(layer)))["config"])
+
+
+@pytest.mark.parametrize("shape", [(None, 5), (3, 7)])
+def test_random_fourier_features_keras2(shape: tuple) -> None:
+    """tf.keras 2 only (layers.experimental)."""
+    import tf_keras
+
+    check_keras2(tf_keras.layers.experimental.RandomFourierFeatures(output_dim=6), shape)
+    for bad in [(None, None), (None, 2, 3)]:
+        with pytest.raises(ShapeUnknown):
+            infer("RandomFourierFeatures", {"output_dim": 6}, Call((bad,)))
