@@ -292,10 +292,83 @@ def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
     )
     if sequential:
         return _sequential(spec, raw_layers)
-    return ModelSpec(
+    spec = ModelSpec(
         **{**spec.__dict__, "inputs": _refs(config.get("input_layers", [])),
            "outputs": _refs(config.get("output_layers", []))}
     )  # fmt: skip
+    check_graph(spec, keras2=any(isinstance(n, list) for n in _raw_nodes(raw_layers)))
+    return spec
+
+
+def _raw_nodes(raw_layers: list[Any]) -> list[Any]:
+    return [
+        node
+        for layer in raw_layers
+        if isinstance(layer, Mapping) and isinstance(layer.get("inbound_nodes"), list)
+        for node in layer["inbound_nodes"]
+    ]
+
+
+def check_graph(spec: ModelSpec, keras2: bool) -> None:
+    """Refuse a functional graph whose references name no layer or no call, or that loops.
+
+    Every tensor a call consumes (and every model input and output) must come from a
+    call that exists: a serialized node, an InputLayer's implicit node 0, or (Keras 2)
+    a nested Functional's own unserialized node. Then the calls must form a DAG;
+    shared layers make layer-level cycles legitimate, so cycles are looked for per call.
+    """
+    by_name: dict[str, LayerSpec] = {}
+    for layer in spec.layers:
+        if layer.name in by_name:
+            raise ConfigError(f"two layers named {layer.name!r} in model {spec.name!r}")
+        by_name[layer.name] = layer
+
+    def source(ref: TensorRef, user: str) -> tuple[str, int]:
+        producer = by_name.get(ref.layer)
+        if producer is None:
+            raise ConfigError(f"{user} uses a tensor of layer {ref.layer!r:.80}, which is not in the model")
+        calls = len(producer.nodes) + producer.node_offset
+        if producer.class_name == "InputLayer":
+            calls = max(calls, 1)
+        if not 0 <= ref.node < calls:
+            raise ConfigError(
+                f"{user} uses call {ref.node} of layer {ref.layer!r}, which has {calls} call(s)"
+            )
+        offset = producer.node_offset if keras2 else 0
+        return ref.layer, ref.node - offset
+
+    for ref in (*spec.inputs, *spec.outputs):
+        source(ref, f"model {spec.name!r} input/output")
+    deps: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for layer in spec.layers:
+        for i, node in enumerate(layer.nodes):
+            deps[(layer.name, i)] = [source(t.ref, f"layer {layer.name!r}") for t in node.tensors()]
+    _refuse_cycles(deps)
+
+
+def _refuse_cycles(deps: Mapping[tuple[str, int], list[tuple[str, int]]]) -> None:
+    """Iterative depth-first search: no recursion limit, each call and edge visited once."""
+    state: dict[tuple[str, int], bool] = {}  # False while on the stack, True when done
+    for start in deps:
+        if start in state:
+            continue
+        state[start] = False
+        stack = [(start, iter(deps[start]))]
+        while stack:
+            key, edges = stack[-1]
+            nxt = next(edges, None)
+            if nxt is None:
+                state[key] = True
+                stack.pop()
+            elif nxt not in deps or state.get(nxt) is True:
+                continue
+            elif nxt in state:
+                names = [k[0] for k, _ in stack[[k for k, _ in stack].index(nxt) :]]
+                loop = " -> ".join([*names[:8], *(["..."] if len(names) > 8 else []), nxt[0]])
+                raise ConfigError(f"the layer graph has a cycle: {loop}")
+            else:
+                state[nxt] = False
+                stack.append((nxt, iter(deps[nxt])))
 
 
 def _sequential(spec: ModelSpec, raw_layers: list[Any]) -> ModelSpec:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from kinspect.architecture import LayerSpec, ModelSpec
 from kinspect.loaders.h5tree import Dataset
-from kinspect.model import LayerInfo, WeightInfo
+from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
 from kinspect.shapes.graph import Address, ShapeResult
 from kinspect.weightnames import is_trainable_name, keras3_name, legacy_name
 
@@ -176,8 +176,46 @@ def is_custom(layer: LayerSpec) -> bool:
     return layer.class_name not in RULES and layer.class_name not in VAR_NAMES
 
 
+def compare_weights(
+    layer: LayerSpec, address: Address, stored: list[WeightInfo], shapes: ShapeResult
+) -> tuple[list[WeightInfo], list[WeightIssue]]:
+    """Check stored weights against what the layer builds from its config and first call.
+
+    Where they agree, the names and trainable flags of the build replace the ones read
+    from the file (Keras 3 files store neither). Unknown classes are not checked.
+    """
+    from kinspect.weightspec import expected_weights
+
+    call = shapes.calls.get(address)
+    if call is None or layer.model is not None or layer.is_operation or is_custom(layer):
+        return stored, []
+    expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
+    if expected is None:
+        return stored, []
+    where = "/".join(address)
+    issues = [
+        WeightIssue(where, IssueKind.SHAPE, w.name, e.shape, w.shape)
+        for e, w in zip(expected, stored, strict=False)
+        if e.shape != w.shape
+    ]
+    issues += [WeightIssue(where, IssueKind.MISSING, e.name, expected=e.shape) for e in expected[len(stored) :]]
+    issues += [WeightIssue(where, IssueKind.UNEXPECTED, w.path, found=w.shape) for w in stored[len(expected) :]]
+    if issues:
+        return stored, issues
+    named = [
+        WeightInfo(e.name if "/vars/" in w.path else w.name, w.path, w.shape, w.dtype, w.trainable and e.trainable)
+        for e, w in zip(expected, stored, strict=True)
+    ]
+    return named, []
+
+
 def build_layers(
-    spec: ModelSpec, shapes: ShapeResult, weights: Assignment | None, keras2: bool, address: Address = ()
+    spec: ModelSpec,
+    shapes: ShapeResult,
+    weights: Assignment | None,
+    keras2: bool,
+    address: Address = (),
+    issues: list[WeightIssue] | None = None,
 ) -> tuple[LayerInfo, ...]:
     """LayerInfo for every layer Keras's summary lists, nested models included."""
     shown = [layer for layer in spec.layers if not (spec.sequential and layer.class_name == "InputLayer")]
@@ -186,9 +224,14 @@ def build_layers(
         here = (*address, layer.name)
         children: tuple[LayerInfo, ...] = ()
         if layer.model is not None:
-            children = build_layers(layer.model, shapes, weights, keras2, here)
+            children = build_layers(layer.model, shapes, weights, keras2, here, issues)
         inbound = tuple(tuple(t.ref for t in node.tensors()) for node in layer.nodes)
-        own = tuple(weights.by_layer.get(here, [])) if weights else ()
+        own: tuple[WeightInfo, ...] = ()
+        if weights is not None:
+            stored, found = compare_weights(layer, here, weights.by_layer.get(here, []), shapes)
+            own = tuple(stored)
+            if issues is not None:
+                issues.extend(found)
         notes = tuple(shapes.notes.get(here, []))
         if own and is_custom(layer):
             notes += (f"custom class {layer.class_name}: the file does not say which of its weights are "

@@ -56,6 +56,32 @@ class WeightInfo:
         return self.size * DTYPE_BITS.get(self.dtype, 32) / 8
 
 
+class IssueKind(str, Enum):
+    """How stored weights disagree with what the architecture builds."""
+
+    MISSING = "missing"  # the layer builds a weight the file does not have
+    UNEXPECTED = "unexpected"  # the file has a tensor the layer does not build
+    SHAPE = "shape"  # both exist, with different shapes
+
+
+@dataclass(frozen=True)
+class WeightIssue:
+    """One disagreement between a layer's config (and input shape) and the stored weights."""
+
+    layer: str  # the layer's path from the top model, "outer/inner/dense"
+    kind: IssueKind
+    weight: str
+    expected: tuple[int, ...] | None = None
+    found: tuple[int, ...] | None = None
+
+    def __str__(self) -> str:
+        if self.kind is IssueKind.MISSING:
+            return f"{self.layer}: weight {self.weight} {self.expected} is missing from the file"
+        if self.kind is IssueKind.UNEXPECTED:
+            return f"{self.layer}: stored tensor {self.weight} {self.found} is not built by the layer"
+        return f"{self.layer}: weight {self.weight} has shape {self.found}, the layer builds {self.expected}"
+
+
 @dataclass(frozen=True)
 class TensorRef:
     """A tensor in the graph: output ``tensor`` of call ``node`` of ``layer`` (Keras's keras_history)."""
@@ -141,6 +167,8 @@ class ModelInfo:
     optimizer_weights: tuple[WeightInfo, ...] = ()
     # Weights in the file that no layer of the architecture explains.
     unmatched_weights: tuple[WeightInfo, ...] = ()
+    # Stored weights that disagree with what the architecture builds (checked where known).
+    weight_issues: tuple[WeightIssue, ...] = ()
     has_architecture: bool = True
     file_size: int = 0
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -25,7 +25,7 @@ from typing import Any
 
 from kinspect.shapes import Call, Shape, is_shape
 
-__all__ = ["Expected", "covered", "expected_weights"]
+__all__ = ["Expected", "covered", "einsum_weights", "expected_weights"]
 
 
 @dataclass(frozen=True)

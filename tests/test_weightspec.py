@@ -220,13 +220,28 @@ KERAS3: list[Any] = [
     pytest.param(lambda L: L.LSTM(3, stateful=True), (2, 4, 5), id="lstm-stateful"),
 ]
 
+# tf_keras only.
+KERAS2: list[Any] = [
+    pytest.param(lambda L: L.BatchNormalization(axis=[1, 3]), (None, 3, 4, 5), id="bn-multiaxis"),
+    pytest.param(lambda L: L.BatchNormalization(axis=[-1], renorm=True), (None, 4, 5), id="bn-renorm-list"),
+    pytest.param(lambda L: L.LayerNormalization(axis=[2, 1]), (None, 3, 4, 5), id="ln-unsorted"),
+    pytest.param(lambda L: L.Conv2D(3, 2, data_format="channels_first"), (None, 4, 6, 6), id="conv2d-cf"),
+    pytest.param(lambda L: L.DepthwiseConv1D(2, depth_multiplier=3), (None, 6, 2), id="dw1d-mult"),
+    pytest.param(lambda L: L.ThresholdedReLU(), (None, 3), id="thresholdedrelu"),
+    pytest.param(
+        lambda L: L.AdditiveAttention(), [(None, 3, 4), (None, 5, 4), (None, 5, 4)], id="additive-k"
+    ),
+]
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
+
 
 @pytest.mark.parametrize("make, shape", BOTH + KERAS3)
 def test_keras3(make: Factory, shape: Any) -> None:
     check(make, shape)
 
 
-@pytest.mark.parametrize("make, shape", BOTH)
+@pytest.mark.parametrize("make, shape", BOTH + KERAS2)
 def test_keras2(make: Factory, shape: Any) -> None:
     check_keras2(make, shape)
 
@@ -383,3 +398,12 @@ def test_frozen_layer_keeps_variable_roles() -> None:
     assert got is not None
     assert [w.trainable for w in got] == [True, True, False, False]
     assert not any(v.trainable for v in layer.weights)
+
+
+@pytest.mark.parametrize("cls", ["CuDNNLSTM", "CuDNNGRU"])
+def test_cudnn_rnn_keras2(cls: str) -> None:
+    """TF 1-era cuDNN layers (tf_keras/src/layers/rnn/cudnn_*.py) keep their weights themselves."""
+    from tf_keras.src.layers.rnn import cudnn_gru, cudnn_lstm
+
+    layer_cls = {"CuDNNLSTM": cudnn_lstm.CuDNNLSTM, "CuDNNGRU": cudnn_gru.CuDNNGRU}[cls]
+    check_keras2(lambda L: layer_cls(3, return_sequences=True), (None, 4, 5))

@@ -9,16 +9,26 @@ from __future__ import annotations
 import json
 import os
 import stat
+import zipfile
+import zlib
 
 import h5py
 
 from kinspect.errors import InputError
 from kinspect.loaders import hdf5, keras_zip
-from kinspect.loaders.common import is_keras2, parse_architecture
+from kinspect.loaders.common import is_keras2, one_line, parse_architecture
+from kinspect.loaders.isolate import isolated
 from kinspect.model import ModelInfo
+from kinspect.shapes import families  # noqa: F401 - import once here, not in every reader child
 
 TRIED = ".keras archive, HDF5 model or weights, Keras config.json"
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
+MAX_PROBLEM = 300  # characters of a problem description
+
+# What zipfile, zlib, json and h5py raise on damaged input: h5py maps HDF5 errors to
+# OSError, KeyError, ValueError or RuntimeError; NotImplementedError (a zip compression
+# method Python lacks) is a RuntimeError. TypeError is left out: it would hide our bugs.
+READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def _head(path: str) -> bytes:
@@ -44,30 +54,39 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
 
     Nothing in the file is executed or imported. ``arch`` names a ``.keras``,
     ``.h5`` or ``config.json`` whose architecture explains a weights-only file.
+    The read runs in a child process with a deadline and a memory ceiling
+    (see :mod:`kinspect.loaders.isolate`); files are only ever opened read-only.
     """
     path = os.fspath(path)
+    arch = os.fspath(arch) if arch is not None else None
     head = _head(path)
+    if arch is not None:
+        _head(arch)
+    try:
+        return isolated(path, lambda: _load(path, head, arch))
+    except InputError as exc:
+        # Messages come from libraries too: keep the promise of one line.
+        problem = " ".join(exc.problem.split()) or "unreadable"
+        raise InputError(exc.path, problem[:MAX_PROBLEM]) from None
+
+
+def _load(path: str, head: bytes, arch: str | None) -> ModelInfo:
     try:
         if keras_zip.matches(head):
             if arch is not None:
                 raise InputError(path, "--arch applies to weights-only files; this archive has its own")
             return keras_zip.load(path)
         if hdf5.matches(head):
-            return hdf5.load(path, _architecture(os.fspath(arch)) if arch is not None else None)
+            return hdf5.load(path, _architecture(arch) if arch is not None else None)
         if head.lstrip()[:1] == b"{":
             return _config_only(path)
-    except (OSError, KeyError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(path, f"corrupt or unsupported file ({_one_line(exc)})") from None
+    except InputError:
+        raise
     except RecursionError:
         raise InputError(path, "structure nested too deeply") from None
+    except READ_ERRORS as exc:
+        raise InputError(path, f"corrupt or unsupported file ({one_line(exc)})") from None
     raise InputError(path, f"not a Keras model file (tried: {TRIED})")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else exc.__class__.__name__)[:200]
 
 
 def _read_json(path: str) -> object:
@@ -106,7 +125,7 @@ def _architecture(arch: str) -> tuple:
 
                 config = json_attr(f, "model_config")
         except OSError as exc:
-            raise InputError(arch, f"cannot read HDF5 ({_one_line(exc)})") from None
+            raise InputError(arch, f"cannot read HDF5 ({one_line(exc)})") from None
     else:
         config = _read_json(arch)
     return parse_architecture(arch, config), is_keras2(config), meta

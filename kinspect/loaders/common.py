@@ -11,6 +11,15 @@ from kinspect.assemble import Assignment, build_layers
 from kinspect.errors import InputError
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, WeightInfo
 from kinspect.shapes.graph import propagate
+from kinspect.weightnames import VAR_NAMES
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message, bounded, or its class name."""
+    # KeyError's str() is the repr of its argument: use the argument itself.
+    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    text = str(raw).strip().splitlines()
+    return " ".join((text[0] if text else exc.__class__.__name__).split())[:200]
 
 
 def parse_architecture(path: str, config: Any) -> ModelSpec:
@@ -87,8 +96,8 @@ def build_model(
         raise InputError(path, "model graph is nested too deeply") from None
     notes = list(meta.pop("notes", ()))
     unmatched = tuple(weights.unmatched) if weights else ()
-    if unmatched:
-        notes.append(f"{len(unmatched)} stored tensor(s) that no layer of the architecture explains")
+    if weights is not None:
+        notes.extend(weights_verdict(path, layers, weights))
     return ModelInfo(
         path=path,
         format=fmt,
@@ -105,6 +114,39 @@ def build_model(
         notes=tuple(notes),
         **meta,
     )
+
+
+def weights_verdict(path: str, layers: tuple[LayerInfo, ...], weights: Assignment) -> list[str]:
+    """Notes on weights that do not fit the architecture; an InputError when none fit at all.
+
+    Weights no layer explains, or layers lacking theirs, may come from kinspect's own
+    matching meeting an unusual layer, so they are notes (``check`` reports them). When
+    the file stores tensors and not one of them fits any layer, the weights belong to
+    another model: a summary would show an architecture with no parameters, so refuse.
+    """
+    assigned = sum(len(ws) for ws in weights.by_layer.values())
+    if weights.unmatched and not assigned:
+        raise InputError(
+            path,
+            f"the weights do not belong to this architecture: none of the {len(weights.unmatched)}"
+            " stored tensor(s) matches a layer of the config",
+        )
+    notes = []
+    if weights.unmatched:
+        notes.append(f"{len(weights.unmatched)} stored tensor(s) that no layer of the architecture explains")
+    missing = []
+    stack = list(layers)
+    while stack:  # every LayerInfo once
+        layer = stack.pop()
+        stack.extend(layer.layers)
+        # Normalization given mean/variance in its config holds them as constants, not weights.
+        names = VAR_NAMES.get(layer.class_name) if layer.class_name != "Normalization" else None
+        if names is not None and not layer.weights and not layer.is_model and names(layer.config):
+            missing.append(layer.name)
+    if missing:
+        shown = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+        notes.append(f"{len(missing)} layer(s) whose class always has weights have none stored: {shown}")
+    return notes
 
 
 def weights_only_model(
@@ -126,6 +168,6 @@ def weights_only_model(
         notes=(
             "weights only: no architecture in the file, so output shapes and connections are unknown;"
             " pair it with --arch MODEL for a full summary",
-        ),  # fmt: skip
+        ),
         **meta,
     )

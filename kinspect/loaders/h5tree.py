@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,7 @@ import numpy as np
 
 MAX_OBJECTS = 2_000_000  # groups + datasets visited in one file; beyond that it is hostile
 MAX_ATTR_BYTES = 64 * 1024 * 1024  # a model_config attribute larger than this is refused
+MAX_TEXT_BYTES = 64 * 1024  # keras_version, backend: short strings
 
 
 class H5Error(ValueError):
@@ -37,8 +37,16 @@ def _dtype_name(dset: h5py.h5d.DatasetID) -> str:
             value = buf.item()
             if value in (b"bfloat16", "bfloat16"):
                 return "bfloat16"
-    dt = dset.dtype
-    return str(dt) if dt.kind in "fiub" else "void"
+    return dtype_name(dset)
+
+
+def dtype_name(obj: h5py.h5d.DatasetID | h5py.Dataset) -> str:
+    """Numeric dtypes by name; anything else (compound, references, types numpy lacks) is "void"."""
+    try:
+        dt = obj.dtype
+    except (TypeError, ValueError):  # h5py cannot map some valid HDF5 types to numpy
+        return "void"
+    return dt.name if dt.kind in "fiub" else "void"  # name: ">f4" is float32 too
 
 
 def list_datasets(group: h5py.Group, path: str = "") -> dict[str, Dataset]:
@@ -96,24 +104,46 @@ def strings(value: Any) -> list[str]:
     raise H5Error(f"expected a list of names, found {type(value).__name__}")
 
 
+def read_attr(obj: h5py.Group, name: str, limit: int = MAX_ATTR_BYTES) -> Any:
+    """An attribute's value, refusing one whose stored size exceeds ``limit`` before reading it.
+
+    Variable-length strings store only heap references in the attribute, so their
+    size is known after reading; the reader's memory ceiling bounds that read.
+    """
+    try:
+        stored = h5py.h5a.open(obj.id, name.encode()).get_storage_size()
+    except RuntimeError:  # h5py raises for an empty attribute (size 0)
+        stored = 0
+    if stored > limit:
+        raise H5Error(f"attribute {name} is {stored:,} bytes, more than a model file holds")
+    raw = obj.attrs[name]
+    size = raw.nbytes if isinstance(raw, np.ndarray) and raw.dtype.kind != "O" else _text_size(raw)
+    if size > limit:
+        raise H5Error(f"attribute {name} is {size:,} bytes, more than a model file holds")
+    return raw
+
+
+def _text_size(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return sum(_text_size(v) for v in value.reshape(-1))
+    return len(value) if isinstance(value, (bytes, str)) else 8
+
+
 def attr_strings(obj: h5py.Group, name: str) -> list[str]:
     """Keras chunks long name lists into ``name0``, ``name1``… when they exceed the header limit."""
     if name in obj.attrs:
-        return strings(obj.attrs[name])
+        return strings(read_attr(obj, name))
     out: list[str] = []
     chunk = 0
-    while f"{name}{chunk}" in obj.attrs:
-        out.extend(strings(obj.attrs[f"{name}{chunk}"]))
+    while f"{name}{chunk}" in obj.attrs:  # ends: a file has finitely many attributes
+        out.extend(strings(read_attr(obj, f"{name}{chunk}")))
         chunk += 1
     return out
 
 
 def json_attr(obj: h5py.Group, name: str) -> Any:
     """A JSON attribute such as ``model_config``, size-bounded before decoding."""
-    raw = obj.attrs[name]
-    size = raw.nbytes if isinstance(raw, np.ndarray) else len(raw)
-    if size > MAX_ATTR_BYTES:
-        raise H5Error(f"attribute {name} is {size:,} bytes, more than a model config can be")
+    raw = read_attr(obj, name)
     try:
         return json.loads(text(raw))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -122,8 +152,9 @@ def json_attr(obj: h5py.Group, name: str) -> Any:
         raise H5Error(f"attribute {name} is nested too deeply") from None
 
 
-def optional_text(attrs: Mapping[str, Any], name: str) -> str | None:
+def optional_text(obj: h5py.Group, name: str) -> str | None:
+    """A short text attribute such as ``keras_version``, or None when absent or odd."""
     try:
-        return text(attrs[name]) if name in attrs else None
+        return text(read_attr(obj, name, MAX_TEXT_BYTES)) if name in obj.attrs else None
     except (H5Error, UnicodeDecodeError):
         return None

@@ -7,7 +7,7 @@ from typing import Any
 import h5py
 
 from kinspect.architecture import ModelSpec
-from kinspect.assemble import assign_keras3, assign_legacy
+from kinspect.assemble import assign_legacy
 from kinspect.errors import InputError
 from kinspect.loaders.common import (
     build_model,
@@ -16,7 +16,15 @@ from kinspect.loaders.common import (
     parse_architecture,
     weights_only_model,
 )
-from kinspect.loaders.h5tree import Dataset, H5Error, attr_strings, json_attr, list_datasets, optional_text
+from kinspect.loaders.h5tree import (
+    Dataset,
+    H5Error,
+    attr_strings,
+    dtype_name,
+    json_attr,
+    list_datasets,
+    optional_text,
+)
 from kinspect.loaders.keras3_weights import keras3_weights_only
 from kinspect.model import Format, ModelInfo, WeightInfo
 from kinspect.weightnames import is_trainable_name, legacy_name
@@ -41,9 +49,7 @@ def legacy_groups(group: h5py.Group) -> dict[str, list[tuple[str, Dataset]]]:
             if not isinstance(ds, h5py.Dataset):
                 raise H5Error(f"layer {name!r} lists weight {weight!r} that is not stored")
             shape = tuple(int(d) for d in (ds.shape or ()))
-            entries.append(
-                (weight, Dataset(ds.name, shape, ds.dtype.name if ds.dtype.kind in "fiub" else "void"))
-            )
+            entries.append((weight, Dataset(ds.name, shape, dtype_name(ds))))
         out[name] = entries
     return out
 
@@ -92,11 +98,11 @@ def _full_model(path: str, f: h5py.File) -> ModelInfo:
     group = f.get("model_weights")
     weights = assign_legacy(spec, legacy_groups(group)) if isinstance(group, h5py.Group) else None
     training = json_attr(f, "training_config") if "training_config" in f.attrs else None
-    where = group.attrs if isinstance(group, h5py.Group) else f.attrs
+    where = group if isinstance(group, h5py.Group) else f
     return build_model(
         path, Format.H5, spec, keras2, weights,
-        keras_version=optional_text(f.attrs, "keras_version") or optional_text(where, "keras_version"),
-        backend=optional_text(f.attrs, "backend") or optional_text(where, "backend"),
+        keras_version=optional_text(f, "keras_version") or optional_text(where, "keras_version"),
+        backend=optional_text(f, "backend") or optional_text(where, "backend"),
         compile=compile_info(training),
         optimizer_weights=_optimizer_weights(f),
     )  # fmt: skip
@@ -107,8 +113,8 @@ def _legacy_weights(
 ) -> ModelInfo:
     groups = legacy_groups(f)
     meta = {
-        "keras_version": optional_text(f.attrs, "keras_version"),
-        "backend": optional_text(f.attrs, "backend"),
+        "keras_version": optional_text(f, "keras_version"),
+        "backend": optional_text(f, "backend"),
     }
     if arch is not None:
         spec, keras2, arch_meta = arch

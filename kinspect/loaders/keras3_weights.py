@@ -16,8 +16,10 @@ from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 def _class_for_path(segment: str) -> str | None:
     """``batch_normalization_1`` → ``BatchNormalization``, for built-in classes only."""
     from kinspect.assemble import to_snake_case
-    from kinspect.shapes import RULES
-    from kinspect.shapes import families  # noqa: F401
+    from kinspect.shapes import (
+        RULES,
+        families,  # noqa: F401
+    )
 
     base = segment
     head, _, tail = segment.rpartition("_")

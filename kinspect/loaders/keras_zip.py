@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from typing import Any
 
 import h5py
 
+from kinspect.assemble import assign_keras3
 from kinspect.errors import InputError
 from kinspect.loaders.archive import ArchiveError, open_member, read_small, unsafe_members
-from kinspect.loaders.common import build_model, compile_info, is_keras2, parse_architecture
+from kinspect.loaders.common import build_model, compile_info, is_keras2, one_line, parse_architecture
 from kinspect.loaders.h5tree import Dataset, H5Error, list_datasets
-from kinspect.assemble import assign_keras3
 from kinspect.model import Format, ModelInfo, WeightInfo
 
 WEIGHTS = "model.weights.h5"
@@ -25,7 +26,13 @@ def matches(head: bytes) -> bool:
 
 def read_json(path: str, zf: zipfile.ZipFile, name: str) -> Any:
     try:
-        return json.loads(read_small(zf, name))
+        data = read_small(zf, name)
+    except ArchiveError as exc:
+        raise InputError(path, f"{exc}; refused") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise InputError(path, f"cannot read {name} from the archive ({one_line(exc)})") from None
+    try:
+        return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"{name} is not valid JSON ({exc})") from None
     except RecursionError:
@@ -46,6 +53,10 @@ def _open(path: str) -> zipfile.ZipFile:
 
 
 def _config(path: str, zf: zipfile.ZipFile) -> tuple[Any, dict[str, Any]]:
+    # kinspect never extracts, but Keras does extract assets: a member that would land
+    # outside the target directory marks a hostile archive, so the whole file is refused.
+    if bad := unsafe_members(zf):
+        raise InputError(path, f"archive member {bad[0]!r:.100} has an unsafe path (absolute or with ..)")
     names = set(zf.namelist())
     if "config.json" not in names:
         raise InputError(path, "zip archive has no config.json: not a .keras model")
@@ -84,9 +95,6 @@ def _weight_map(index: Any) -> dict[str, list[str]]:
 def load(path: str) -> ModelInfo:
     with _open(path) as zf:
         config, meta = _config(path, zf)
-        notes = []
-        if bad := unsafe_members(zf):
-            notes.append(f"archive members with unsafe paths: {', '.join(bad[:5])}")
         spec = parse_architecture(path, config)
         try:
             found = datasets(path, zf)
@@ -105,5 +113,4 @@ def load(path: str) -> ModelInfo:
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
         optimizer_weights=optimizer,
-        notes=notes,
     )  # fmt: skip

@@ -25,6 +25,9 @@ class ShapeResult:
 
     shapes: dict[Address, ShapeTree] = field(default_factory=dict)
     notes: dict[Address, list[str]] = field(default_factory=dict)
+    # Each layer's first call with its input shapes: what its weights were built from.
+    calls: dict[Address, Call] = field(default_factory=dict)
+    keras_major: int | None = None
 
     def note(self, address: Address, text: str) -> None:
         items = self.notes.setdefault(address, [])
@@ -212,8 +215,9 @@ def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recor
         tree: ShapeTree = None
         graph.result.note(address, "input shape unknown")
     else:
+        call = Call(tuple(args), kwargs, keras_major=graph.major)
+        graph.result.calls.setdefault(address, call)
         try:
-            call = Call(tuple(args), kwargs, keras_major=graph.major)
             tree = _call_layer(layer, call, graph.result, address, graph.keras2)
         except ShapeUnknown as exc:
             tree = graph.recorded_outputs(layer.name, i) if use_recorded else None
@@ -250,8 +254,10 @@ def _run_sequential(
             result.shapes[address] = None
             result.note(address, "input shape unknown (the model was saved without an input shape)")
             continue
+        call = Call((shape,), {}, major)
+        result.calls.setdefault(address, call)
         try:
-            shape = _call_layer(layer, Call((shape,), {}, major), result, address, keras2=False)
+            shape = _call_layer(layer, call, result, address, keras2=False)
         except ShapeUnknown as exc:
             shape = None
             nxt = spec.layers[n + 1].build_input_shape if n + 1 < len(spec.layers) else None
@@ -285,7 +291,7 @@ def file_keras_major(spec: ModelSpec, keras2: bool) -> int | None:
     models = list(_models(spec))
     if any(layer.nodes for model in models for layer in model.layers):
         return 2 if keras2 else 3
-    seen = set()
+    seen: set[int] = set()
     for model in models:
         for layer in model.layers:
             if "batch_input_shape" in layer.config:
@@ -299,8 +305,8 @@ def file_keras_major(spec: ModelSpec, keras2: bool) -> int | None:
 
 def propagate(spec: ModelSpec, keras2: bool) -> ShapeResult:
     """Output shapes of every layer of ``spec`` and of its nested models, by address."""
-    result = ShapeResult()
-    _propagate_into(spec, result, (), keras2, file_keras_major(spec, keras2))
+    result = ShapeResult(keras_major=file_keras_major(spec, keras2))
+    _propagate_into(spec, result, (), keras2, result.keras_major)
     return result
 
 

@@ -1,0 +1,134 @@
+"""Run a loader in a forked child with a deadline and a memory ceiling.
+
+libhdf5 is C code: a corrupt or crafted file can make it loop forever (a damaged
+global heap does) or crash while it holds the GIL, where no Python timeout or
+exception handler can reach. A child process can be killed and its death reported
+as one line, so every read of an untrusted file goes through :func:`isolated`.
+Where ``fork`` does not exist the loader runs in-process, unbounded.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import pickle
+import select
+import signal
+import time
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+from kinspect.errors import InputError, KinspectError
+
+T = TypeVar("T")
+
+TIMEOUT_ENV = "KINSPECT_TIMEOUT"  # seconds a read may take; 0 runs in-process (debugging, profiling)
+MEMORY_ENV = "KINSPECT_MEMORY_MB"  # address space the reader may add to the process
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_MEMORY_MB = 4096
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _limit_memory(extra_mb: float) -> None:
+    """Cap the child's address space at what it maps now plus ``extra_mb``."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        cap = mapped + int(extra_mb * 1024 * 1024)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc or no resource module: time is still bounded
+
+
+def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float) -> None:
+    try:
+        faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump
+        _limit_memory(memory_mb)
+        try:
+            payload: tuple = ("ok", fn())
+        except InputError as exc:
+            payload = ("input", exc.path, exc.problem)
+        except KinspectError as exc:
+            payload = ("kinspect", str(exc), exc.exit_code)
+        except MemoryError:
+            payload = ("input", path, f"reading it needs more than {memory_mb:g} MB of memory; refused")
+        except RecursionError:
+            payload = ("input", path, "structure nested too deeply")
+        except BaseException:
+            payload = ("bug", traceback.format_exc())
+        try:
+            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:
+            data = pickle.dumps(("bug", traceback.format_exc()))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(write_fd, view) :]
+    finally:
+        os._exit(0)  # never run the parent's atexit handlers or flush its buffers
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """Everything the child writes, or None when the deadline passes first."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def isolated(path: str, fn: Callable[[], T]) -> T:
+    """``fn()`` run in a child: its result, its InputError, or an InputError for a hang or crash."""
+    timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+    if timeout <= 0 or not hasattr(os, "fork"):
+        return fn()
+    memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child(path, fn, write_fd, memory_mb)
+    os.close(write_fd)
+    data: bytes | None = None
+    try:
+        data = _read_until(read_fd, time.monotonic() + timeout)
+    finally:  # also on KeyboardInterrupt: never leave a reader behind
+        os.close(read_fd)
+        if data is None:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if data is None:
+        raise InputError(path, f"reading it took longer than {timeout:g} s; gave up (corrupt file?)")
+    if not data:
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        how = f"signal {signal.Signals(sig).name}" if sig else f"exit status {os.WEXITSTATUS(status)}"
+        raise InputError(path, f"the HDF5/zip reader crashed on this file ({how}); it is corrupt")
+    payload = pickle.loads(data)  # written by our own child from plain data
+    kind = payload[0]
+    if kind == "ok":
+        return payload[1]
+    if kind == "input":
+        raise InputError(payload[1], payload[2])
+    if kind == "kinspect":
+        exc = KinspectError(payload[1])
+        exc.exit_code = payload[2]
+        raise exc
+    raise RuntimeError(f"kinspect failed while reading {path}:\n{payload[1]}")
