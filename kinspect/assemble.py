@@ -37,6 +37,16 @@ class Assignment:
     unmatched: list[WeightInfo] = field(default_factory=list)
 
 
+def _plain(name: str) -> str:
+    """tf.keras names private sub-objects with a leading underscore (``_query_dense``)."""
+    return "/".join(part.lstrip("_") for part in name.split("/"))
+
+
+def _natural(path: str) -> list[tuple[int, str]]:
+    """``vars/2`` before ``vars/10``: HDF5 lists names alphabetically, Keras numbers them."""
+    return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
+
+
 def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
     """The layers Keras's ``model.layers`` gives: no ops; Sequential hides its InputLayer."""
     layers = [layer for layer in spec.layers if not layer.is_operation]
@@ -50,7 +60,7 @@ def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: b
     out = Assignment()
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
-    for key in datasets:
+    for key in sorted(datasets, key=_natural):
         parts = key.split("/")
         for i, part in enumerate(parts[:-1]):
             if part == "layers" and i + 1 < len(parts) - 1:
@@ -193,17 +203,28 @@ def compare_weights(
     if expected is None:
         return stored, []
     where = "/".join(address)
+    # Keras 3 files name sub-objects by path (``query_dense/vars/0``), which HDF5 lists in
+    # alphabetical order: match those by name. Keras 2 files keep layer.weights order.
+    by_name = {_plain(w.name): w for w in stored}
+    if len(by_name) == len(stored) and {_plain(e.name) for e in expected} == set(by_name):
+        stored = [by_name[_plain(e.name)] for e in expected]
     issues = [
         WeightIssue(where, IssueKind.SHAPE, w.name, e.shape, w.shape)
         for e, w in zip(expected, stored, strict=False)
         if e.shape != w.shape
     ]
-    issues += [WeightIssue(where, IssueKind.MISSING, e.name, expected=e.shape) for e in expected[len(stored) :]]
-    issues += [WeightIssue(where, IssueKind.UNEXPECTED, w.path, found=w.shape) for w in stored[len(expected) :]]
+    issues += [
+        WeightIssue(where, IssueKind.MISSING, e.name, expected=e.shape) for e in expected[len(stored) :]
+    ]
+    issues += [
+        WeightIssue(where, IssueKind.UNEXPECTED, w.path, found=w.shape) for w in stored[len(expected) :]
+    ]
     if issues:
         return stored, issues
     named = [
-        WeightInfo(e.name if "/vars/" in w.path else w.name, w.path, w.shape, w.dtype, w.trainable and e.trainable)
+        WeightInfo(
+            e.name if "/vars/" in w.path else w.name, w.path, w.shape, w.dtype, w.trainable and e.trainable
+        )
         for e, w in zip(expected, stored, strict=True)
     ]
     return named, []

@@ -83,7 +83,7 @@ def keras3_name(class_name: str, config: Mapping[str, Any], rel: str) -> str:
     sub, index = match.group("sub"), int(match.group("index"))
     owner: tuple[str, Mapping[str, Any]] | None = (class_name, config)
     if sub:
-        owner = _child(sub.rsplit("/", 1)[-1], config)
+        owner = _child(sub.rsplit("/", 1)[-1].lstrip("_"), config)  # tf.keras: _query_dense
     if owner is None:
         return rel
     names_for = VAR_NAMES.get(owner[0])

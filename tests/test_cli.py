@@ -173,3 +173,29 @@ def test_json_keys_are_documented() -> None:
     doc = json.loads(out)
     for key in [*doc, *doc["layers"][0], *doc["model"]]:
         assert f"`{key}`" in readme, f"JSON key {key} is not documented in README.md"
+
+
+def test_arch_reports_mismatched_weights(tmp_path: Path) -> None:
+    """Weights of one model checked against another architecture: every disagreement listed."""
+    code, out, _ = run(
+        "summary",
+        "samples/mnist_cnn.weights.h5",
+        "--arch",
+        "samples/text_classifier.keras",
+        "--format",
+        "json",
+    )
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["weight_issues"], "a CNN's weights cannot fit a text classifier"
+    assert {i["kind"] for i in doc["weight_issues"]} <= {"missing", "unexpected", "shape"}
+    code, text, _ = run("summary", "samples/mnist_cnn.weights.h5", "--arch", "samples/text_classifier.keras")
+    assert "disagree with the architecture" in text
+
+
+def test_arch_accepts_matching_weights() -> None:
+    code, out, _ = run(
+        "summary", "samples/mnist_cnn.weights.h5", "--arch", "samples/mnist_cnn.h5", "--format", "json"
+    )
+    doc = json.loads(out)
+    assert code == 0 and doc["weight_issues"] == [] and doc["unmatched_weights"] == []

@@ -132,3 +132,4 @@ def test_invariants(zoo_dir: Path, name: str, fmt: str) -> None:
         # A rule never disagrees with a shape the file recorded.
         assert not any("disagree" in note for note in layer.notes), layer.notes
     assert not info.unmatched_weights
+    assert not info.weight_issues, info.weight_issues[:3]

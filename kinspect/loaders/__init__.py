@@ -12,13 +12,10 @@ import stat
 import zipfile
 import zlib
 
-import h5py
-
 from kinspect.errors import InputError
 from kinspect.loaders import hdf5, keras_zip
 from kinspect.loaders.common import is_keras2, one_line, parse_architecture
-from kinspect.loaders.isolate import isolated
-from kinspect.model import ModelInfo
+from kinspect.model import Format, ModelInfo
 from kinspect.shapes import families  # noqa: F401 - import once here, not in every reader child
 
 TRIED = ".keras archive, HDF5 model or weights, Keras config.json"
@@ -54,8 +51,8 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
 
     Nothing in the file is executed or imported. ``arch`` names a ``.keras``,
     ``.h5`` or ``config.json`` whose architecture explains a weights-only file.
-    The read runs in a child process with a deadline and a memory ceiling
-    (see :mod:`kinspect.loaders.isolate`); files are only ever opened read-only.
+    libhdf5 reads run in a child process with a deadline and a memory ceiling
+    (see :mod:`kinspect.loaders.snapshot`); files are only ever opened read-only.
     """
     path = os.fspath(path)
     arch = os.fspath(arch) if arch is not None else None
@@ -63,7 +60,7 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
     if arch is not None:
         _head(arch)
     try:
-        return isolated(path, lambda: _load(path, head, arch))
+        return _load(path, head, arch)
     except InputError as exc:
         # Messages come from libraries too: keep the promise of one line.
         problem = " ".join(exc.problem.split()) or "unreadable"
@@ -79,7 +76,7 @@ def _load(path: str, head: bytes, arch: str | None) -> ModelInfo:
         if hdf5.matches(head):
             return hdf5.load(path, _architecture(arch) if arch is not None else None)
         if head.lstrip()[:1] == b"{":
-            return _config_only(path)
+            return _json_file(path, arch)
     except InputError:
         raise
     except RecursionError:
@@ -101,31 +98,49 @@ def _read_json(path: str) -> object:
         raise InputError(path, "JSON nested too deeply") from None
 
 
-def _config_only(path: str) -> ModelInfo:
+def _json_file(path: str, arch: str | None) -> ModelInfo:
+    """A ``config.json`` architecture, or the index of sharded Keras 3 weights."""
     from kinspect.loaders.common import build_model
+    from kinspect.loaders.keras3_weights import keras3_weights_only
     from kinspect.model import Format
 
-    config = _read_json(path)
-    spec = parse_architecture(path, config)
-    return build_model(path, Format.CONFIG_JSON, spec, is_keras2(config), None)
+    data = _read_json(path)
+    if isinstance(data, dict) and "weight_map" in data:
+        return keras3_weights_only(path, Format.SHARDED_WEIGHTS, _shards(path, data),
+                                   _architecture(arch) if arch is not None else None)  # fmt: skip
+    spec = parse_architecture(path, data)
+    return build_model(path, Format.CONFIG_JSON, spec, is_keras2(data), None)
+
+
+def _shards(path: str, index: dict) -> dict:
+    """Datasets of every shard an index names (files beside it, never outside its folder)."""
+    from kinspect.loaders import snapshot
+    from kinspect.loaders.keras_zip import weight_map
+
+    folder = os.path.dirname(os.path.abspath(path))
+    found: dict = {}
+    for shard in sorted({v for vs in weight_map(index).values() for v in vs}):
+        if os.path.basename(shard) != shard or shard in (".", ".."):
+            raise InputError(path, f"sharded weights name a shard outside their folder: {shard!r:.100}")
+        where = os.path.join(folder, shard)
+        _head(where)
+        found.update(snapshot.read(where).datasets)
+    return found
 
 
 def _architecture(arch: str) -> tuple:
     """(spec, keras2, metadata) of the file named by --arch."""
     head = _head(arch)
-    meta: dict = {}
+    meta: dict = {"paired": True}  # weights checked against an architecture: report, do not refuse
     if keras_zip.matches(head):
         config, _ = keras_zip.archive_config(arch)
     elif hdf5.matches(head):
-        try:
-            with h5py.File(arch, "r") as f:
-                if "model_config" not in f.attrs:
-                    raise InputError(arch, "--arch file holds no model architecture")
-                from kinspect.loaders.h5tree import json_attr
+        from kinspect.loaders.snapshot import read
 
-                config = json_attr(f, "model_config")
-        except OSError as exc:
-            raise InputError(arch, f"cannot read HDF5 ({one_line(exc)})") from None
+        snap = read(arch)
+        if hdf5.kind(snap) is not Format.H5:
+            raise InputError(arch, "--arch file holds no model architecture")
+        config = hdf5.model_config(arch, snap)
     else:
         config = _read_json(arch)
     return parse_architecture(arch, config), is_keras2(config), meta

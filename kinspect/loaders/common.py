@@ -9,9 +9,8 @@ from typing import Any
 from kinspect.architecture import ConfigError, ModelSpec, parse_model
 from kinspect.assemble import Assignment, build_layers
 from kinspect.errors import InputError
-from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, WeightInfo
+from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
 from kinspect.shapes.graph import propagate
-from kinspect.weightnames import VAR_NAMES
 
 
 def one_line(exc: BaseException) -> str:
@@ -89,15 +88,17 @@ def build_model(
     **meta: Any,
 ) -> ModelInfo:
     """Propagate shapes, attach weights and collect notes into a ModelInfo."""
+    paired = meta.pop("paired", False)
+    issues: list[WeightIssue] = []
     try:
         shapes = propagate(spec, keras2)
-        layers = build_layers(spec, shapes, weights, keras2)
+        layers = build_layers(spec, shapes, weights, keras2, issues=issues)
     except RecursionError:
         raise InputError(path, "model graph is nested too deeply") from None
     notes = list(meta.pop("notes", ()))
     unmatched = tuple(weights.unmatched) if weights else ()
     if weights is not None:
-        notes.extend(weights_verdict(path, layers, weights))
+        notes.extend(weights_verdict(path, layers, weights, issues, paired))
     return ModelInfo(
         path=path,
         format=fmt,
@@ -112,17 +113,20 @@ def build_model(
         file_size=os.path.getsize(path),
         config=spec.config,
         notes=tuple(notes),
+        weight_issues=tuple(issues),
         **meta,
     )
 
 
-def weights_verdict(path: str, layers: tuple[LayerInfo, ...], weights: Assignment) -> list[str]:
-    """Notes on weights that do not fit the architecture; an InputError when none fit at all.
+def weights_verdict(
+    path: str, layers: tuple[LayerInfo, ...], weights: Assignment, issues: list[WeightIssue], paired: bool
+) -> list[str]:
+    """Notes on weights that do not fit the architecture, or an InputError for a broken model file.
 
-    Weights no layer explains, or layers lacking theirs, may come from kinspect's own
-    matching meeting an unusual layer, so they are notes (``check`` reports them). When
-    the file stores tensors and not one of them fits any layer, the weights belong to
-    another model: a summary would show an architecture with no parameters, so refuse.
+    A model file whose weights contradict its own config (a tensor of the wrong shape, a
+    layer with part of its weights) cannot be loaded by Keras either: that is an error. With
+    ``--arch`` the disagreements are the answer the user asked for, so they are reported.
+    A layer with no weights at all may simply never have been built: a note.
     """
     assigned = sum(len(ws) for ws in weights.by_layer.values())
     if weights.unmatched and not assigned:
@@ -134,19 +138,23 @@ def weights_verdict(path: str, layers: tuple[LayerInfo, ...], weights: Assignmen
     notes = []
     if weights.unmatched:
         notes.append(f"{len(weights.unmatched)} stored tensor(s) that no layer of the architecture explains")
-    missing = []
-    stack = list(layers)
-    while stack:  # every LayerInfo once
-        layer = stack.pop()
-        stack.extend(layer.layers)
-        # Normalization given mean/variance in its config holds them as constants, not weights.
-        names = VAR_NAMES.get(layer.class_name) if layer.class_name != "Normalization" else None
-        if names is not None and not layer.weights and not layer.is_model and names(layer.config):
-            missing.append(layer.name)
-    if missing:
-        shown = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
-        notes.append(f"{len(missing)} layer(s) whose class always has weights have none stored: {shown}")
+    empty = {layer.name for layer in _walk(layers) if not layer.weights}
+    broken = [i for i in issues if not (i.kind is IssueKind.MISSING and i.layer.rsplit("/", 1)[-1] in empty)]
+    if broken and not paired:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        raise InputError(path, f"weights disagree with the architecture: {broken[0]}{more}")
+    if issues:
+        notes.append(f"{len(issues)} weight(s) disagree with the architecture; first: {issues[0]}")
     return notes
+
+
+def _walk(layers: tuple[LayerInfo, ...]) -> list[LayerInfo]:
+    out, stack = [], list(layers)
+    while stack:
+        layer = stack.pop()
+        out.append(layer)
+        stack.extend(layer.layers)
+    return out
 
 
 def weights_only_model(

@@ -73,11 +73,15 @@ def list_datasets(group: h5py.Group, path: str = "") -> dict[str, Dataset]:
     found: dict[str, Dataset] = {}
     for raw in names:
         name = raw.decode("utf-8", "replace")
-        dset = h5py.h5d.open(group.id, raw)
         full = f"{group.name.rstrip('/')}/{name}".lstrip("/")
-        shape = tuple(int(d) for d in (dset.shape or ()))
-        found[f"{path}/{name}" if path else name] = Dataset(full, shape, _dtype_name(dset))
+        shape, dtype = dataset_info(h5py.h5d.open(group.id, raw))
+        found[f"{path}/{name}" if path else name] = Dataset(full, shape, dtype)
     return found
+
+
+def dataset_info(dset: h5py.h5d.DatasetID) -> tuple[tuple[int, ...], str]:
+    """Shape and dtype name of an open dataset."""
+    return tuple(int(d) for d in (dset.shape or ())), _dtype_name(dset)
 
 
 def text(value: Any) -> str:

@@ -1,10 +1,13 @@
-"""HDF5 files: legacy full models, Keras 2 weights-only and Keras 3 weights-only."""
+"""HDF5 files: legacy full models, Keras 2 weights-only and Keras 3 weights-only.
+
+Everything is read from a :class:`~kinspect.loaders.snapshot.Snapshot` (plain data
+taken by libhdf5 in a child process); nothing here touches h5py.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
-
-import h5py
 
 from kinspect.architecture import ModelSpec
 from kinspect.assemble import assign_legacy
@@ -16,106 +19,106 @@ from kinspect.loaders.common import (
     parse_architecture,
     weights_only_model,
 )
-from kinspect.loaders.h5tree import (
-    Dataset,
-    H5Error,
-    attr_strings,
-    dtype_name,
-    json_attr,
-    list_datasets,
-    optional_text,
-)
+from kinspect.loaders.h5tree import Dataset
 from kinspect.loaders.keras3_weights import keras3_weights_only
+from kinspect.loaders.snapshot import Snapshot, read
 from kinspect.model import Format, ModelInfo, WeightInfo
 from kinspect.weightnames import is_trainable_name, legacy_name
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
+Arch = tuple[ModelSpec, bool, dict[str, Any]]
 
 
 def matches(head: bytes) -> bool:
     return head.startswith(SIGNATURE)
 
 
-def legacy_groups(group: h5py.Group) -> dict[str, list[tuple[str, Dataset]]]:
+def legacy_groups(snap: Snapshot, group: str) -> dict[str, list[tuple[str, Dataset]]]:
     """layer name → [(weight name, dataset)] from ``layer_names``/``weight_names`` attributes."""
     out: dict[str, list[tuple[str, Dataset]]] = {}
-    for name in attr_strings(group, "layer_names"):
-        sub = group.get(name)
-        if not isinstance(sub, h5py.Group):
-            raise H5Error(f"layer_names lists {name!r} but there is no such group")
+    prefix = f"{group}/" if group else ""
+    for name in snap.names(group, "layer_names"):
+        where = f"{prefix}{name}"
+        if where not in snap.groups:
+            raise InputError("", f"layer_names lists {name!r} but there is no such group")
         entries = []
-        for weight in attr_strings(sub, "weight_names"):
-            ds = sub.get(weight)
-            if not isinstance(ds, h5py.Dataset):
-                raise H5Error(f"layer {name!r} lists weight {weight!r} that is not stored")
-            shape = tuple(int(d) for d in (ds.shape or ()))
-            entries.append((weight, Dataset(ds.name, shape, dtype_name(ds))))
+        for weight in snap.names(where, "weight_names"):
+            ds = snap.datasets.get(f"{where}/{weight}")
+            if ds is None:
+                raise InputError("", f"layer {name!r} lists weight {weight!r} that is not stored")
+            entries.append((weight, ds))
         out[name] = entries
     return out
 
 
-def _optimizer_weights(f: h5py.File) -> tuple[WeightInfo, ...]:
-    group = f.get("optimizer_weights")
-    if not isinstance(group, h5py.Group):
-        return ()
-    return tuple(
-        WeightInfo(legacy_name(name), f"optimizer_weights/{name}", ds.shape, ds.dtype, False)
-        for name, ds in list_datasets(group).items()
-    )
-
-
-def kind(f: h5py.File) -> Format | None:
-    attrs = f.attrs
-    if "model_config" in attrs:
+def kind(snap: Snapshot) -> Format | None:
+    root = snap.attrs.get("", {})
+    if "model_config" in root:
         return Format.H5
-    if "layer_names" in attrs or "layer_names0" in attrs:
+    if "layer_names" in root or "layer_names0" in root:
         return Format.LEGACY_WEIGHTS_H5
-    if isinstance(f.get("layers"), h5py.Group) or isinstance(f.get("vars"), h5py.Group):
+    if "layers" in snap.groups or "vars" in snap.groups:
         return Format.WEIGHTS_H5
     return None
 
 
-def load(path: str, arch: tuple[ModelSpec, bool, dict[str, Any]] | None = None) -> ModelInfo:
-    """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture."""
+def model_config(path: str, snap: Snapshot, name: str = "model_config") -> Any:
+    raw = snap.attr("", name)
     try:
-        with h5py.File(path, "r") as f:
-            fmt = kind(f)
-            if fmt is None:
-                raise InputError(path, "HDF5 file is neither a Keras model nor a Keras weights file")
-            if fmt is Format.H5:
-                return _full_model(path, f)
-            if fmt is Format.LEGACY_WEIGHTS_H5:
-                return _legacy_weights(path, f, arch)
-            return keras3_weights_only(path, Format.WEIGHTS_H5, list_datasets(f), arch)
-    except H5Error as exc:
-        raise InputError(path, str(exc)) from None
+        return json.loads(raw)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise InputError(path, f"attribute {name} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, f"attribute {name} is nested too deeply") from None
 
 
-def _full_model(path: str, f: h5py.File) -> ModelInfo:
-    config = json_attr(f, "model_config")
+def load(path: str, arch: Arch | None = None) -> ModelInfo:
+    """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture."""
+    snap = read(path)
+    fmt = kind(snap)
+    try:
+        if fmt is Format.H5:
+            return _full_model(path, snap)
+        if fmt is Format.LEGACY_WEIGHTS_H5:
+            return _legacy_weights(path, snap, arch)
+        if fmt is Format.WEIGHTS_H5:
+            return keras3_weights_only(path, Format.WEIGHTS_H5, snap.datasets, arch)
+    except InputError as exc:
+        if exc.path:
+            raise
+        raise InputError(path, exc.problem) from None
+    raise InputError(path, "HDF5 file is neither a Keras model nor a Keras weights file")
+
+
+def _version(snap: Snapshot, name: str) -> str | None:
+    value = snap.attr("", name) or snap.attr("model_weights", name)
+    return value if isinstance(value, str) else None
+
+
+def _full_model(path: str, snap: Snapshot) -> ModelInfo:
+    config = model_config(path, snap)
     spec = parse_architecture(path, config)
     keras2 = is_keras2(config)
-    group = f.get("model_weights")
-    weights = assign_legacy(spec, legacy_groups(group)) if isinstance(group, h5py.Group) else None
-    training = json_attr(f, "training_config") if "training_config" in f.attrs else None
-    where = group if isinstance(group, h5py.Group) else f
+    weights = (
+        assign_legacy(spec, legacy_groups(snap, "model_weights")) if "model_weights" in snap.groups else None
+    )
+    training = model_config(path, snap, "training_config") if snap.attr("", "training_config") else None
+    optimizer = tuple(
+        WeightInfo(legacy_name(rel), ds.path, ds.shape, ds.dtype, False)
+        for rel, ds in snap.under("optimizer_weights").items()
+    )
     return build_model(
         path, Format.H5, spec, keras2, weights,
-        keras_version=optional_text(f, "keras_version") or optional_text(where, "keras_version"),
-        backend=optional_text(f, "backend") or optional_text(where, "backend"),
+        keras_version=_version(snap, "keras_version"),
+        backend=_version(snap, "backend"),
         compile=compile_info(training),
-        optimizer_weights=_optimizer_weights(f),
+        optimizer_weights=optimizer,
     )  # fmt: skip
 
 
-def _legacy_weights(
-    path: str, f: h5py.File, arch: tuple[ModelSpec, bool, dict[str, Any]] | None
-) -> ModelInfo:
-    groups = legacy_groups(f)
-    meta = {
-        "keras_version": optional_text(f, "keras_version"),
-        "backend": optional_text(f, "backend"),
-    }
+def _legacy_weights(path: str, snap: Snapshot, arch: Arch | None) -> ModelInfo:
+    groups = legacy_groups(snap, "")
+    meta = {"keras_version": _version(snap, "keras_version"), "backend": _version(snap, "backend")}
     if arch is not None:
         spec, keras2, arch_meta = arch
         return build_model(path, Format.LEGACY_WEIGHTS_H5, spec, keras2, assign_legacy(spec, groups),

@@ -1,17 +1,18 @@
-"""Run a loader in a forked child with a deadline and a memory ceiling.
+"""Run a reader in a forked child with a deadline and a memory ceiling.
 
 libhdf5 is C code: a corrupt or crafted file can make it loop forever (a damaged
 global heap does) or crash while it holds the GIL, where no Python timeout or
 exception handler can reach. A child process can be killed and its death reported
-as one line, so every read of an untrusted file goes through :func:`isolated`.
-Where ``fork`` does not exist the loader runs in-process, unbounded.
+as one line, so every libhdf5 read of an untrusted file goes through :func:`isolated`.
+The child's result crosses back as JSON: plain data only.
+Where ``fork`` does not exist the reader runs in-process, unbounded.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import json
 import os
-import pickle
 import select
 import signal
 import time
@@ -57,21 +58,21 @@ def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float)
         faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump
         _limit_memory(memory_mb)
         try:
-            payload: tuple = ("ok", fn())
+            payload: list = ["ok", fn()]
         except InputError as exc:
-            payload = ("input", exc.path, exc.problem)
+            payload = ["input", exc.path, exc.problem]
         except KinspectError as exc:
-            payload = ("kinspect", str(exc), exc.exit_code)
+            payload = ["kinspect", str(exc), exc.exit_code]
         except MemoryError:
-            payload = ("input", path, f"reading it needs more than {memory_mb:g} MB of memory; refused")
+            payload = ["input", path, f"reading it needs more than {memory_mb:g} MB of memory; refused"]
         except RecursionError:
-            payload = ("input", path, "structure nested too deeply")
+            payload = ["input", path, "structure nested too deeply"]
         except BaseException:
-            payload = ("bug", traceback.format_exc())
+            payload = ["bug", traceback.format_exc()]
         try:
-            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            data = json.dumps(payload).encode()
         except BaseException:
-            data = pickle.dumps(("bug", traceback.format_exc()))
+            data = json.dumps(["bug", traceback.format_exc()]).encode()
         view = memoryview(data)
         while view:
             view = view[os.write(write_fd, view) :]
@@ -96,7 +97,8 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
 
 
 def isolated(path: str, fn: Callable[[], T]) -> T:
-    """``fn()`` run in a child: its result, its InputError, or an InputError for a hang or crash."""
+    """``fn()`` run in a child: its JSON-able result (as JSON returns it: lists for tuples),
+    its InputError, or an InputError for a hang or crash."""
     timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
     if timeout <= 0 or not hasattr(os, "fork"):
         return fn()
@@ -121,7 +123,7 @@ def isolated(path: str, fn: Callable[[], T]) -> T:
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         how = f"signal {signal.Signals(sig).name}" if sig else f"exit status {os.WEXITSTATUS(status)}"
         raise InputError(path, f"the HDF5/zip reader crashed on this file ({how}); it is corrupt")
-    payload = pickle.loads(data)  # written by our own child from plain data
+    payload = json.loads(data)
     kind = payload[0]
     if kind == "ok":
         return payload[1]

@@ -7,13 +7,12 @@ import zipfile
 import zlib
 from typing import Any
 
-import h5py
-
 from kinspect.assemble import assign_keras3
 from kinspect.errors import InputError
-from kinspect.loaders.archive import ArchiveError, open_member, read_small, unsafe_members
+from kinspect.loaders import snapshot
+from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
 from kinspect.loaders.common import build_model, compile_info, is_keras2, one_line, parse_architecture
-from kinspect.loaders.h5tree import Dataset, H5Error, list_datasets
+from kinspect.loaders.h5tree import Dataset, H5Error
 from kinspect.model import Format, ModelInfo, WeightInfo
 
 WEIGHTS = "model.weights.h5"
@@ -72,20 +71,18 @@ def datasets(path: str, zf: zipfile.ZipFile) -> dict[str, Dataset]:
     names = set(zf.namelist())
     found: dict[str, Dataset] = {}
     if WEIGHTS in names:
-        with open_member(path, zf, WEIGHTS) as fh, h5py.File(fh, "r") as f:
-            found.update(list_datasets(f))
+        found.update(snapshot.read(path, WEIGHTS).datasets)
     elif SHARDED in names:
         index = read_json(path, zf, SHARDED)
-        shard_names = sorted({v for vs in _weight_map(index).values() for v in vs})
-        for shard in shard_names:
+        for shard in sorted({v for vs in weight_map(index).values() for v in vs}):
             if shard not in names:
                 raise InputError(path, f"sharded weights name a missing member {shard!r}")
-            with open_member(path, zf, shard) as fh, h5py.File(fh, "r") as f:
-                found.update(list_datasets(f))
+            found.update(snapshot.read(path, shard).datasets)
     return found
 
 
-def _weight_map(index: Any) -> dict[str, list[str]]:
+def weight_map(index: Any) -> dict[str, list[str]]:
+    """``weight_map`` of a sharded weights index: object path → shard file names."""
     wm = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(wm, dict):
         raise H5Error("sharded weights index has no weight_map")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from kinspect.analyzers.summary import Summary
-from kinspect.model import CompileInfo, LayerInfo, ModelInfo
+from kinspect.model import CompileInfo, LayerInfo, ModelInfo, WeightIssue
 from kinspect.render.shapes import shape_json
 
 SUMMARY_SCHEMA = "kinspect/summary@1"
@@ -65,6 +65,16 @@ def model_json(model: ModelInfo) -> dict[str, Any]:
     }
 
 
+def _issue(issue: WeightIssue) -> dict[str, Any]:
+    return {
+        "layer": issue.layer,
+        "kind": issue.kind.value,
+        "weight": issue.weight,
+        "expected": list(issue.expected) if issue.expected is not None else None,
+        "found": list(issue.found) if issue.found is not None else None,
+    }
+
+
 def summary_json(summary: Summary) -> str:
     model = summary.model
     known = model.format.value != "config.json"
@@ -88,6 +98,7 @@ def summary_json(summary: Summary) -> str:
         "unmatched_weights": [
             {"path": w.path, "shape": list(w.shape), "dtype": w.dtype} for w in model.unmatched_weights
         ],
+        "weight_issues": [_issue(i) for i in model.weight_issues],
         "notes": list(model.notes),
     }
     return json.dumps(doc, indent=2) + "\n"

@@ -34,9 +34,7 @@ def main() -> int:
     only = sys.argv[sys.argv.index("--only") + 1 :] if "--only" in sys.argv else None
     workdir = args[0] if args else tempfile.mkdtemp(prefix="kinspect-apps-")
     os.makedirs(workdir, exist_ok=True)
-    names = sorted(
-        n for n, f in vars(keras.applications).items() if inspect.isfunction(f) and n[0].isupper()
-    )
+    names = sorted(n for n, f in vars(keras.applications).items() if inspect.isfunction(f) and n[0].isupper())
     failures = 0
     for name in names:
         if only and name not in only:
@@ -44,7 +42,7 @@ def main() -> int:
         keras.utils.clear_session()
         try:
             model = getattr(keras.applications, name)(weights=None)
-        except Exception as exc:  # noqa: BLE001 - report and go on
+        except Exception as exc:
             print(f"{name}: cannot build ({type(exc).__name__}: {str(exc)[:80]})", flush=True)
             continue
         expected = [keras3_layer(layer) for layer in keras3_rows(model)]
@@ -53,11 +51,18 @@ def main() -> int:
             path = os.path.join(workdir, f"{name}.{ext}")
             model.save(path)
             info = load(path)
+            if info.weight_issues or info.unmatched_weights:
+                first = [*info.weight_issues, *info.unmatched_weights][0]
+                problems.append(f"{ext}: weights disagree: {first}")
             if info.params != model.count_params():
                 problems.append(f"{ext}: total {info.params} != {model.count_params()}")
             for layer, want in zip(info.layers, expected, strict=False):
                 got_shape = shape_json(layer.output_shape)
-                if (layer.name, layer.params, got_shape) != (want["name"], want["params"], want["output_shape"]):
+                if (layer.name, layer.params, got_shape) != (
+                    want["name"],
+                    want["params"],
+                    want["output_shape"],
+                ):
                     problems.append(f"{ext}: {layer.name} {layer.params} {got_shape} != {want}")
                     break
             if ext == "keras":
