@@ -5,8 +5,9 @@
 >>> info.params
 """
 
+import os
+
 from kinspect.errors import InputError, KinspectError, UsageError
-from kinspect.loaders import load
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 
 __all__ = [
@@ -22,3 +23,14 @@ __all__ = [
     "load",
 ]
 __version__ = "0.1.0"
+
+
+def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = None) -> ModelInfo:
+    """Read a saved Keras model or weights file into a :class:`ModelInfo` (see ``kinspect.loaders.load``).
+
+    Nothing in the file is executed or imported; ``arch`` pairs a weights-only file with
+    the ``.keras``, ``.h5`` or ``config.json`` that describes its architecture.
+    """
+    from kinspect.loaders import load as _load  # imported on use: the CLI starts reading first
+
+    return _load(path, arch)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kinspect.architecture import LayerSpec, ModelSpec
-from kinspect.loaders.h5tree import Dataset
+from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
 from kinspect.shapes.graph import Address, ShapeResult
 from kinspect.weightnames import is_trainable_name, keras3_name, legacy_name

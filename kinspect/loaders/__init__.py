@@ -11,12 +11,16 @@ import os
 import stat
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 from kinspect.errors import InputError
-from kinspect.loaders import hdf5, keras_zip
-from kinspect.loaders.common import is_keras2, one_line, parse_architecture
-from kinspect.model import Format, ModelInfo
-from kinspect.shapes import families  # noqa: F401 - import once here, not in every reader child
+from kinspect.loaders.isolate import Pending
+from kinspect.loaders.snapshot import begin
+
+if TYPE_CHECKING:
+    from kinspect.model import ModelInfo
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 TRIED = ".keras archive, HDF5 model or weights, Keras config.json"
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -59,22 +63,42 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
     head = _head(path)
     if arch is not None:
         _head(arch)
+    # Start the libhdf5 reader child first, so that it reads while this process imports
+    # and parses the rest; make sure it never outlives a refusal.
+    pending = _prefetch(path, head)
     try:
-        return _load(path, head, arch)
+        return _load(path, head, arch, pending)
     except InputError as exc:
         # Messages come from libraries too: keep the promise of one line.
         problem = " ".join(exc.problem.split()) or "unreadable"
         raise InputError(exc.path, problem[:MAX_PROBLEM]) from None
 
 
-def _load(path: str, head: bytes, arch: str | None) -> ModelInfo:
+def _prefetch(path: str, head: bytes) -> Pending | None:
+    """The weights listing of an archive or an HDF5 file, started in a child."""
+    if head.startswith(HDF5_SIGNATURE):
+        return begin(path)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                if "model.weights.h5" in zf.namelist():
+                    return begin(path, "model.weights.h5")
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return None  # the loader reports what is wrong with the archive
+    return None
+
+
+def _load(path: str, head: bytes, arch: str | None, pending: Pending | None) -> ModelInfo:
+    from kinspect.loaders import hdf5, keras_zip
+    from kinspect.loaders.common import one_line
+
     try:
         if keras_zip.matches(head):
             if arch is not None:
                 raise InputError(path, "--arch applies to weights-only files; this archive has its own")
-            return keras_zip.load(path)
+            return keras_zip.load(path, pending)
         if hdf5.matches(head):
-            return hdf5.load(path, _architecture(arch) if arch is not None else None)
+            return hdf5.load(path, _architecture(arch) if arch is not None else None, pending)
         if head.lstrip()[:1] == b"{":
             return _json_file(path, arch)
     except InputError:
@@ -83,6 +107,9 @@ def _load(path: str, head: bytes, arch: str | None) -> ModelInfo:
         raise InputError(path, "structure nested too deeply") from None
     except READ_ERRORS as exc:
         raise InputError(path, f"corrupt or unsupported file ({one_line(exc)})") from None
+    finally:
+        if pending is not None:
+            pending.cancel()  # a no-op once collected
     raise InputError(path, f"not a Keras model file (tried: {TRIED})")
 
 
@@ -100,7 +127,7 @@ def _read_json(path: str) -> object:
 
 def _json_file(path: str, arch: str | None) -> ModelInfo:
     """A ``config.json`` architecture, or the index of sharded Keras 3 weights."""
-    from kinspect.loaders.common import build_model
+    from kinspect.loaders.common import build_model, is_keras2, parse_architecture
     from kinspect.loaders.keras3_weights import keras3_weights_only
     from kinspect.model import Format
 
@@ -130,6 +157,10 @@ def _shards(path: str, index: dict) -> dict:
 
 def _architecture(arch: str) -> tuple:
     """(spec, keras2, metadata) of the file named by --arch."""
+    from kinspect.loaders import hdf5, keras_zip
+    from kinspect.loaders.common import is_keras2, parse_architecture
+    from kinspect.model import Format
+
     head = _head(arch)
     meta: dict = {"paired": True}  # weights checked against an architecture: report, do not refuse
     if keras_zip.matches(head):

@@ -10,7 +10,7 @@ from kinspect.architecture import ConfigError, ModelSpec, parse_model
 from kinspect.assemble import Assignment, build_layers
 from kinspect.errors import InputError
 from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
-from kinspect.shapes.graph import propagate
+from kinspect.shapes.graph import ShapeResult, propagate
 
 
 def one_line(exc: BaseException) -> str:
@@ -79,6 +79,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def propagate_shapes(path: str, spec: ModelSpec, keras2: bool) -> ShapeResult:
+    """Output shapes of every layer (see :mod:`kinspect.shapes.graph`)."""
+    try:
+        return propagate(spec, keras2)
+    except RecursionError:
+        raise InputError(path, "model graph is nested too deeply") from None
+
+
 def build_model(
     path: str,
     fmt: Format,
@@ -89,9 +97,9 @@ def build_model(
 ) -> ModelInfo:
     """Propagate shapes, attach weights and collect notes into a ModelInfo."""
     paired = meta.pop("paired", False)
+    shapes = meta.pop("shapes", None) or propagate_shapes(path, spec, keras2)
     issues: list[WeightIssue] = []
     try:
-        shapes = propagate(spec, keras2)
         layers = build_layers(spec, shapes, weights, keras2, issues=issues)
     except RecursionError:
         raise InputError(path, "model graph is nested too deeply") from None

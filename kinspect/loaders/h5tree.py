@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import h5py
 import numpy as np
 
+from kinspect.loaders.snapshot import Dataset, H5Error
+
 MAX_OBJECTS = 2_000_000  # groups + datasets visited in one file; beyond that it is hostile
 MAX_ATTR_BYTES = 64 * 1024 * 1024  # a model_config attribute larger than this is refused
 MAX_TEXT_BYTES = 64 * 1024  # keras_version, backend: short strings
-
-
-class H5Error(ValueError):
-    """The HDF5 content is not what a Keras file holds."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A stored tensor's location and type."""
-
-    path: str
-    shape: tuple[int, ...]
-    dtype: str
 
 
 def _dtype_name(dset: h5py.h5d.DatasetID) -> str:
@@ -162,3 +150,75 @@ def optional_text(obj: h5py.Group, name: str) -> str | None:
         return text(read_attr(obj, name, MAX_TEXT_BYTES)) if name in obj.attrs else None
     except (H5Error, UnicodeDecodeError):
         return None
+
+
+# Attributes Keras writes that kinspect reads; long name lists are chunked as name0, name1…
+TEXT_ATTRS = ("model_config", "training_config", "keras_version", "backend")
+LIST_ATTRS = ("layer_names", "weight_names")
+
+
+PROBES = [n.encode() for n in (*TEXT_ATTRS, *LIST_ATTRS, *(f"{a}0" for a in LIST_ATTRS))]
+
+
+def _wanted(oid: h5py.h5o.ObjectID) -> bool:
+    """Cheap test (no attribute read) for whether a group carries an attribute Keras writes."""
+    return any(h5py.h5a.exists(oid, probe) for probe in PROBES)
+
+
+def _group_attrs(group: h5py.Group) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if not _wanted(group.id):
+        return found
+    for name in group.attrs:
+        base = name.rstrip("0123456789")
+        if name in TEXT_ATTRS:
+            limit = None if name.endswith("_config") else MAX_TEXT_BYTES
+            value = read_attr(group, name) if limit is None else read_attr(group, name, limit)
+            try:
+                found[name] = text(value)
+            except (H5Error, UnicodeDecodeError):
+                if not name.endswith("_config"):
+                    continue  # an odd version string is not worth refusing the file
+                raise H5Error(f"attribute {name} is not text") from None
+        elif base in LIST_ATTRS:
+            found[name] = strings(read_attr(group, name))
+    return found
+
+
+def take(f: h5py.File | h5py.Group) -> dict[str, Any]:
+    """The snapshot of an open file, as JSON-ready data (run this in the reader child)."""
+    attrs: dict[str, Any] = {}
+    groups: set[str] = set()
+    datasets: list[list[Any]] = []
+    if root := _group_attrs(f):
+        attrs[""] = root
+    count = 0
+
+    def visit(raw: bytes, info: h5py.h5o.ObjInfo) -> int | None:
+        nonlocal count
+        count += 1
+        if count > MAX_OBJECTS:
+            return 1  # stop the visit
+        name = raw.decode("utf-8", "replace")
+        if info.type == h5py.h5o.TYPE_GROUP:
+            groups.add(name)
+            # Keras writes its attributes on the root, on model_weights and on the layer
+            # groups right below either; deeper groups (Keras 3 ``vars``) are not probed.
+            depth = name.count("/")
+            near = depth == 0 or (depth == 1 and name.startswith("model_weights/"))
+            if (
+                near
+                and info.num_attrs
+                and _wanted(oid := h5py.h5o.open(f.id, raw))
+                and (found := _group_attrs(h5py.Group(oid)))
+            ):
+                attrs[name] = found
+        elif info.type == h5py.h5o.TYPE_DATASET:
+            shape, dtype = dataset_info(h5py.h5d.open(f.id, raw))
+            datasets.append([name, list(shape), dtype])
+        return None
+
+    h5py.h5o.visit(f.id, visit, info=True)
+    if count > MAX_OBJECTS:
+        raise H5Error(f"more than {MAX_OBJECTS:,} objects in the HDF5 file")
+    return {"attrs": attrs, "groups": sorted(groups), "datasets": datasets}

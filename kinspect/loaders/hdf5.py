@@ -19,9 +19,9 @@ from kinspect.loaders.common import (
     parse_architecture,
     weights_only_model,
 )
-from kinspect.loaders.h5tree import Dataset
+from kinspect.loaders.isolate import Pending
 from kinspect.loaders.keras3_weights import keras3_weights_only
-from kinspect.loaders.snapshot import Snapshot, read
+from kinspect.loaders.snapshot import Dataset, Snapshot, read
 from kinspect.model import Format, ModelInfo, WeightInfo
 from kinspect.weightnames import is_trainable_name, legacy_name
 
@@ -72,9 +72,10 @@ def model_config(path: str, snap: Snapshot, name: str = "model_config") -> Any:
         raise InputError(path, f"attribute {name} is nested too deeply") from None
 
 
-def load(path: str, arch: Arch | None = None) -> ModelInfo:
-    """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture."""
-    snap = read(path)
+def load(path: str, arch: Arch | None = None, pending: Pending | None = None) -> ModelInfo:
+    """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture.
+    ``pending`` is the snapshot read if it was already started."""
+    snap = Snapshot.from_json(pending()) if pending is not None else read(path)
     fmt = kind(snap)
     try:
         if fmt is Format.H5:

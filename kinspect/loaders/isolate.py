@@ -18,7 +18,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kinspect.errors import InputError, KinspectError
 
@@ -99,19 +99,58 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
 def isolated(path: str, fn: Callable[[], T]) -> T:
     """``fn()`` run in a child: its JSON-able result (as JSON returns it: lists for tuples),
     its InputError, or an InputError for a hang or crash."""
-    timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
-    if timeout <= 0 or not hasattr(os, "fork"):
-        return fn()
-    memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_fd)
-        _child(path, fn, write_fd, memory_mb)
-    os.close(write_fd)
+    return start(path, fn)()
+
+
+class Pending:
+    """A reader started in a child: call it to wait for the result; ``cancel()`` to give up."""
+
+    def __init__(self, path: str, fn: Callable[[], Any]) -> None:
+        self.path = path
+        self.fn: Callable[[], Any] | None = None
+        self.pid = 0
+        self.timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+        if self.timeout <= 0 or not hasattr(os, "fork"):
+            self.fn = fn  # in-process, when called
+            return
+        memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
+        self.read_fd, write_fd = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            os.close(self.read_fd)
+            _child(path, fn, write_fd, memory_mb)
+        os.close(write_fd)
+        self.deadline = time.monotonic() + self.timeout
+
+    def __call__(self) -> Any:
+        if self.fn is not None:
+            return self.fn()
+        if not self.pid:
+            raise RuntimeError("a pending read was collected twice")
+        pid, self.pid = self.pid, 0
+        return _collect(self.path, pid, self.read_fd, self.deadline, self.timeout)
+
+    def cancel(self) -> None:
+        """Stop the child if it is still running (the file was refused for another reason)."""
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            os.close(self.read_fd)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def start(path: str, fn: Callable[[], T]) -> Pending:
+    """Start ``fn()`` in a child now; call the result to wait for it and get its result.
+
+    The parent can do other work meanwhile (parse the config while the child lists weights).
+    """
+    return Pending(path, fn)
+
+
+def _collect(path: str, pid: int, read_fd: int, deadline: float, timeout: float) -> Any:
     data: bytes | None = None
     try:
-        data = _read_until(read_fd, time.monotonic() + timeout)
+        data = _read_until(read_fd, deadline)
     finally:  # also on KeyboardInterrupt: never leave a reader behind
         os.close(read_fd)
         if data is None:

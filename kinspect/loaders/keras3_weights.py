@@ -8,7 +8,7 @@ from typing import Any
 from kinspect.architecture import ModelSpec
 from kinspect.assemble import assign_keras3
 from kinspect.loaders.common import build_model, weights_only_model
-from kinspect.loaders.h5tree import Dataset
+from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
 from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 

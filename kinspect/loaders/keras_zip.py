@@ -5,14 +5,23 @@ from __future__ import annotations
 import json
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from kinspect.assemble import assign_keras3
 from kinspect.errors import InputError
 from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
-from kinspect.loaders.common import build_model, compile_info, is_keras2, one_line, parse_architecture
-from kinspect.loaders.h5tree import Dataset, H5Error
+from kinspect.loaders.common import (
+    build_model,
+    compile_info,
+    is_keras2,
+    one_line,
+    parse_architecture,
+    propagate_shapes,
+)
+from kinspect.loaders.isolate import Pending
+from kinspect.loaders.snapshot import Dataset, H5Error
 from kinspect.model import Format, ModelInfo, WeightInfo
 
 WEIGHTS = "model.weights.h5"
@@ -66,19 +75,20 @@ def _config(path: str, zf: zipfile.ZipFile) -> tuple[Any, dict[str, Any]]:
     return config, meta
 
 
-def datasets(path: str, zf: zipfile.ZipFile) -> dict[str, Dataset]:
-    """Every tensor of the archive's weights, read in place from the zip."""
+def datasets(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], dict[str, Dataset]]:
+    """Start listing every tensor of the archive's weights (read in place from the zip);
+    call the result to wait for the listing. ``pending`` is that listing already started."""
     names = set(zf.namelist())
-    found: dict[str, Dataset] = {}
     if WEIGHTS in names:
-        found.update(snapshot.read(path, WEIGHTS).datasets)
-    elif SHARDED in names:
+        started = pending or snapshot.begin(path, WEIGHTS)
+        return lambda: dict(snapshot.Snapshot.from_json(started()).datasets)
+    if SHARDED in names:
         index = read_json(path, zf, SHARDED)
-        for shard in sorted({v for vs in weight_map(index).values() for v in vs}):
-            if shard not in names:
-                raise InputError(path, f"sharded weights name a missing member {shard!r}")
-            found.update(snapshot.read(path, shard).datasets)
-    return found
+        shards = sorted({v for vs in weight_map(index).values() for v in vs})
+        if missing := [s for s in shards if s not in names]:
+            raise InputError(path, f"sharded weights name a missing member {missing[0]!r:.100}")
+        return lambda: {k: v for shard in shards for k, v in snapshot.read(path, shard).datasets.items()}
+    return dict
 
 
 def weight_map(index: Any) -> dict[str, list[str]]:
@@ -89,14 +99,17 @@ def weight_map(index: Any) -> dict[str, list[str]]:
     return {k: (v if isinstance(v, list) else [v]) for k, v in wm.items() if isinstance(v, (str, list))}
 
 
-def load(path: str) -> ModelInfo:
+def load(path: str, pending: Pending | None = None) -> ModelInfo:
+    """Read a .keras archive; ``pending`` is the weights listing if it was already started."""
     with _open(path) as zf:
         config, meta = _config(path, zf)
-        spec = parse_architecture(path, config)
         try:
-            found = datasets(path, zf)
+            listing = datasets(path, zf, pending)  # a child lists the weights while we parse
         except (ArchiveError, H5Error, OSError) as exc:
             raise InputError(path, f"cannot read the weights: {exc}") from None
+    spec = parse_architecture(path, config)
+    shapes = propagate_shapes(path, spec, is_keras2(config))
+    found = listing()
     weights = assign_keras3(spec, found) if found else None
     optimizer = tuple(
         WeightInfo(key, key, ds.shape, ds.dtype, False)
@@ -110,4 +123,5 @@ def load(path: str) -> ModelInfo:
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
         optimizer_weights=optimizer,
+        shapes=shapes,
     )  # fmt: skip
