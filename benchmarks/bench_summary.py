@@ -250,6 +250,19 @@ def kinspect_executable() -> Path:
     return exe
 
 
+def compile_bytecode() -> None:
+    """Byte-compile kinspect as ``pip install`` does, so that neither tool is timed compiling
+    its own source (an editable install, or PYTHONDONTWRITEBYTECODE, would leave it to every run)."""
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("kinspect")
+    if spec is None or not spec.submodule_search_locations:
+        raise BenchError("kinspect is not importable from this environment")
+    for folder in spec.submodule_search_locations:
+        compileall.compile_dir(folder, quiet=1)
+
+
 def read_json(path: Path) -> dict[str, Any] | None:
     try:
         with path.open() as f:
@@ -597,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     specs = [MODELS[k] for k in args.keys]
     try:
         kinspect_executable()
+        compile_bytecode()
         if version_of("keras") == "not installed":
             raise BenchError(f"keras is not installed for {sys.executable}; it is needed for the comparison")
         load_before = loadavg()

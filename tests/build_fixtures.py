@@ -22,6 +22,7 @@ os.environ["COLUMNS"] = "400"  # Keras caps the summary width at the terminal's
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 LINE = 150  # summary line length used for text comparisons
+SHARDED = {"mnist_cnn", "nested", "ResNet50"}  # also saved as sharded weights
 TEXT_VARIANTS = {"plain": {}, "expanded": {"expand_nested": True, "show_trainable": True}}
 
 
@@ -91,6 +92,11 @@ def build_keras3(outdir: str) -> None:
         model.save(base + ".keras")
         model.save(base + ".h5")
         model.save_weights(base + ".weights.h5")
+        if name in SHARDED:
+            # Sharded weights: an index and several shard files; shards hold whole variables.
+            sizes = [v.numpy().nbytes for v in model.weights]
+            shard_gb = max(max(sizes), sum(sizes) // 3) * 1.01 / 1024**3
+            model.save_weights(base + ".sharded.weights.json", max_shard_size=shard_gb)
         oracle: dict[str, Any] = {
             "family": "keras3",
             "application": name in zoo.APPLICATIONS,

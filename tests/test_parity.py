@@ -133,3 +133,18 @@ def test_invariants(zoo_dir: Path, name: str, fmt: str) -> None:
         assert not any("disagree" in note for note in layer.notes), layer.notes
     assert not info.unmatched_weights
     assert not info.weight_issues, info.weight_issues[:3]
+
+
+@pytest.mark.parametrize("name", ["mnist_cnn", "nested", "ResNet50"])
+def test_sharded_weights(zoo_dir: Path, name: str) -> None:
+    """A sharded weights index reads as its shards together, alone or paired with --arch."""
+    index = zoo_dir / f"{name}.sharded.weights.json"
+    assert len(list(zoo_dir.glob(f"{name}.sharded_*.weights.h5"))) > 1, "the fixture really is sharded"
+    single = kinspect.load(zoo_dir / f"{name}.weights.h5")
+    sharded = kinspect.load(index)
+    assert sharded.format is kinspect.Format.SHARDED_WEIGHTS
+    assert sharded.params == single.params == load_oracle(zoo_dir, name)["total_params"]
+    paired = kinspect.load(index, arch=zoo_dir / f"{name}.keras")
+    full = kinspect.load(zoo_dir / f"{name}.keras")
+    assert [(x.name, x.params) for x in paired.layers] == [(x.name, x.params) for x in full.layers]
+    assert not paired.weight_issues and not paired.unmatched_weights

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,19 +14,21 @@ from kinspect.model import Format, ModelInfo, WeightInfo
 from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 
 
+@functools.cache
+def _known_classes() -> dict[str, str]:
+    """snake_case path segment → built-in class name (Keras names containers this way)."""
+    from kinspect.assemble import to_snake_case
+    from kinspect.shapes import RULES, families  # noqa: F401
+
+    return {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
+
+
 def _class_for_path(segment: str) -> str | None:
     """``batch_normalization_1`` → ``BatchNormalization``, for built-in classes only."""
-    from kinspect.assemble import to_snake_case
-    from kinspect.shapes import (
-        RULES,
-        families,  # noqa: F401
-    )
-
-    base = segment
+    known = _known_classes()
     head, _, tail = segment.rpartition("_")
-    known = {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
-    if base in known:
-        return known[base]
+    if segment in known:
+        return known[segment]
     if tail.isdigit() and head in known:
         return known[head]
     return None
