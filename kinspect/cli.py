@@ -107,6 +107,12 @@ def summary(
     emit(text, output)
 
 
+# ---- graph command (issue: kinspect graph) ----
+
+
+# ---- weights command (issue: kinspect weights) ----
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map every kinspect error to its one-line message and exit code."""
     try:

@@ -3,7 +3,8 @@
 Run as ``python tests/build_fixtures.py OUTDIR``. For every model of ``tests/zoo.py``
 (Keras 3) and ``tests/zoo_keras2.py`` (tf_keras), it writes the saved files and
 ``<name>.oracle.json``: what the live Keras model reports (parameter counts, output
-shapes, trainable split) and the text of ``summary()`` on the model loaded back.
+shapes, trainable split), the text of ``summary()`` on the model loaded back, and the
+nodes and edges ``keras.utils.model_to_dot`` draws for the live model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 import traceback
 from contextlib import redirect_stdout
@@ -78,6 +80,58 @@ def keras3_summary(model: Any, **kwargs: Any) -> str:
     return "".join(lines)
 
 
+def _label_cells(label: str) -> list[str]:
+    """The text of each table cell of a Keras 3 HTML-like node label, tags removed."""
+    return [re.sub(r"<[^>]*>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", label)]
+
+
+def keras3_graph(model: Any, expand_nested: bool) -> dict[str, Any]:
+    """What ``model_to_dot(show_shapes=True)`` draws, with Keras's ``id(layer)`` node ids mapped
+    back to layer paths (names from the top model down) through the layer objects."""
+    import keras
+    from keras.src.models import Functional
+
+    paths: dict[str, list[str]] = {}
+
+    def walk(container: Any, prefix: list[str]) -> None:
+        ops = container._operations if isinstance(container, Functional) else container.layers
+        for op in ops:
+            paths.setdefault(str(id(op)), [*prefix, op.name])
+            if isinstance(op, (keras.Model,)) and hasattr(op, "layers"):
+                walk(op, [*prefix, op.name])
+
+    walk(model, [])
+    dot = keras.utils.model_to_dot(model, show_shapes=True, expand_nested=expand_nested)
+    nodes: list[dict[str, Any]] = []
+    edges: list[list[list[str]]] = []
+
+    def collect(graph: Any, cluster: list[str]) -> None:
+        for node in graph.get_nodes():
+            if node.get_name() in paths:
+                cells = _label_cells(node.get("label") or "")
+                nodes.append({"path": paths[node.get_name()], "cells": cells, "cluster": cluster})
+        for edge in graph.get_edges():
+            edges.append([paths[str(edge.get_source())], paths[str(edge.get_destination())]])
+        for sub in graph.get_subgraphs():
+            collect(sub, [*cluster, sub.get_name().removeprefix("cluster_")])
+
+    collect(dot, [])
+    return {"nodes": nodes, "edges": edges}
+
+
+def keras3_graphs(model: Any) -> dict[str, Any]:
+    variants = {"plain": False}
+    if any(isinstance(getattr(op, "layers", None), list) for op in keras3_rows(model)):
+        variants["expanded"] = True
+    graphs: dict[str, Any] = {}
+    for variant, expand in variants.items():
+        try:
+            graphs[variant] = keras3_graph(model, expand)
+        except Exception as exc:  # Keras cannot draw every model
+            graphs[f"{variant}/error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return graphs
+
+
 def build_keras3(outdir: str) -> None:
     import keras
     import zoo
@@ -107,6 +161,7 @@ def build_keras3(outdir: str) -> None:
             "non_trainable_params": _size(model.non_trainable_weights),
             "layers": [keras3_layer(layer) for layer in keras3_rows(model)],
             "summary": {f"live/{v}": keras3_summary(model, **kw) for v, kw in TEXT_VARIANTS.items()},
+            "graph": keras3_graphs(model),
         }
         for fmt in ("keras", "h5"):
             try:

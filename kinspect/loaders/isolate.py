@@ -105,7 +105,7 @@ def isolated(path: str, fn: Callable[[], T]) -> T:
 class Pending:
     """A reader started in a child: call it to wait for the result; ``cancel()`` to give up."""
 
-    def __init__(self, path: str, fn: Callable[[], Any]) -> None:
+    def __init__(self, path: str, fn: Callable[[], Any], extra_seconds: float = 0.0) -> None:
         self.path = path
         self.fn: Callable[[], Any] | None = None
         self.pid = 0
@@ -120,6 +120,7 @@ class Pending:
             os.close(self.read_fd)
             _child(path, fn, write_fd, memory_mb)
         os.close(write_fd)
+        self.timeout += max(0.0, extra_seconds)  # work that grows with the data (weight values)
         self.deadline = time.monotonic() + self.timeout
 
     def __call__(self) -> Any:
@@ -139,12 +140,13 @@ class Pending:
             os.waitpid(pid, 0)
 
 
-def start(path: str, fn: Callable[[], T]) -> Pending:
+def start(path: str, fn: Callable[[], T], extra_seconds: float = 0.0) -> Pending:
     """Start ``fn()`` in a child now; call the result to wait for it and get its result.
 
     The parent can do other work meanwhile (parse the config while the child lists weights).
+    ``extra_seconds`` extends the deadline for work that grows with the data read.
     """
-    return Pending(path, fn)
+    return Pending(path, fn, extra_seconds)
 
 
 def _collect(path: str, pid: int, read_fd: int, deadline: float, timeout: float) -> Any:

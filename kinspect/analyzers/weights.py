@@ -1,0 +1,234 @@
+"""Per-tensor weight statistics: which tensors to read, and the rows the user sees.
+
+Pure functions of a ModelInfo and the plain statistics the loaders' reader returns
+(:mod:`kinspect.loaders.arrays`); no arrays and no file access here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from kinspect.errors import UsageError
+from kinspect.model import LayerInfo, ModelInfo, WeightInfo
+
+# Tensors whose last axis indexes output units (Dense columns, Conv filters): dead-unit masks.
+UNIT_KERNELS = {"kernel", "pointwise_kernel", "depthwise_kernel"}
+OPTIMIZER_LAYER = "(optimizer)"
+UNMATCHED_LAYER = "(unmatched)"
+
+
+class SortKey(str, Enum):
+    """Orders of the table: ``file`` keeps the model's order; numbers sort largest first."""
+
+    FILE = "file"
+    NAME = "name"
+    LAYER = "layer"
+    SIZE = "size"
+    NORM = "norm"
+    STD = "std"
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    ABSMAX = "absmax"
+    ZEROS = "zeros"
+    NAN = "nan"
+    INF = "inf"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored tensor to read, with the layer that owns it (None for optimizer/unmatched)."""
+
+    layer: str  # path from the top model, "outer/inner/dense"
+    weight: WeightInfo
+    owner: LayerInfo | None = field(default=None, compare=False, repr=False)
+    optimizer: bool = False
+
+    @property
+    def leaf(self) -> str:
+        """The variable's own name: ``cell/kernel`` → ``kernel``."""
+        return self.weight.name.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: tuple[float, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TensorStats:
+    """One row: a tensor and its statistics over its finite values (None when it has none)."""
+
+    entry: Entry = field(repr=False)
+    size: int
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None
+    norm: float | None
+    zeros: int
+    nan: int
+    inf: int
+    float16_overflow: int = 0
+    negative: int = 0
+    units: int | None = None
+    dead_units: int | None = None
+    dead_index: tuple[int, ...] = ()
+    histogram: Histogram | None = None
+    error: str | None = None
+
+    @property
+    def layer(self) -> str:
+        return self.entry.layer
+
+    @property
+    def name(self) -> str:
+        return self.entry.weight.name
+
+    @property
+    def path(self) -> str:
+        return self.entry.weight.path
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.entry.weight.shape
+
+    @property
+    def dtype(self) -> str:
+        return self.entry.weight.dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self.entry.weight.trainable
+
+    @property
+    def finite(self) -> int:
+        return self.size - self.nan - self.inf
+
+    @property
+    def absmax(self) -> float | None:
+        return None if self.min is None or self.max is None else max(abs(self.min), abs(self.max))
+
+    @property
+    def rms(self) -> float | None:
+        """Root mean square, a size-free scale to compare tensors of one model."""
+        return None if self.norm is None or not self.finite else self.norm / math.sqrt(self.finite)
+
+
+def _layer_paths(model: ModelInfo) -> list[tuple[str, LayerInfo]]:
+    out: list[tuple[str, LayerInfo]] = []
+
+    def visit(layers: tuple[LayerInfo, ...], prefix: str) -> None:
+        for layer in layers:
+            path = f"{prefix}{layer.name}"
+            out.append((path, layer))
+            visit(layer.layers, f"{path}/")
+
+    visit(model.layers, "")
+    return out
+
+
+def compile_regex(pattern: str | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"--layer: invalid regular expression ({exc})") from None
+
+
+def plan(model: ModelInfo, layer: str | None = None, optimizer: bool = False) -> list[Entry]:
+    """The tensors to read, in model order: each layer's own weights, then unmatched ones,
+    then (with ``optimizer``) the optimizer's. ``layer`` is a regex searched in layer paths."""
+    regex = compile_regex(layer)
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for path, info in _layer_paths(model):
+        for w in info.weights:
+            if w.path not in seen:
+                seen.add(w.path)
+                entries.append(Entry(path, w, info))
+    entries.extend(Entry(UNMATCHED_LAYER, w) for w in model.unmatched_weights if w.path not in seen)
+    if optimizer:
+        entries.extend(Entry(OPTIMIZER_LAYER, w, optimizer=True) for w in model.optimizer_weights)
+    if regex is not None:
+        entries = [e for e in entries if regex.search(e.layer)]
+        if not entries:
+            raise UsageError(f"--layer {layer} matches no layer that has weights")
+    return entries
+
+
+def optimizer_scalars(model: ModelInfo) -> dict[str, WeightInfo]:
+    """The optimizer's step count and learning rate variables, when the file stores them.
+
+    Keras 3 archives keep ``optimizer/vars/0`` (iterations, int64) and ``vars/1`` (the
+    learning rate, when it is not a schedule); ``.h5`` files name them ``iteration``/``iter``
+    and ``learning_rate``/``lr`` (keras/src/optimizers/base_optimizer.py).
+    """
+    found: dict[str, WeightInfo] = {}
+    for w in model.optimizer_weights:
+        leaf = w.name.rsplit("/", 1)[-1]
+        if w.shape not in ((), (1,)):
+            continue
+        if leaf in ("iteration", "iterations", "iter") or (w.name == "optimizer/vars/0" and "int" in w.dtype):
+            found.setdefault("iterations", w)
+        elif leaf in ("learning_rate", "lr") or (w.name == "optimizer/vars/1" and "float" in w.dtype):
+            schedule = model.compile is not None and model.compile.learning_rate is None and leaf == "1"
+            if not schedule:
+                found.setdefault("learning_rate", w)
+    return found
+
+
+def tensor_stats(entry: Entry, raw: Mapping[str, Any]) -> TensorStats:
+    """A row from the reader's plain result for one tensor."""
+    hist = raw.get("histogram")
+    return TensorStats(
+        entry=entry,
+        size=int(raw.get("size", entry.weight.size)),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        mean=raw.get("mean"),
+        std=raw.get("std"),
+        norm=raw.get("norm"),
+        zeros=int(raw.get("zeros", 0)),
+        nan=int(raw.get("nan", 0)),
+        inf=int(raw.get("inf", 0)),
+        float16_overflow=int(raw.get("float16_overflow", 0)),
+        negative=int(raw.get("negative", 0)),
+        units=raw.get("units"),
+        dead_units=raw.get("dead_units"),
+        dead_index=tuple(raw.get("dead_index", ())),
+        histogram=Histogram(tuple(hist["edges"]), tuple(hist["counts"])) if hist else None,
+        error=raw.get("error"),
+    )
+
+
+def _key(row: TensorStats, key: SortKey) -> Any:
+    value = {
+        SortKey.SIZE: row.size, SortKey.NORM: row.norm, SortKey.STD: row.std, SortKey.MEAN: row.mean,
+        SortKey.MIN: row.min, SortKey.MAX: row.max, SortKey.ABSMAX: row.absmax, SortKey.ZEROS: row.zeros,
+        SortKey.NAN: row.nan, SortKey.INF: row.inf,
+    }[key]  # fmt: skip
+    return (value is None, -(value or 0))  # largest first, unknown last
+
+
+def arrange(rows: Sequence[TensorStats], sort: SortKey = SortKey.FILE, top: int | None = None) -> list[TensorStats]:
+    """Rows sorted (stable, so ties keep the model's order) and cut to the first ``top``."""
+    out = list(rows)
+    if sort is SortKey.NAME:
+        out.sort(key=lambda r: r.name)
+    elif sort is SortKey.LAYER:
+        out.sort(key=lambda r: r.layer)
+    elif sort is not SortKey.FILE:
+        out.sort(key=lambda r: _key(r, sort))
+    return out[:top] if top is not None else out
+
+
+def total_bytes(entries: Sequence[Entry]) -> int:
+    return int(sum(e.weight.nbytes for e in entries))

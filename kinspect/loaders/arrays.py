@@ -1,0 +1,539 @@
+"""Streaming statistics of stored tensors, computed in the isolated reader child.
+
+Reading values is the loaders' job, and like every libhdf5 access it happens in a
+forked child (:mod:`kinspect.loaders.isolate`): the kinspect process never loads
+h5py or numpy, and what comes back is JSON (plain numbers and short lists).
+
+Each tensor is read in bounded slices, so peak memory does not grow with the file.
+Contiguous datasets (what Keras writes) are read with ``os.preadv`` at their absolute
+byte offset, inside the ``.keras`` archive when its weights member is stored
+uncompressed: several times faster than h5py reading through a Python file object.
+Chunked or compressed datasets fall back to h5py hyperslabs.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import select
+import struct
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kinspect.errors import InputError
+from kinspect.loaders.isolate import start
+from kinspect.model import DTYPE_BITS, Format, ModelInfo
+
+if TYPE_CHECKING:
+    import h5py
+    import numpy as np
+
+SLICE_BYTES = 4 * 1024 * 1024  # bytes of one stored slice; float64 work buffers are at most 2x this
+FLOAT16_MAX = 65504.0
+MAX_UNIT_INDEX = 16  # indices of all-zero units returned per tensor (the count is exact)
+PROGRESS_EVERY = 32 * 1024 * 1024  # bytes between progress reports from the child
+SECONDS_PER_GB = 120.0  # extra deadline per GB of tensors, on top of the reader's default
+MAX_BINS = 10_000
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One tensor to read: its dataset path, and whether to keep per-unit zero masks."""
+
+    path: str
+    units: bool = False  # track output units (last axis) whose values are all zero
+    negatives: bool = False  # count values below zero (a variance must not have any)
+
+
+def sources(info: ModelInfo) -> list[tuple[str, str | None]]:
+    """The HDF5 files that hold ``info``'s tensors: ``(file, archive member or None)``."""
+    path = info.path
+    if info.format in (Format.H5, Format.WEIGHTS_H5, Format.LEGACY_WEIGHTS_H5):
+        return [(path, None)]
+    if info.format is Format.KERAS:
+        import zipfile
+
+        from kinspect.loaders.keras_zip import SHARDED, WEIGHTS, read_json, weight_map
+
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                if WEIGHTS in names:
+                    return [(path, WEIGHTS)]
+                if SHARDED in names:
+                    shards = sorted({v for vs in weight_map(read_json(path, zf, SHARDED)).values() for v in vs})
+                    return [(path, s) for s in shards if s in names]
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise InputError(path, f"cannot read the weights: {exc}") from None
+        return []
+    if info.format is Format.SHARDED_WEIGHTS:
+        import json
+
+        from kinspect.loaders.keras_zip import weight_map
+
+        try:
+            with open(path, "rb") as fh:
+                index = json.loads(fh.read())
+        except (OSError, ValueError) as exc:
+            raise InputError(path, f"cannot read the shard index: {exc}") from None
+        folder = os.path.dirname(os.path.abspath(path))
+        shards = sorted({v for vs in weight_map(index).values() for v in vs})
+        return [(os.path.join(folder, s), None) for s in shards if os.path.basename(s) == s]
+    return []
+
+
+def tensor_bytes(shape: Sequence[int], dtype: str) -> int:
+    return math.prod(shape) * max(1, DTYPE_BITS.get(dtype, 32) // 8)
+
+
+def read_stats(
+    info: ModelInfo,
+    requests: Sequence[Request],
+    bins: int = 0,
+    total_bytes: int = 0,
+    progress: Progress | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Statistics of every requested tensor of ``info``, keyed by dataset path.
+
+    ``bins`` > 0 adds a histogram (a second pass over each tensor). ``progress`` is
+    called in this process with bytes done and ``total_bytes`` while the child reads.
+    """
+    srcs = sources(info)
+    if not requests:
+        return {}
+    if not srcs:
+        raise InputError(info.path, "holds no weights to read")
+    wanted = [[r.path, r.units, r.negatives] for r in requests]
+    read_fd = write_fd = -1
+    if progress is not None:
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)  # a full pipe drops a report instead of stalling the reader
+
+    def work() -> dict[str, Any]:
+        report = _pipe_reporter(write_fd) if write_fd >= 0 else None
+        try:
+            return compute(info.path, srcs, wanted, bins, report)
+        finally:
+            if write_fd >= 0:
+                os.close(write_fd)  # EOF for the parent before the (possibly large) result is written
+
+    extra = SECONDS_PER_GB * total_bytes / 1e9
+    pending = start(info.path, work, extra_seconds=extra)
+    if progress is None:
+        return dict(pending())
+    if pending.fn is not None:  # in-process (KINSPECT_TIMEOUT=0): nobody to listen to, no bar
+        try:
+            return dict(pending())
+        finally:
+            os.close(read_fd)
+    os.close(write_fd)
+    try:
+        _listen(read_fd, pending.deadline, progress, total_bytes)
+    finally:
+        os.close(read_fd)
+    return dict(pending())
+
+
+def _pipe_reporter(fd: int) -> Callable[[int], None]:
+    def report(done: int) -> None:
+        try:
+            os.write(fd, struct.pack("<Q", done))
+        except OSError:  # the parent stopped listening: keep reading anyway
+            pass
+
+    return report
+
+
+def _listen(fd: int, deadline: float, progress: Progress, total: int) -> None:
+    """Forward the child's progress reports until it closes its end (or the deadline passes)."""
+    pending = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        if not ready:
+            progress(-1, total)  # a tick: lets the display appear during one long tensor
+            continue
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return
+        pending += chunk
+        whole = len(pending) // 8 * 8
+        if whole:
+            progress(struct.unpack_from("<Q", pending, whole - 8)[0], total)
+            pending = pending[whole:]
+
+
+# ---------------------------------------------------------------------------- child side
+
+
+def compute(
+    path: str,
+    srcs: Sequence[tuple[str, str | None]],
+    wanted: Sequence[Sequence[Any]],
+    bins: int,
+    report: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    """Open the sources and compute every requested tensor's statistics (runs in the child)."""
+    import zipfile
+    import zlib
+
+    from kinspect.loaders.common import one_line
+
+    try:
+        with _Files(srcs) as files:
+            out: dict[str, Any] = {}
+            done = last = 0
+            for ds_path, units, negatives in wanted:
+                found = files.find(ds_path)
+                if found is None:
+                    out[ds_path] = {"error": "not stored in the file"}
+                    continue
+                dset, raw = found
+                out[ds_path], nbytes = _tensor_stats(dset, raw, bool(units), bool(negatives), bins)
+                done += nbytes
+                if report is not None and done - last >= PROGRESS_EVERY:
+                    report(done)
+                    last = done
+            if report is not None:
+                report(done)
+            return out
+    except (OSError, KeyError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
+
+
+class _Files:
+    """The open HDF5 sources, with the raw file descriptor and base offset of each when usable."""
+
+    def __init__(self, srcs: Sequence[tuple[str, str | None]]) -> None:
+        self.srcs = srcs
+        self.open: list[tuple[h5py.File, int | None, int]] = []  # (file, raw fd, base offset)
+        self.closers: list[Any] = []
+
+    def __enter__(self) -> _Files:
+        import zipfile
+
+        import h5py
+
+        from kinspect.loaders.archive import open_member, stored_data_offset
+
+        for file_path, member in self.srcs:
+            fd = os.open(file_path, os.O_RDONLY)
+            self.closers.append(lambda fd=fd: os.close(fd))
+            if member is None:
+                f = h5py.File(file_path, "r")
+                base: int | None = 0
+            else:
+                zf = zipfile.ZipFile(file_path)
+                self.closers.append(zf.close)
+                with open(file_path, "rb") as fh:
+                    base = stored_data_offset(fh, zf.getinfo(member))
+                handle = open_member(file_path, zf, member)
+                self.closers.append(handle.close)
+                f = h5py.File(handle, "r")
+            self.closers.append(f.close)
+            userblock = f.userblock_size
+            self.open.append((f, fd if base is not None else None, (base or 0) + userblock))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception:  # closing a damaged file must not hide the real error
+                pass
+
+    def find(self, ds_path: str) -> tuple[h5py.Dataset, tuple[int, int] | None] | None:
+        """The dataset, and ``(fd, absolute offset)`` when its bytes can be read directly."""
+        import h5py
+
+        for f, fd, base in self.open:
+            try:
+                obj = f.get(ds_path)
+            except (KeyError, ValueError, RuntimeError):
+                obj = None
+            if not isinstance(obj, h5py.Dataset):
+                continue
+            raw = None
+            if fd is not None:
+                try:
+                    plist = obj.id.get_create_plist()
+                    contiguous = plist.get_layout() == h5py.h5d.CONTIGUOUS and plist.get_nfilters() == 0
+                    offset = obj.id.get_offset() if contiguous else None
+                except (RuntimeError, ValueError):
+                    offset = None
+                if offset is not None:
+                    raw = (fd, base + offset)
+            return obj, raw
+        return None
+
+
+def _kind(dset: h5py.Dataset) -> tuple[str, np.dtype | None]:
+    """The dtype name kinspect reports, and the numpy dtype the stored bytes have (None: not numeric)."""
+    import numpy as np
+
+    try:
+        dt = dset.dtype
+    except (TypeError, ValueError):
+        return "void", None
+    tag = dset.attrs.get("dtype") if "dtype" in dset.attrs else None
+    if isinstance(tag, bytes):
+        tag = tag.decode("utf-8", "replace")
+    if tag == "bfloat16" and dt.itemsize == 2:
+        return "bfloat16", np.dtype("<u2") if dt.byteorder != ">" else np.dtype(">u2")
+    if dt.kind not in "fiub":
+        return "void", None
+    return dt.name, dt
+
+
+class _Acc:
+    """One-pass accumulators for a tensor, fed slice by slice in float64."""
+
+    def __init__(self, size: int, last: int | None, units: bool, negatives: bool = False) -> None:
+        import numpy as np
+
+        self.size = size
+        self.finite = 0
+        self.shift: float | None = None  # values are summed as x - shift, for an exact variance
+        self.s1 = 0.0
+        self.s2 = 0.0
+        self.lo = math.inf
+        self.hi = -math.inf
+        self.zeros = 0
+        self.nan = 0
+        self.inf = 0
+        self.over16 = 0
+        self.negatives: int | None = 0 if negatives else None
+        self.live = np.zeros(last, dtype=bool) if units and last else None  # unit has a nonzero
+
+    def add(self, x: np.ndarray, buf: np.ndarray, first_col: int = 0) -> None:
+        """Feed ``x`` (any numeric dtype; 2-D ``(rows, cols)`` when units are tracked)."""
+        import numpy as np
+
+        flat = x.reshape(-1)
+        n = flat.size
+        if n == 0:
+            return
+        if flat.dtype.kind == "f" and flat.dtype.itemsize in (2, 4, 8):
+            # Count on the bits without the sign (so -0.0 is a zero): several times faster
+            # than count_nonzero on floats. NaN and Inf keep exponent bits, so count as nonzero.
+            bits = flat.view(f"<i{flat.dtype.itemsize}" if flat.dtype.byteorder != ">" else f">i{flat.dtype.itemsize}")
+            nonzero = int(np.count_nonzero(np.left_shift(bits, 1)))
+        else:
+            nonzero = int(np.count_nonzero(flat))
+        self.zeros += n - nonzero
+        if self.live is not None and nonzero < n and not self.live.all():
+            cols = x.shape[-1]
+            self.live[first_col : first_col + cols] |= np.any(x.reshape(-1, cols) != 0, axis=0)
+        elif self.live is not None and nonzero == n:
+            cols = x.shape[-1]
+            self.live[first_col : first_col + cols] = True
+        if flat.dtype.kind == "b":
+            flat = flat.view(np.uint8)
+        lo, hi = flat.min(), flat.max()
+        if flat.dtype.kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):
+            finite = np.isfinite(flat)
+            nan = int(np.count_nonzero(np.isnan(flat)))
+            self.nan += nan
+            self.inf += n - nan - int(np.count_nonzero(finite))
+            flat = flat[finite]
+            n = flat.size
+            if n == 0:
+                return
+            lo, hi = flat.min(), flat.max()
+        lo, hi = float(lo), float(hi)
+        if self.negatives is not None and lo < 0:
+            self.negatives += int(np.count_nonzero(flat < 0))
+        self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
+        if flat.dtype.kind == "f" and flat.dtype.itemsize > 2 and (hi > FLOAT16_MAX or lo < -FLOAT16_MAX):
+            self.over16 += int(np.count_nonzero(np.abs(flat) > FLOAT16_MAX))
+        if self.shift is None:
+            self.shift = float(flat.sum(dtype=np.float64)) / n
+        b = buf[:n]
+        np.copyto(b, flat, casting="unsafe")  # convert first: a mixed-dtype subtract is 5x slower
+        np.subtract(b, self.shift, out=b)
+        self.s1 += float(b.sum())
+        self.s2 += float(np.dot(b, b))
+        self.finite += n
+
+    def result(self) -> dict[str, Any]:
+        n = self.finite
+        out: dict[str, Any] = {
+            "size": self.size,
+            "finite": n,
+            "zeros": self.zeros,
+            "nan": self.nan,
+            "inf": self.inf,
+            "float16_overflow": self.over16,
+        }
+        if self.negatives is not None:
+            out["negative"] = self.negatives
+        if n:
+            shift = self.shift or 0.0
+            mean_d = self.s1 / n
+            var = max(self.s2 / n - mean_d * mean_d, 0.0)
+            sumsq = self.s2 + 2 * shift * self.s1 + n * shift * shift
+            out.update(min=self.lo, max=self.hi, mean=shift + mean_d, std=math.sqrt(var),
+                       norm=math.sqrt(max(sumsq, 0.0)))  # fmt: skip
+        else:
+            out.update(min=None, max=None, mean=None, std=None, norm=0.0 if self.size else None)
+        if self.live is not None:
+            import numpy as np
+
+            dead = np.flatnonzero(~self.live)
+            out["units"] = int(self.live.size)
+            out["dead_units"] = int(dead.size)
+            out["dead_index"] = [int(i) for i in dead[:MAX_UNIT_INDEX]]
+        return out
+
+
+def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, int]]:
+    """Flat element ranges ``(start, stop, first_col)`` of at most SLICE_BYTES each.
+
+    Each block is whole rows of the last axis, or part of a single row (when one row
+    is larger than a slice), so per-unit masks along the last axis stay simple.
+    """
+    size = math.prod(shape)
+    if size == 0:
+        return
+    last = shape[-1] if shape else 1
+    per = max(1, SLICE_BYTES // itemsize)
+    if last <= per:
+        step = per // last * last
+        for s in range(0, size, step):
+            yield s, min(size, s + step), 0
+    else:
+        for row in range(0, size, last):
+            for c in range(0, last, per):
+                yield row + c, row + min(last, c + per), c
+
+
+def _decode(raw: np.ndarray, bf16: bool) -> np.ndarray:
+    """bfloat16 (stored as 16 bits, Keras's ``dtype`` attribute) → float32 by a bit shift."""
+    import numpy as np
+
+    if not bf16:
+        return raw
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def _slices(dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype) -> Iterator[tuple[Any, int]]:
+    """The tensor's values slice by slice as ``(array, first_col)``, 2-D ``(rows, cols)``."""
+    import numpy as np
+
+    shape = tuple(int(d) for d in (dset.shape or ()))
+    itemsize = stored.itemsize
+    if raw is None:
+        yield from _h5_slices(dset, shape, stored)
+        return
+    fd, offset = raw
+    last = shape[-1] if shape else 1
+    buf = np.empty(max(1, min(math.prod(shape), SLICE_BYTES // itemsize + 1)) * itemsize, np.uint8)
+    for s, e, c in _blocks(shape, itemsize):
+        want = (e - s) * itemsize
+        view = memoryview(buf)[:want]
+        got = 0
+        while got < want:
+            n = os.preadv(fd, [view[got:]], offset + s * itemsize + got)
+            if n <= 0:
+                raise OSError(f"dataset {dset.name} extends past the end of the file (truncated?)")
+            got += n
+        arr = np.frombuffer(buf, dtype=stored, count=e - s)
+        whole_rows = c == 0 and (e - s) % last == 0
+        yield arr.reshape(-1, last) if whole_rows else arr.reshape(1, -1), c
+
+
+def _h5_slices(dset: h5py.Dataset, shape: tuple[int, ...], stored: np.dtype) -> Iterator[tuple[Any, int]]:
+    """Chunked or compressed datasets: h5py hyperslabs along the leading axes, each bounded."""
+    import numpy as np
+
+    per = max(1, SLICE_BYTES // stored.itemsize)
+
+    def fix(arr: Any) -> np.ndarray:
+        arr = np.asarray(arr)
+        if arr.dtype != stored:
+            arr = arr.view(stored) if arr.dtype.itemsize == stored.itemsize else arr.astype(stored)
+        return arr
+
+    def rec(prefix: tuple[int, ...], dims: tuple[int, ...]) -> Iterator[tuple[Any, int]]:
+        if len(dims) == 1:
+            for c in range(0, dims[0], per):
+                yield fix(dset[(*prefix, slice(c, min(dims[0], c + per)))]).reshape(1, -1), c
+            return
+        row = math.prod(dims[1:])
+        if row <= per:
+            k = max(1, per // max(row, 1))
+            for i in range(0, dims[0], k):
+                yield fix(dset[(*prefix, slice(i, min(dims[0], i + k)))]).reshape(-1, dims[-1]), 0
+            return
+        for i in range(dims[0]):
+            yield from rec((*prefix, i), dims[1:])
+
+    if not shape:
+        yield fix(dset[()]).reshape(1, 1), 0
+        return
+    if math.prod(shape):
+        yield from rec((), shape)
+
+
+def _tensor_stats(
+    dset: h5py.Dataset, raw: tuple[int, int] | None, units: bool, negatives: bool, bins: int
+) -> tuple[dict, int]:
+    """Statistics (and a histogram when ``bins``) of one dataset, and the bytes it occupies."""
+    import numpy as np
+
+    name, stored = _kind(dset)
+    shape = tuple(int(d) for d in (dset.shape or ()))
+    size = math.prod(shape)
+    if stored is None:
+        return {"size": size, "error": f"dtype {name} holds no numbers"}, 0
+    nbytes = size * stored.itemsize
+    bf16 = name == "bfloat16"
+    last = shape[-1] if len(shape) >= 2 else None
+    acc = _Acc(size, last, units and last is not None, negatives)
+    buf = np.empty(max(1, min(size, SLICE_BYTES // stored.itemsize + (shape[-1] if shape else 1))), np.float64)
+    kept: list[tuple[np.ndarray, int]] = []
+    single = nbytes <= SLICE_BYTES  # small tensors are kept for the histogram pass: one read only
+    for arr, col in _slices(dset, raw, stored):
+        values = _decode(arr, bf16)
+        acc.add(values, buf, col)
+        if bins and single:
+            kept.append((values.copy() if raw is not None else values, col))
+    out = acc.result()
+    out["dtype"] = name
+    if bins:
+        again = kept or (((_decode(a, bf16), c) for a, c in _slices(dset, raw, stored)))
+        out["histogram"] = _histogram(again, out["min"], out["max"], bins, buf)
+    return out, nbytes
+
+
+def _histogram(slices: Any, lo: float | None, hi: float | None, bins: int, buf: np.ndarray) -> dict[str, Any]:
+    """Counts of the finite values in ``bins`` equal bins over [min, max], exactly as ``np.histogram``
+    with ``range=(min, max)`` bins float64 values (its edge corrections included)."""
+    import numpy as np
+
+    if lo is None or hi is None:
+        return {"edges": [], "counts": []}
+    first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
+    edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=np.float64)
+    counts = np.zeros(bins, dtype=np.int64)
+    denom = last - first
+    for arr, _ in slices:
+        flat = arr.reshape(-1)
+        if flat.dtype.kind == "b":
+            flat = flat.view(np.uint8)
+        v = buf[: flat.size]
+        np.copyto(v, flat, casting="unsafe")
+        if flat.dtype.kind == "f":
+            v = v[np.isfinite(v)]
+        idx = ((v - first) / denom * bins).astype(np.intp)
+        idx[idx == bins] -= 1
+        idx[v < edges[idx]] -= 1
+        idx[(v >= edges[idx + 1]) & (idx != bins - 1)] += 1
+        counts += np.bincount(idx, minlength=bins)[:bins]
+    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
