@@ -104,7 +104,7 @@ def test_custom_layer_text(zoo_dir: Path, fmt: str) -> None:
     info = kinspect.load(zoo_dir / f"custom_layer.{fmt}")
     text = render_table(summarize(info), line_length=150)
     keras_text = oracle["summary"][f"{fmt}/plain"]
-    expected = [layer for layer in oracle["layers"] if layer["name"] == "scaled_out"][0]
+    expected = next(layer for layer in oracle["layers"] if layer["name"] == "scaled_out")
     shape = "(" + ", ".join(str(d) for d in expected["output_shape"]) + ")"
     for own, theirs in zip(text.splitlines(), keras_text.splitlines(), strict=True):
         if "scaled_out" in own:
