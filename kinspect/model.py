@@ -94,8 +94,27 @@ class TensorRef:
         return f"{self.layer}[{self.node}][{self.tensor}]"
 
 
+class _Totals:
+    """Parameter counts of anything that can list its weights (a layer, a model)."""
+
+    def all_weights(self) -> Iterator[WeightInfo]:
+        raise NotImplementedError
+
+    @property
+    def params(self) -> int:
+        return sum(w.size for w in self.all_weights())
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(w.size for w in self.all_weights() if w.trainable)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+
 @dataclass(frozen=True)
-class LayerInfo:
+class LayerInfo(_Totals):
     """A layer (or functional operation, or nested model) as the file describes it."""
 
     name: str
@@ -121,18 +140,6 @@ class LayerInfo:
             yield from child.all_weights()
 
     @property
-    def params(self) -> int:
-        return sum(w.size for w in self.all_weights())
-
-    @property
-    def trainable_params(self) -> int:
-        return sum(w.size for w in self.all_weights() if w.trainable)
-
-    @property
-    def non_trainable_params(self) -> int:
-        return self.params - self.trainable_params
-
-    @property
     def connections(self) -> tuple[TensorRef, ...]:
         return tuple(ref for node in self.inbound for ref in node)
 
@@ -149,7 +156,7 @@ class CompileInfo:
 
 
 @dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(_Totals):
     """Everything kinspect knows about one model file."""
 
     path: str
@@ -187,15 +194,3 @@ class ModelInfo:
                 yield from visit(layer.layers, depth + 1)
 
         return visit(self.layers, 0)
-
-    @property
-    def params(self) -> int:
-        return sum(w.size for w in self.all_weights())
-
-    @property
-    def trainable_params(self) -> int:
-        return sum(w.size for w in self.all_weights() if w.trainable)
-
-    @property
-    def non_trainable_params(self) -> int:
-        return self.params - self.trainable_params
