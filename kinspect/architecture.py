@@ -87,9 +87,13 @@ class LayerSpec:
 
     @property
     def node_offset(self) -> int:
-        """Functional models have a pre-existing node linking their own inputs to outputs
-        that is never serialized, so a serialized node index is one less than the live one."""
-        return 1 if self.model is not None and not self.model.sequential else 0
+        """Keras 2 graph networks have a pre-existing node linking their own inputs to outputs
+        that is never serialized, so a serialized node index is one more than the position.
+        That includes a Sequential built with an input shape (tf_keras makes it a graph
+        network); a deferred Sequential has no such node."""
+        if self.model is None:
+            return 0
+        return 1 if not self.model.sequential or self.model.input_shape is not None else 0
 
 
 @dataclass(frozen=True)

@@ -110,13 +110,461 @@ def summary(
 # ---- graph command (issue: kinspect graph) ----
 
 
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Image to write: .png .svg .pdf .dot (default: DOT on stdout).",
+)
+@click.option("--show-shapes", is_flag=True, help="Input and output shapes on each node.")
+@click.option("--show-dtype", is_flag=True, help="Output dtype on each node.")
+@click.option(
+    "--show-layer-names/--hide-layer-names", default=True, show_default=True, help="Layer names on nodes."
+)
+@click.option("--show-layer-activations", is_flag=True, help="Activation of layers that have one.")
+@click.option("--show-trainable", is_flag=True, help="Trainable / Non-trainable on layers with weights.")
+@click.option("--show-params", is_flag=True, help="Parameter count on each node.")
+@click.option(
+    "--color-by", type=click.Choice(["none", "family", "params"]), default="none", show_default=True,
+    help="Colour node titles by layer family or by share of the parameters.",
+)  # fmt: skip
+@click.option("--rankdir", type=click.Choice(["TB", "LR", "BT", "RL"]), default="TB", show_default=True)
+@click.option("--expand-nested", is_flag=True, help="Draw nested models and wrappers as clusters.")
+@click.option("--layer-range", nargs=2, metavar="START END", help="Only layers from START to END (regexes).")
+@click.option(
+    "--dpi", type=click.IntRange(1, 1200), help="Resolution (PNG default 96, capped by --max-megapixels)."
+)
+@click.option(
+    "--splines", type=click.Choice(["ortho", "curved", "polyline", "spline", "line"]),
+    help="Edge style (default ortho, as Keras; spline above 400 nodes, where ortho is very slow).",
+)  # fmt: skip
+@click.option(
+    "--max-megapixels", type=click.FloatRange(0.1, 1000), default=50, show_default=True,
+    help="Largest raster image; a bigger graph is drawn at a lower dpi (and you are told).",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(1), default=300, show_default=True, help="Seconds Graphviz may take."
+)
+@click.option("--arch", type=click.Path(dir_okay=False), help="Architecture for a weights-only file.")
+def graph(
+    model: str,
+    output: str | None,
+    show_shapes: bool,
+    show_dtype: bool,
+    show_layer_names: bool,
+    show_layer_activations: bool,
+    show_trainable: bool,
+    show_params: bool,
+    color_by: str,
+    rankdir: str,
+    expand_nested: bool,
+    layer_range: tuple[str, str] | None,
+    dpi: int | None,
+    splines: str | None,
+    max_megapixels: float,
+    timeout: float,
+    arch: str | None,
+) -> None:
+    """Draw MODEL's layer graph as keras.utils.plot_model does, from the file alone.
+
+    The format follows the extension of -o: .png, .svg, .pdf (Graphviz 'dot' needed) or
+    .dot (DOT text, needs nothing). Without -o, DOT is written to stdout.
+
+    \b
+    Example:
+      kinspect graph samples/mnist_cnn.keras -o mnist.png --show-shapes
+    """
+    from kinspect import graphviz
+    from kinspect.analyzers.graph import build_graph
+    from kinspect.loaders import load
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
+
+    fmt = os.path.splitext(output)[1].lower().lstrip(".") if output else "dot"
+    if fmt not in (*graphviz.FORMATS, "dot", "gv"):
+        known = ", ".join(f".{f}" for f in sorted((*graphviz.FORMATS, "dot")))
+        raise UsageError(f"-o {output}: unknown image format {fmt or '(no extension)'!r}; use one of {known}")
+    if fmt not in ("dot", "gv") and graphviz.find_dot() is None:
+        raise graphviz.GraphvizError(graphviz.INSTALL_HINT)
+    guard_output(model, output)
+    info = load(model, arch=arch)
+    drawing = build_graph(info, expand_nested=expand_nested, bounds=layer_range or None)
+    style = DotStyle(
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        show_layer_activations=show_layer_activations,
+        show_trainable=show_trainable,
+        show_params=show_params,
+        color_by=ColorBy(color_by),
+        rankdir=Rankdir(rankdir),
+        dpi=dpi if fmt in ("dot", "gv") else None,  # images get their dpi from the renderer
+        splines=Splines(splines) if splines else None,
+    )
+    notes = list(drawing.notes)
+    if splines is None and len(drawing.nodes) > LARGE_GRAPH:
+        notes.append(
+            f"{len(drawing.nodes):,} nodes: edges drawn as splines, not ortho as Keras does "
+            "(Graphviz's ortho routing takes minutes on graphs this size; --splines ortho forces it)"
+        )
+    text = render_dot(drawing, style)
+    if fmt in ("dot", "gv"):
+        emit(text, output)
+    else:
+        assert output is not None
+        image = graphviz.render(text, fmt, dpi, max_megapixels, timeout)
+        notes.extend(image.notes)
+        from kinspect.output import write_atomic
+
+        write_atomic(output, image.data)
+    for note in notes:
+        click.echo(f"kinspect: note: {note}", err=True)
+
+
+@cli.command()
+def doctor() -> None:
+    """Report what kinspect finds installed: Graphviz dot (version, formats) and packages.
+
+    \b
+    Example:
+      kinspect doctor
+    """
+    from kinspect.doctor import gather, render_report
+
+    click.echo(render_report(gather()), nl=False)
+
+
 # ---- weights command (issue: kinspect weights) ----
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=True, exists=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--optimizer", is_flag=True, help="Also read the optimizer's slots (momentums, velocities…).")
+@click.option("--histograms", is_flag=True, help="Add a histogram per tensor (a sparkline in the table).")
+@click.option("--bins", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Histogram bins.")
+@click.option("--layer", metavar="REGEX", help="Only layers whose path matches REGEX (re.search).")
+@click.option(
+    "--sort",
+    type=click.Choice(["file", "name", "layer", "size", "norm", "std", "mean", "min", "max", "absmax",
+                       "zeros", "nan", "inf"]),
+    default="file",
+    show_default=True,
+    help="Row order: the file's, by name, or largest first.",
+)  # fmt: skip
+@click.option("--top", type=click.IntRange(1), metavar="N", help="Only the first N rows (after --sort).")
+@output_option
+def weights(
+    model: str,
+    fmt: str,
+    optimizer: bool,
+    histograms: bool,
+    bins: int,
+    layer: str | None,
+    sort: str,
+    top: int | None,
+    output: str | None,
+) -> None:
+    """Statistics of every stored tensor of MODEL, then health diagnostics (NaN/Inf, dead
+    units, BatchNorm statistics, untrained layers, exploding weights, float16 overflow).
+
+    \b
+    Example:
+      kinspect weights samples/mnist_cnn.keras --histograms --sort norm --top 5
+    """
+    from kinspect.analyzers.weights import SortKey, plan, report, total_bytes, wanted
+    from kinspect.loaders import load
+    from kinspect.loaders.arrays import Request, read_stats
+    from kinspect.progress import ByteProgress
+    from kinspect.render.weights import render_json, render_text
+
+    guard_output(model, output)
+    info = load(model)
+    entries = plan(info, layer=layer, optimizer=optimizer)
+    size = total_bytes(entries)
+    requests = [Request(*w) for w in wanted(info, entries)]
+    with ByteProgress(f"reading {os.path.basename(model)}") as bar:
+        stats = read_stats(info, requests, bins if histograms else 0, size, bar if bar.wanted(size) else None)
+    result = report(info, entries, stats, SortKey(sort), top, bins if histograms else None)
+    emit(render_json(result) if fmt == "json" else render_text(result), output)
+
+
+# ---- check command (issue: kinspect check) ----
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    help="Exit 1 when a finding reaches this severity (default: error, or the config's).",
+)
+@click.option("--select", multiple=True, metavar="IDS", help="Only these rule ids or prefixes (KIN1,KIN301).")
+@click.option("--ignore", multiple=True, metavar="IDS", help="Skip these rule ids or prefixes.")
+@click.option("--max-params", type=click.IntRange(0), metavar="N", help="KIN301: at most N parameters.")
+@click.option("--max-file-size", metavar="SIZE", help="KIN302: at most SIZE (e.g. 50MB, 2GiB, bytes).")
+@click.option("--max-layers", type=click.IntRange(0), metavar="N", help="KIN303: at most N layers (nested).")
+@click.option("--allow-layer", multiple=True, metavar="CLASS", help="KIN304: only these layer classes.")
+@click.option("--forbid-layer", multiple=True, metavar="CLASS", help="KIN304: never these layer classes.")
+@click.option("--input-shape", multiple=True, metavar="SHAPE", help="KIN305: required shape (None,28,28,1).")
+@click.option("--input-dtype", metavar="DTYPE", help="KIN306: required input dtype.")
+@click.option("--min-keras-version", metavar="VERSION", help="KIN307: saved by at least this Keras version.")
+@click.option("--arch", type=click.Path(dir_okay=False), help="KIN403: architecture for weights-only files.")
+@click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False), help="Read [tool.kinspect] from this file."
+)
+@click.option("--no-config", is_flag=True, help="Ignore pyproject.toml.")
+@click.option("-j", "--jobs", type=click.IntRange(1), metavar="N", help="Worker processes (default: cores).")
+@output_option
+def check(
+    files: tuple[str, ...],
+    fmt: str,
+    config_file: str | None,
+    no_config: bool,
+    jobs: int | None,
+    output: str | None,
+    **flags: Any,
+) -> None:
+    """Run the check rules over FILES: one line per finding, then a count.
+
+    Exit 0 when no finding reaches --fail-on, 1 when one does, 3 when a file could not be read.
+    Settings come from [tool.kinspect] in the nearest pyproject.toml, overridden by flags.
+
+    \b
+    Example:
+      kinspect check models/*.keras --max-params 5000000 --format sarif -o kinspect.sarif
+    """
+    from pathlib import Path
+
+    from kinspect import __version__
+    from kinspect.checks.report import render_json, render_sarif, render_text
+    from kinspect.checks.runner import check_files, reached
+    from kinspect.checks.settings import find_pyproject, merge, read_table
+
+    for path in files:
+        guard_output(path, output)
+    source = Path(config_file) if config_file else None if no_config else find_pyproject()
+    table = (read_table(source) or {}) if source else {}
+    settings = merge(table, {k.replace("_", "-"): v for k, v in flags.items()})
+    results = check_files(list(files), settings, jobs)
+    renderers = {"json": render_json, "sarif": lambda r: render_sarif(r, __version__)}
+    emit(renderers.get(fmt, render_text)(results), output)
+    if any(r.unreadable for r in results):
+        code = EXIT_INPUT
+    else:
+        code = EXIT_FINDINGS if reached(results, settings.fail_on) else EXIT_OK
+    click.get_current_context().exit(code)
+
+
+# ---- report command (issue: kinspect report) ----
+
+
+REPORT_BINS = 24  # histogram bins per tensor in the report
+REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
+REPORT_PNG_MEGAPIXELS = 20  # model.png is a companion to the inline SVG: rasterising is the slow part
+REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
+_MODEL_SUFFIXES = (".weights.json", ".weights.h5", ".keras", ".hdf5", ".h5", ".json")
+
+
+def default_report_dir(model: str) -> str:
+    """``<file name without its model suffix>-report``, in the current directory."""
+    name = os.path.basename(os.path.normpath(model))
+    for suffix in _MODEL_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return f"{name or 'model'}-report"
+
+
+def _report_graph(info: Any) -> Callable[[], tuple[Any, bytes | None]]:
+    """Start drawing the graph (SVG to inline, PNG to write) in threads; returns a function that
+    waits for them and gives the GraphPart and the PNG bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kinspect import graphviz
+    from kinspect.analyzers.graph import build_graph
+    from kinspect.analyzers.report import GraphPart
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Splines, render_dot
+
+    drawing = build_graph(info)
+    count = len(drawing.nodes)
+    if graphviz.find_dot() is None:
+        part = GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT))
+        return lambda: (part, None)
+    large = count > LARGE_GRAPH  # shapes and curved edges cost Graphviz minutes on thousands of nodes
+    style = DotStyle(show_shapes=not large, color_by=ColorBy.FAMILY, splines=Splines.LINE if large else None)
+    text = render_dot(drawing, style)
+    pool = ThreadPoolExecutor(2)
+    jobs = {
+        fmt: pool.submit(graphviz.render, text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT)
+        for fmt in ("svg", "png")
+    }
+    pool.shutdown(wait=False)
+
+    def result() -> tuple[Any, bytes | None]:
+        notes = list(drawing.notes)
+        if large:
+            notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
+        out: dict[str, bytes | None] = {}
+        for fmt, job in jobs.items():
+            try:
+                image = job.result()
+                out[fmt] = image.data
+                if image.notes:  # the raster was scaled down to fit the megapixel cap
+                    notes.append(
+                        f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
+                        "megapixels); the inline drawing has full detail, and 'kinspect graph "
+                        "--max-megapixels' draws a larger PNG"
+                    )
+            except graphviz.GraphvizError as exc:
+                out[fmt] = None
+                notes.append(f"{fmt.upper()}: {exc}")
+        svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
+        png = out["png"]
+        return GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes))), png
+
+    return result
+
+
+def _report_weights(info: Any) -> Callable[[], tuple[Any, str | None]]:
+    """Start reading every stored tensor's statistics and histogram in isolated children (the
+    tensors split by bytes over up to REPORT_READERS cores); returns a function that waits for
+    the WeightsReport, or for a note saying why there is none."""
+    from functools import partial
+
+    from kinspect.analyzers.weights import plan, report, total_bytes, wanted
+    from kinspect.errors import InputError
+    from kinspect.loaders.arrays import SECONDS_PER_GB, compute, sources
+    from kinspect.loaders.isolate import start
+
+    entries = plan(info)
+    if not entries:
+        return lambda: (None, "weights: the file holds no weights to read")
+    try:
+        srcs = sources(info)
+    except InputError as exc:
+        note = f"weights: could not be read ({exc.problem})"
+        return lambda: (None, note)
+    if not srcs:
+        return lambda: (None, "weights: the file holds no weights to read")
+    size = total_bytes(entries)
+    nbytes = {e.weight.path: e.weight.nbytes for e in entries}
+    readers = max(1, min(REPORT_READERS, os.cpu_count() or 1, int(size // (16 << 20)) or 1))
+    groups: list[list[list[Any]]] = [[] for _ in range(readers)]
+    loads = [0.0] * readers
+    for request in sorted(wanted(info, entries), key=lambda w: -nbytes.get(w[0], 0)):
+        i = loads.index(min(loads))  # the least loaded reader takes the next largest tensor
+        groups[i].append(list(request))
+        loads[i] += nbytes.get(request[0], 0)
+    extra = SECONDS_PER_GB * size / 1e9
+    pending = [
+        start(info.path, partial(compute, info.path, srcs, g, REPORT_BINS, None), extra) for g in groups
+    ]
+
+    def result() -> tuple[Any, str | None]:
+        stats: dict[str, Any] = {}
+        try:
+            for p in pending:
+                stats.update(p())
+        except InputError as exc:
+            return None, f"weights: could not be read ({exc.problem})"
+        finally:
+            for p in pending:
+                p.cancel()
+        return report(info, entries, stats, bins=REPORT_BINS), None
+
+    return result
+
+
+def _report_checks(path: str, info: Any) -> tuple[list[Any], str | None]:
+    """Findings of the default check rules other than the numerics ones (KIN2xx: those are the
+    weights diagnostics the report already has), each with its rule's rationale as the hint."""
+    from kinspect.analyzers.report import FindingRow
+    from kinspect.checks import RULES, resolve
+    from kinspect.checks.base import Subject
+    from kinspect.loaders.raw import read_raw
+
+    try:
+        subject = Subject(path, info, read_raw(path, hdf5=False))
+    except KinspectError as exc:
+        return [], f"checks: not run ({exc})"
+    enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}
+    found: list[Any] = []
+    seen: set[int] = set()
+    for rule in RULES.values():
+        if rule.check is None or id(rule.check) in seen or rule.id.startswith("KIN2"):
+            continue
+        seen.add(id(rule.check))
+        found.extend(f for f in rule.check(subject) if f.rule in enabled)
+    rows = [
+        FindingRow(f.rule, f.severity.value, f.layer, None, f.message, RULES[f.rule].rationale, "check")
+        for f in found
+    ]
+    return rows, None
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "-o", "--output", "outdir", type=click.Path(file_okay=False), metavar="DIR",
+    help="Directory for report.html and model.png (default: <model file name>-report/).",
+)  # fmt: skip
+@click.option("--no-graph", is_flag=True, help="Skip the graph section (no Graphviz run, no model.png).")
+@click.option(
+    "--no-weights", is_flag=True, help="Skip reading weight values (no weights section, no numerics)."
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the report in the default web browser.")
+def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, open_browser: bool) -> None:
+    """Write an HTML debug report of MODEL: DIR/report.html (one self-contained page: overview,
+    layers, graph, weights, diagnostics, notes) and DIR/model.png (the graph).
+
+    \b
+    Example:
+      kinspect report samples/mnist_cnn.keras --open
+    """
+    from kinspect import __version__
+    from kinspect.analyzers.report import build_report
+    from kinspect.loaders import load
+    from kinspect.output import write_atomic
+    from kinspect.render.html import render_html
+
+    outdir = outdir or default_report_dir(model)
+    page, image = os.path.join(outdir, "report.html"), os.path.join(outdir, "model.png")
+    guard_output(model, page)
+    guard_output(model, image)
+    info = load(model)
+    skipped = ["graph skipped (--no-graph)"] if no_graph else []
+    skipped += ["weights skipped (--no-weights)"] if no_weights else []
+    # The weight readers fork first, then Graphviz runs in threads while they read.
+    reading = None if no_weights else _report_weights(info)
+    drawing = None if no_graph else _report_graph(info)
+    weights_result, note = reading() if reading is not None else (None, None)
+    skipped += [note] if note else []
+    checks, note = _report_checks(model, info)
+    skipped += [note] if note else []
+    graph_part, png = drawing() if drawing is not None else (None, None)
+    value = build_report(info, graph=graph_part, weights=weights_result, checks=checks, bins=REPORT_BINS,
+                         skipped=skipped, version=__version__)  # fmt: skip
+    os.makedirs(outdir, exist_ok=True)
+    if png is not None:
+        write_atomic(image, png)
+    write_atomic(page, render_html(value))
+    click.echo(f"{page}{' and ' + image if png is not None else ''}: {value.verdict}")
+    if open_browser:
+        import pathlib
+        import webbrowser
+
+        webbrowser.open(pathlib.Path(page).resolve().as_uri())
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map every kinspect error to its one-line message and exit code."""
     try:
-        cli.main(args=argv, prog_name="kinspect", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="kinspect", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("kinspect: aborted", err=True)
         return EXIT_USAGE
@@ -131,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK  # check's 0/1/3
 
 
 def run() -> None:

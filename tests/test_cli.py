@@ -199,3 +199,16 @@ def test_arch_accepts_matching_weights() -> None:
     )
     doc = json.loads(out)
     assert code == 0 and doc["weight_issues"] == [] and doc["unmatched_weights"] == []
+
+
+def test_output_file_has_ordinary_permissions(tmp_path: Path) -> None:
+    import stat as stat_module
+
+    target = tmp_path / "summary.txt"
+    umask = os.umask(0o022)
+    try:
+        code, _, _ = run("summary", SAMPLE, "-o", str(target))
+    finally:
+        os.umask(umask)
+    assert code == 0
+    assert stat_module.S_IMODE(target.stat().st_mode) == 0o644

@@ -52,6 +52,17 @@ def k2_nested_shared() -> Any:
 
 
 @model
+def k2_nested_sequential() -> Any:
+    """tf_keras makes a Sequential built with an input shape a graph network, whose own
+    (never serialized) first call shifts the node indices other layers refer to."""
+    inner = keras.Sequential([layers.Dense(6, input_shape=(4,)), layers.ReLU()], name="inner_seq")
+    x = keras.Input((4,))
+    y = inner(x)
+    z = inner(layers.Dense(4)(y))  # the same Sequential called twice
+    return keras.Model(x, layers.Dense(2)(layers.Concatenate()([y, z])), name="k2_nested_sequential")
+
+
+@model
 def k2_rnn() -> Any:
     inp = keras.Input((12,))
     x = layers.Embedding(100, 8)(inp)

@@ -82,6 +82,7 @@ class TensorStats:
     dead_index: tuple[int, ...] = ()
     histogram: Histogram | None = None
     error: str | None = None
+    stored_dtype: str | None = None  # what the reader found, where the listing could not name it
 
     @property
     def layer(self) -> str:
@@ -101,7 +102,8 @@ class TensorStats:
 
     @property
     def dtype(self) -> str:
-        return self.entry.weight.dtype
+        listed = self.entry.weight.dtype
+        return self.stored_dtype if listed == "void" and self.stored_dtype else listed
 
     @property
     def trainable(self) -> bool:
@@ -206,6 +208,7 @@ def tensor_stats(entry: Entry, raw: Mapping[str, Any]) -> TensorStats:
         dead_index=tuple(raw.get("dead_index", ())),
         histogram=Histogram(tuple(hist["edges"]), tuple(hist["counts"])) if hist else None,
         error=raw.get("error"),
+        stored_dtype=raw.get("dtype"),
     )
 
 
@@ -218,7 +221,9 @@ def _key(row: TensorStats, key: SortKey) -> Any:
     return (value is None, -(value or 0))  # largest first, unknown last
 
 
-def arrange(rows: Sequence[TensorStats], sort: SortKey = SortKey.FILE, top: int | None = None) -> list[TensorStats]:
+def arrange(
+    rows: Sequence[TensorStats], sort: SortKey = SortKey.FILE, top: int | None = None
+) -> list[TensorStats]:
     """Rows sorted (stable, so ties keep the model's order) and cut to the first ``top``."""
     out = list(rows)
     if sort is SortKey.NAME:
@@ -232,3 +237,63 @@ def arrange(rows: Sequence[TensorStats], sort: SortKey = SortKey.FILE, top: int 
 
 def total_bytes(entries: Sequence[Entry]) -> int:
     return int(sum(e.weight.nbytes for e in entries))
+
+
+@dataclass(frozen=True)
+class WeightsReport:
+    """What ``kinspect weights`` shows: the rows (sorted, cut), the findings over every tensor
+    read, and the optimizer's step and learning rate when the file has them."""
+
+    model: ModelInfo
+    rows: tuple[TensorStats, ...]
+    findings: tuple[Any, ...]  # diagnostics.Finding
+    optimizer: Mapping[str, float | int]
+    bins: int | None
+    total_tensors: int
+    total_values: int
+    total_bytes: int
+
+
+def report(
+    model: ModelInfo,
+    entries: Sequence[Entry],
+    stats: Mapping[str, Mapping[str, Any]],
+    sort: SortKey = SortKey.FILE,
+    top: int | None = None,
+    bins: int | None = None,
+) -> WeightsReport:
+    """Rows and findings from the reader's statistics (``stats`` keyed by dataset path)."""
+    from kinspect.analyzers.diagnostics import diagnose
+
+    rows = [tensor_stats(e, stats.get(e.weight.path, {"error": "not read"})) for e in entries]
+    state: dict[str, float | int] = {}
+    for key, w in optimizer_scalars(model).items():
+        value = stats.get(w.path, {}).get("max")
+        if isinstance(value, (int, float)):
+            state[key] = int(value) if key == "iterations" else float(value)
+    if "learning_rate" not in state and state and model.compile and model.compile.learning_rate is not None:
+        state["learning_rate"] = model.compile.learning_rate
+    name = model.compile.optimizer if model.compile else None
+    findings = diagnose(rows, state, name)
+    return WeightsReport(
+        model=model,
+        rows=tuple(arrange(rows, sort, top)),
+        findings=tuple(findings),
+        optimizer=state,
+        bins=bins,
+        total_tensors=len(rows),
+        total_values=sum(r.size for r in rows),
+        total_bytes=total_bytes(entries),
+    )
+
+
+def wanted(model: ModelInfo, entries: Sequence[Entry]) -> list[tuple[str, bool, bool]]:
+    """``(dataset path, track units, count negatives)`` for the reader: the entries, plus the
+    optimizer's step and learning rate scalars (always read: they are a few bytes)."""
+    out = [
+        (e.weight.path, e.leaf in UNIT_KERNELS and len(e.weight.shape) >= 2, e.leaf == "moving_variance")
+        for e in entries
+    ]
+    seen = {e.weight.path for e in entries}
+    out += [(w.path, False, False) for w in optimizer_scalars(model).values() if w.path not in seen]
+    return out

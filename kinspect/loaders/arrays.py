@@ -13,14 +13,14 @@ Chunked or compressed datasets fall back to h5py hyperslabs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import select
 import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kinspect.errors import InputError
 from kinspect.loaders.isolate import start
@@ -40,9 +40,8 @@ MAX_BINS = 10_000
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 
-@dataclass(frozen=True)
-class Request:
-    """One tensor to read: its dataset path, and whether to keep per-unit zero masks."""
+class Request(NamedTuple):
+    """One tensor to read: its dataset path, and what to track besides the statistics."""
 
     path: str
     units: bool = False  # track output units (last axis) whose values are all zero
@@ -65,7 +64,9 @@ def sources(info: ModelInfo) -> list[tuple[str, str | None]]:
                 if WEIGHTS in names:
                     return [(path, WEIGHTS)]
                 if SHARDED in names:
-                    shards = sorted({v for vs in weight_map(read_json(path, zf, SHARDED)).values() for v in vs})
+                    shards = sorted(
+                        {v for vs in weight_map(read_json(path, zf, SHARDED)).values() for v in vs}
+                    )
                     return [(path, s) for s in shards if s in names]
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise InputError(path, f"cannot read the weights: {exc}") from None
@@ -140,10 +141,8 @@ def read_stats(
 
 def _pipe_reporter(fd: int) -> Callable[[int], None]:
     def report(done: int) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the parent stopped listening: keep reading anyway
             os.write(fd, struct.pack("<Q", done))
-        except OSError:  # the parent stopped listening: keep reading anyway
-            pass
 
     return report
 
@@ -243,10 +242,8 @@ class _Files:
 
     def __exit__(self, *exc: object) -> None:
         for close in reversed(self.closers):
-            try:
+            with contextlib.suppress(Exception):  # closing a damaged file must not hide the real error
                 close()
-            except Exception:  # closing a damaged file must not hide the real error
-                pass
 
     def find(self, ds_path: str) -> tuple[h5py.Dataset, tuple[int, int] | None] | None:
         """The dataset, and ``(fd, absolute offset)`` when its bytes can be read directly."""
@@ -286,6 +283,9 @@ def _kind(dset: h5py.Dataset) -> tuple[str, np.dtype | None]:
         tag = tag.decode("utf-8", "replace")
     if tag == "bfloat16" and dt.itemsize == 2:
         return "bfloat16", np.dtype("<u2") if dt.byteorder != ">" else np.dtype(">u2")
+    if dt.kind == "V" and dt.itemsize == 2 and dt.fields is None:
+        # Keras's legacy .h5 writer stores ml_dtypes bfloat16 as an untagged 2-byte opaque type.
+        return "bfloat16", np.dtype("<u2")
     if dt.kind not in "fiub":
         return "void", None
     return dt.name, dt
@@ -322,7 +322,9 @@ class _Acc:
         if flat.dtype.kind == "f" and flat.dtype.itemsize in (2, 4, 8):
             # Count on the bits without the sign (so -0.0 is a zero): several times faster
             # than count_nonzero on floats. NaN and Inf keep exponent bits, so count as nonzero.
-            bits = flat.view(f"<i{flat.dtype.itemsize}" if flat.dtype.byteorder != ">" else f">i{flat.dtype.itemsize}")
+            bits = flat.view(
+                f"<i{flat.dtype.itemsize}" if flat.dtype.byteorder != ">" else f">i{flat.dtype.itemsize}"
+            )
             nonzero = int(np.count_nonzero(np.left_shift(bits, 1)))
         else:
             nonzero = int(np.count_nonzero(flat))
@@ -496,7 +498,9 @@ def _tensor_stats(
     bf16 = name == "bfloat16"
     last = shape[-1] if len(shape) >= 2 else None
     acc = _Acc(size, last, units and last is not None, negatives)
-    buf = np.empty(max(1, min(size, SLICE_BYTES // stored.itemsize + (shape[-1] if shape else 1))), np.float64)
+    buf = np.empty(
+        max(1, min(size, SLICE_BYTES // stored.itemsize + (shape[-1] if shape else 1))), np.float64
+    )
     kept: list[tuple[np.ndarray, int]] = []
     single = nbytes <= SLICE_BYTES  # small tensors are kept for the histogram pass: one read only
     for arr, col in _slices(dset, raw, stored):

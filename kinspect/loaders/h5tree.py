@@ -34,6 +34,8 @@ def dtype_name(obj: h5py.h5d.DatasetID | h5py.Dataset) -> str:
         dt = obj.dtype
     except (TypeError, ValueError):  # h5py cannot map some valid HDF5 types to numpy
         return "void"
+    if dt.kind == "V" and dt.itemsize == 2 and dt.fields is None:
+        return "bfloat16"  # Keras's legacy .h5 writer stores bfloat16 as untagged 2-byte opaque data
     return dt.name if dt.kind in "fiub" else "void"  # name: ">f4" is float32 too
 
 

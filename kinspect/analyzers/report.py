@@ -1,0 +1,264 @@
+"""The HTML report as a plain value: overview, layer rows, graph, weights, findings, notes.
+
+Pure: it gathers what the other analyzers computed (summary totals, weight statistics,
+diagnostics, check findings, the graph image Graphviz drew) into one value the HTML renderer
+turns into text. Nothing here reads files or formats markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kinspect.analyzers.summary import Totals, totals
+from kinspect.analyzers.weights import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats, WeightsReport
+from kinspect.model import Format, LayerInfo, ModelInfo, ShapeTree, TensorRef
+
+PROBLEM_SEVERITIES = ("error", "warning")  # "info" findings do not make a model unhealthy
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of the layer table; nested layers point at their model's row."""
+
+    key: int  # position in the table, 0-based
+    parent: int | None
+    depth: int
+    name: str
+    path: str  # "outer/inner/dense"
+    class_name: str
+    output_shape: ShapeTree
+    params: int | None  # None: the file cannot say (an architecture alone)
+    trainable_params: int
+    share: float  # of the model's parameters, 0..1
+    trainable: bool | None  # None: the layer has no weights
+    connections: tuple[str, ...]
+    children: int
+    problems: int  # findings at warning or error level on this layer or its tensors
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TensorRow:
+    """One stored tensor with its statistics and the rules that flagged it."""
+
+    stats: TensorStats
+    rules: tuple[str, ...]
+    severity: str | None  # the worst severity among ``rules``
+
+    @property
+    def kind(self) -> str:
+        return {OPTIMIZER_LAYER: "optimizer", UNMATCHED_LAYER: "unmatched"}.get(self.stats.layer, "weight")
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A diagnostic or check result, whatever produced it."""
+
+    rule: str
+    severity: str
+    layer: str | None
+    tensor: str | None
+    message: str
+    hint: str | None
+    source: str  # "weights" or "check"
+
+
+@dataclass(frozen=True)
+class GraphPart:
+    """What Graphviz drew: SVG text to inline (None when it could not), the PNG's file name."""
+
+    svg: str | None
+    image: str | None
+    nodes: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Port:
+    """A model input or output: the tensor, and its shape when known."""
+
+    ref: str
+    shape: ShapeTree
+
+
+@dataclass(frozen=True)
+class Report:
+    model: ModelInfo
+    totals: Totals | None  # None: no parameter counts (an architecture alone)
+    inputs: tuple[Port, ...]
+    outputs: tuple[Port, ...]
+    layers: tuple[LayerRow, ...]
+    graph: GraphPart | None  # None: skipped (--no-graph)
+    tensors: tuple[TensorRow, ...] | None  # None: skipped (--no-weights) or nothing to read
+    weights: WeightsReport | None
+    bins: int
+    findings: tuple[FindingRow, ...]
+    notes: tuple[str, ...]
+    version: str
+
+    @property
+    def problems(self) -> int:
+        return sum(f.severity in PROBLEM_SEVERITIES for f in self.findings)
+
+    @property
+    def verdict(self) -> str:
+        n = self.problems
+        return "healthy" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
+
+
+def finding_row(finding: Any, source: str) -> FindingRow:
+    """A FindingRow from a diagnostics Finding (``rule_id``, ``tensor``, ``hint``) or a check
+    Finding (``rule``, ``message``)."""
+    if isinstance(finding, FindingRow):
+        return finding
+    rule = getattr(finding, "rule_id", None) or getattr(finding, "rule", "?")
+    severity = getattr(finding, "severity", "info")
+    return FindingRow(
+        rule=str(rule),
+        severity=str(getattr(severity, "value", severity)),
+        layer=getattr(finding, "layer", None),
+        tensor=getattr(finding, "tensor", None),
+        message=str(getattr(finding, "message", "")),
+        hint=getattr(finding, "hint", None),
+        source=source,
+    )
+
+
+def merge_findings(weights: Iterable[Any], checks: Iterable[Any]) -> tuple[FindingRow, ...]:
+    """Diagnostics first, then check results the diagnostics did not already report (the
+    KIN2xx check rules pass the same diagnostics on); errors before warnings before info."""
+    rows = [finding_row(f, "weights") for f in weights]
+    seen = {(r.rule, r.layer) for r in rows}
+    numeric_rules = {r.rule for r in rows}
+    for f in checks:
+        row = finding_row(f, "check")
+        if row.rule in numeric_rules and (row.rule, row.layer) in seen:
+            continue
+        rows.append(row)
+    order = {"error": 0, "warning": 1, "info": 2}
+    return tuple(sorted(rows, key=lambda r: order.get(r.severity, 3)))  # stable: file order within
+
+
+def _shape_of(model: ModelInfo, ref: TensorRef) -> ShapeTree:
+    for layer in model.layers:
+        if layer.name == ref.layer:
+            shape = layer.output_shape
+            if isinstance(shape, list):
+                return shape[ref.tensor] if ref.tensor < len(shape) else None
+            return shape
+    return None
+
+
+def _ports(model: ModelInfo) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
+    inputs = tuple(Port(str(r), _shape_of(model, r)) for r in model.inputs)
+    outputs = tuple(Port(str(r), _shape_of(model, r)) for r in model.outputs)
+    if model.has_architecture and model.layers and not inputs and not outputs:  # Sequential
+        first, last = model.layers[0], model.layers[-1]
+        if first.class_name == "InputLayer":
+            inputs = (Port(first.name, first.output_shape),)
+        outputs = (Port(last.name, last.output_shape),)
+    return inputs, outputs
+
+
+def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ...]:
+    """Every layer, nested ones after their model, depth first, in Keras's order."""
+    total = model.params
+    known = model.format is not Format.CONFIG_JSON
+    rows: list[LayerRow] = []
+
+    def add(layer: LayerInfo, parent: int | None, depth: int, prefix: str) -> None:
+        path = f"{prefix}{layer.name}"
+        key = len(rows)
+        weighted = any(True for _ in layer.all_weights())
+        count = sum(n for p, n in problems.items() if p == path or p.startswith(f"{path}/"))
+        rows.append(
+            LayerRow(
+                key=key,
+                parent=parent,
+                depth=depth,
+                name=layer.name,
+                path=path,
+                class_name=layer.class_name,
+                output_shape=layer.output_shape,
+                params=layer.params if known else None,
+                trainable_params=layer.trainable_params,
+                share=layer.params / total if total else 0.0,
+                trainable=layer.trainable if weighted else None,
+                connections=tuple(str(r) for r in layer.connections),
+                children=len(layer.layers),
+                problems=count,
+                notes=layer.notes,
+            )
+        )
+        for child in layer.layers:
+            add(child, key, depth + 1, f"{path}/")
+
+    for layer in model.layers:
+        add(layer, None, 0, "")
+    return tuple(rows)
+
+
+def _tensor_rows(weights: WeightsReport, findings: Sequence[FindingRow]) -> tuple[TensorRow, ...]:
+    flagged: dict[tuple[str | None, str | None], list[FindingRow]] = {}
+    for f in findings:
+        flagged.setdefault((f.layer, f.tensor), []).append(f)
+    out = []
+    for row in weights.rows:
+        hits = flagged.get((row.layer, row.name), [])
+        worst = next((s for s in ("error", "warning", "info") if any(f.severity == s for f in hits)), None)
+        out.append(TensorRow(row, tuple(dict.fromkeys(f.rule for f in hits)), worst))
+    return tuple(out)
+
+
+def gather_notes(
+    model: ModelInfo, graph: GraphPart | None, weights: WeightsReport | None, skipped: Sequence[str]
+) -> tuple[str, ...]:
+    """What kinspect could not determine or did not do, in plain words."""
+    notes = list(model.notes)
+    for _, layer in model.walk():
+        notes.extend(f"{layer.name} ({layer.class_name}): {n}" for n in layer.notes)
+    notes.extend(str(issue) for issue in model.weight_issues)
+    for w in model.unmatched_weights:
+        notes.append(f"stored tensor {w.path} {w.shape} is not explained by any layer of the architecture")
+    if graph is not None:
+        notes.extend(f"graph: {n}" for n in graph.notes)
+    if weights is not None:
+        errors = [r for r in weights.rows if r.error]
+        notes.extend(f"weights: {r.layer}/{r.name} could not be read ({r.error})" for r in errors)
+    notes.extend(skipped)
+    return tuple(dict.fromkeys(notes))
+
+
+def build_report(
+    model: ModelInfo,
+    *,
+    graph: GraphPart | None = None,
+    weights: WeightsReport | None = None,
+    checks: Iterable[Any] = (),
+    bins: int = 0,
+    skipped: Sequence[str] = (),
+    version: str = "",
+) -> Report:
+    """The report value: ``graph`` None and ``weights`` None mean those sections are skipped."""
+    findings = merge_findings(weights.findings if weights else (), checks)
+    problems: dict[str, int] = {}
+    for f in findings:
+        if f.layer and f.severity in PROBLEM_SEVERITIES:
+            problems[f.layer] = problems.get(f.layer, 0) + 1
+    inputs, outputs = _ports(model)
+    return Report(
+        model=model,
+        totals=totals(model) if model.format is not Format.CONFIG_JSON else None,
+        inputs=inputs,
+        outputs=outputs,
+        layers=layer_rows(model, problems),
+        graph=graph,
+        tensors=_tensor_rows(weights, findings) if weights is not None else None,
+        weights=weights,
+        bins=bins,
+        findings=findings,
+        notes=gather_notes(model, graph, weights, skipped),
+        version=version,
+    )

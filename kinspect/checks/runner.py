@@ -1,0 +1,95 @@
+"""Run the selected rules over files, in parallel processes, in a deterministic order."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from kinspect.checks import RULES, UNREADABLE
+from kinspect.checks.base import Finding, Severity, Subject
+from kinspect.checks.consistency import is_mismatch
+from kinspect.checks.settings import Settings
+from kinspect.errors import InputError
+from kinspect.model import ModelInfo
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The findings for one file; ``unreadable`` when it could not be read at all."""
+
+    path: str
+    findings: tuple[Finding, ...]
+    unreadable: bool = False
+
+
+def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, str | None]:
+    from kinspect.loaders import load
+
+    try:
+        info = load(path)
+        if arch is not None and not info.has_architecture:
+            info = load(path, arch=arch)
+        return info, None
+    except InputError as exc:
+        return None, exc.problem if exc.path == path else str(exc)
+
+
+def check_file(path: str, settings: Settings) -> FileResult:
+    """Every selected rule over one file; never raises for a bad file."""
+    from kinspect.loaders.raw import read_raw
+
+    if not os.path.isfile(path):
+        what = "no such file"
+        if os.path.isdir(path):
+            what = "is a directory, not a model file"
+        elif os.path.exists(path):
+            what = "is not a regular file"
+        return FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {what}"),), True)
+    info, refusal = _load(path, settings.arch)
+    # The raw config and archive listing, read on their own: the security rules see every key
+    # (the top-level model's own ``module`` too), also in files the loader refuses.
+    raw = read_raw(path)
+    numerics: tuple[object, ...] = ()
+    if info is not None and any(r.startswith("KIN2") for r in settings.rules):
+        try:
+            from kinspect.checks.numerics import diagnostics
+
+            numerics = diagnostics(info)
+        except InputError as exc:
+            refusal = f"cannot read the weights: {exc.problem}"
+    subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics)
+    findings: list[Finding] = []
+    seen: set[int] = set()
+    for rule in RULES.values():
+        if rule.check is None or id(rule.check) in seen:
+            continue
+        seen.add(id(rule.check))
+        try:
+            findings.extend(f for f in rule.check(subject) if f.rule in settings.rules)
+        except Exception as exc:  # a bug must not hide the other files' results, nor print a traceback
+            refusal = f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
+    findings = [replace(f, severity=settings.severities.get(f.rule, f.severity)) for f in findings]
+    explained = is_mismatch(refusal) or bool(raw.unsafe and refusal and "unsafe path" in refusal)
+    unreadable = refusal is not None and not explained
+    if unreadable:
+        findings.insert(0, Finding(UNREADABLE, Severity.ERROR, f"cannot read: {refusal}"))
+    return FileResult(path, tuple(findings), unreadable)
+
+
+def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> list[FileResult]:
+    """Results in the order of ``paths``; several files are checked in worker processes."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
+    if jobs == 1:
+        return [check_file(p, settings) for p in paths]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        return list(pool.map(check_file, paths, [settings] * len(paths)))
+
+
+def reached(results: Sequence[FileResult], level: Severity) -> bool:
+    """Whether any finding is at or above ``level``."""
+    return any(f.severity.rank >= level.rank for r in results for f in r.findings)

@@ -1,0 +1,139 @@
+"""Running Graphviz: find ``dot``, report what is installed, render DOT text to image bytes.
+
+This is I/O (child processes), so it lives outside the pure renderers. DOT goes in on stdin,
+the image comes back on stdout, every run has a timeout. Raster output is laid out first
+(``dot -Tdot``: positions and the bounding box), its size in pixels checked against a cap, and
+only then drawn (``neato -n2``, which keeps the positions): Graphviz rasterising a graph of
+thousands of layers at 200 dpi otherwise takes minutes and gigabytes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+from kinspect.errors import KinspectError
+
+INSTALL_HINT = (
+    "Graphviz is not installed (no 'dot' on PATH): install it with 'apt-get install graphviz' "
+    "(Debian/Ubuntu), 'brew install graphviz' (macOS) or from https://graphviz.org/download/; "
+    "'-o FILE.dot' writes DOT text without it"
+)
+RASTER = {"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"}
+VECTOR = {"svg", "pdf", "ps", "eps"}
+FORMATS = RASTER | VECTOR
+DEFAULT_RASTER_DPI = 96  # Keras draws at 200: four times the pixels, rarely what a screen needs
+MAX_SIDE = 32_000  # pixels; cairo cannot allocate surfaces beyond 32767 per side
+
+
+class GraphvizError(KinspectError):
+    """Graphviz is missing, failed or timed out (exit 2: nothing wrong with the model file)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class DotInfo:
+    """What ``kinspect doctor`` reports about Graphviz."""
+
+    path: str | None
+    version: str | None = None
+    formats: tuple[str, ...] = ()
+    neato: str | None = None
+
+
+@dataclass
+class Rendered:
+    data: bytes
+    notes: list[str] = field(default_factory=list)  # told to the user on stderr
+
+
+def find_dot() -> str | None:
+    return shutil.which("dot")
+
+
+def probe(timeout: float = 10) -> DotInfo:
+    """Locate dot and ask it its version and output formats (``dot -V``, ``dot -T?``)."""
+    path = find_dot()
+    if path is None:
+        return DotInfo(None)
+    version = None
+    formats: tuple[str, ...] = ()
+    try:
+        out = subprocess.run([path, "-V"], capture_output=True, text=True, timeout=timeout)
+        match = re.search(r"version\s+(\S+)", out.stderr + out.stdout)
+        version = match.group(1) if match else None
+        out = subprocess.run([path, "-T?"], capture_output=True, text=True, timeout=timeout)
+        listed = (out.stderr + out.stdout).partition("Use one of:")[2]
+        formats = tuple(sorted({f.split(":")[0] for f in listed.split()}))
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return DotInfo(path, version, formats, shutil.which("neato"))
+
+
+def _run(argv: list[str], data: bytes, timeout: float) -> bytes:
+    try:
+        proc = subprocess.run(argv, input=data, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(
+            f"Graphviz '{argv[0]}' took longer than {timeout:g} s; try --timeout, -o FILE.svg, "
+            "--layer-range or --splines line"
+        ) from None
+    except OSError as exc:
+        raise GraphvizError(f"cannot run Graphviz '{argv[0]}': {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = detail[-1] if detail else f"exit code {proc.returncode}"
+        raise GraphvizError(f"Graphviz '{argv[0]}' failed: {last}")
+    return proc.stdout
+
+
+def _bounding_box(laid_out: bytes) -> tuple[float, float]:
+    """Width and height in points of a laid-out graph (its ``bb`` attribute)."""
+    match = re.search(rb'bb="([-\d.e]+),([-\d.e]+),([-\d.e]+),([-\d.e]+)"', laid_out)
+    if not match:
+        return 0.0, 0.0
+    x0, y0, x1, y1 = (float(v) for v in match.groups())
+    return x1 - x0, y1 - y0
+
+
+def render(dot_text: str, fmt: str, dpi: int | None, max_megapixels: float, timeout: float) -> Rendered:
+    """Image bytes in ``fmt``. Raster images get ``dpi`` (default 96), lowered to stay under
+    ``max_megapixels`` and MAX_SIDE pixels per side, with a note saying so."""
+    dot = find_dot()
+    if dot is None:
+        raise GraphvizError(INSTALL_HINT)
+    data = dot_text.encode("utf-8")
+    if fmt not in RASTER:
+        args = [dot, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi else [])
+        return Rendered(_run(args, data, timeout))
+    neato = shutil.which("neato")
+    wanted = dpi or DEFAULT_RASTER_DPI
+    laid_out = _run([dot, "-Tdot"], data, timeout)
+    width, height = _bounding_box(laid_out)
+    chosen = float(wanted)
+    if width > 0 and height > 0:
+        pixels = (width / 72 * wanted) * (height / 72 * wanted)
+        fits = min(
+            (max_megapixels * 1e6 / pixels) ** 0.5 if pixels else 1.0,
+            MAX_SIDE / (max(width, height) / 72 * wanted),
+        )
+        if fits < 1:
+            chosen = max(1.0, wanted * fits)
+    notes = []
+    if chosen < wanted:
+        w, h = int(width / 72 * wanted), int(height / 72 * wanted)
+        cw, ch = int(width / 72 * chosen), int(height / 72 * chosen)
+        notes.append(
+            f"the graph is {w:,}x{h:,} px at {wanted} dpi; drawn at {chosen:.0f} dpi ({cw:,}x{ch:,} px) to "
+            f"stay under {max_megapixels:g} megapixels and {MAX_SIDE:,} px a side "
+            "(--max-megapixels raises the cap; .svg and .pdf have no such limit)"
+        )
+    dpi_arg = f"-Gdpi={chosen:.2f}"
+    if neato:  # draw the layout just computed instead of laying the graph out again
+        image = _run([neato, "-n2", f"-T{fmt}", dpi_arg], laid_out, timeout)
+    else:
+        image = _run([dot, f"-T{fmt}", dpi_arg], data, timeout)
+    return Rendered(image, notes)

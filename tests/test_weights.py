@@ -1,0 +1,388 @@
+"""``kinspect weights``: statistics against numpy on Keras's own arrays, histograms, every
+diagnostic planted and clean, the CLI (golden files, errors) and the process boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kinspect.cli import cli, main
+from tests.conftest import TESTS
+
+ROOT = TESTS.parent
+GOLDEN = TESTS / "golden"
+SAMPLE = "samples/mnist_cnn.keras"
+
+
+@pytest.fixture(scope="session")
+def planted() -> Path:
+    """Models with planted defects, built once by ``build_weights_fixtures.py`` in a Keras child."""
+    import fcntl
+    from importlib.metadata import version
+
+    digest = hashlib.sha256((TESTS / "build_weights_fixtures.py").read_bytes())
+    digest.update(version("keras").encode())
+    path = (
+        Path(os.environ.get("KINSPECT_FIXTURES", TESTS / ".fixtures")) / f"weights-{digest.hexdigest()[:12]}"
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "LOCK", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (path / "COMPLETE").exists():
+            proc = subprocess.run([sys.executable, str(TESTS / "build_weights_fixtures.py"), str(path)],
+                                  capture_output=True, text=True, timeout=1200)  # fmt: skip
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            (path / "COMPLETE").write_text("ok")
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def weights_json(path: Path | str, *extra: str) -> dict[str, Any]:
+    code, out, err = run("weights", str(path), "--format", "json", *extra)
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+def keras_arrays(path: Path, keras2: bool = False) -> list[np.ndarray]:
+    """The oracle: ``get_weights()`` of the model as Keras loads it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if keras2:
+        import tf_keras
+
+        return [np.asarray(w) for w in tf_keras.models.load_model(path, compile=False).get_weights()]
+    import keras
+
+    model = keras.saving.load_model(path, compile=False, safe_mode=False)
+    return [np.asarray(keras.ops.convert_to_numpy(v.value)) for v in model.weights]
+
+
+def numpy_stats(a: np.ndarray) -> dict[str, Any]:
+    x = np.asarray(a, dtype=np.float64).reshape(-1)
+    finite = x[np.isfinite(x)]
+    return {
+        "size": x.size, "min": finite.min(), "max": finite.max(), "mean": finite.mean(), "std": finite.std(),
+        "norm": float(np.sqrt(np.sum(finite**2))), "zeros": int(np.count_nonzero(x == 0)),
+        "nan": int(np.isnan(x).sum()), "inf": int(np.isinf(x).sum()),
+    }  # fmt: skip
+
+
+def assert_stats_match(tensors: list[dict[str, Any]], arrays: list[np.ndarray]) -> None:
+    """Every tensor kinspect read equals numpy's statistics of one Keras array of that shape.
+
+    Arrays are matched by shape and exact min/max (random weights make that unambiguous;
+    identical arrays such as fresh BatchNorm statistics are interchangeable).
+    """
+    oracle = [(tuple(a.shape), numpy_stats(a)) for a in arrays if a.size]
+    assert len([t for t in tensors if t["size"]]) == len(oracle)
+    for t in tensors:
+        if not t["size"]:
+            continue
+        match = [o for shape, o in oracle if shape == tuple(t["shape"]) and o["min"] == t["min"]
+                 and o["max"] == t["max"]]  # fmt: skip
+        assert match, f"no Keras array like {t['path']} {t['shape']} [{t['min']}, {t['max']}]"
+        want = match[0]
+        scale = max(abs(want["min"]), abs(want["max"]), 1e-30)
+        for key in ("mean", "std"):
+            assert t[key] == pytest.approx(want[key], rel=1e-9, abs=1e-12 * scale), (t["path"], key)
+        assert t["norm"] == pytest.approx(want["norm"], rel=1e-9), t["path"]
+        for key in ("size", "zeros", "nan", "inf"):
+            assert t[key] == want[key], (t["path"], key)
+
+
+ZOO = ["mnist_cnn", "nested", "rnn_stack", "attention", "mixed_precision", "compiled_trained", "MobileNetV2"]
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_statistics_equal_numpy_on_keras_arrays(zoo_dir: Path, name: str) -> None:
+    arrays = keras_arrays(zoo_dir / f"{name}.keras")
+    for suffix in (".keras", ".h5", ".weights.h5"):
+        assert_stats_match(weights_json(zoo_dir / f"{name}{suffix}")["tensors"], arrays)
+
+
+def test_sharded_weights(zoo_dir: Path) -> None:
+    arrays = keras_arrays(zoo_dir / "mnist_cnn.keras")
+    assert_stats_match(weights_json(zoo_dir / "mnist_cnn.sharded.weights.json")["tensors"], arrays)
+
+
+@pytest.mark.parametrize("name", ["k2_cnn", "k2_rnn"])
+def test_keras2_files(zoo_dir: Path, name: str) -> None:
+    arrays = keras_arrays(zoo_dir / f"{name}.h5", keras2=True)
+    for suffix in (".h5", ".weights.hdf5"):
+        assert_stats_match(weights_json(zoo_dir / f"{name}{suffix}")["tensors"], arrays)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_float16_bfloat16(planted: Path, suffix: str) -> None:
+    doc = weights_json(planted / f"dtypes{suffix}")
+    assert {t["dtype"] for t in doc["tensors"]} == {"bfloat16", "float16", "float32"}
+    assert_stats_match(doc["tensors"], keras_arrays(planted / "dtypes.keras"))
+
+
+def test_int8(planted: Path) -> None:
+    doc = weights_json(planted / "int8.keras")
+    assert "int8" in {t["dtype"] for t in doc["tensors"]}
+    assert_stats_match(doc["tensors"], keras_arrays(planted / "int8.keras"))
+
+
+def test_chunked_compressed_datasets_fall_back_to_h5py(planted: Path, tmp_path: Path) -> None:
+    """Datasets that are not contiguous are read with h5py hyperslabs, in bounded slices."""
+    import h5py
+
+    from kinspect.loaders import arrays
+
+    target = tmp_path / "chunked.weights.h5"
+    with h5py.File(planted / "trained.weights.h5", "r") as src, h5py.File(target, "w") as dst:
+
+        def copy(name: str, obj: Any) -> None:
+            if isinstance(obj, h5py.Dataset):
+                data = obj[()]
+                chunks = tuple(max(1, d // 3) for d in data.shape) or None
+                dst.create_dataset(name, data=data, chunks=chunks, compression="gzip" if chunks else None)
+
+        src.visititems(copy)
+    plain = {t["path"]: t for t in weights_json(planted / "trained.weights.h5", "--histograms")["tensors"]}
+    old = arrays.SLICE_BYTES
+    arrays.SLICE_BYTES = 256  # many slices per tensor, rows split too
+    try:
+        chunked = weights_json(target, "--histograms")["tensors"]
+    finally:
+        arrays.SLICE_BYTES = old
+    for t in chunked:
+        ref = plain[t["path"]]
+        for key in ("min", "max", "zeros", "nan", "inf", "histogram"):
+            assert t[key] == ref[key], key
+        for key in ("mean", "std", "norm"):
+            assert t[key] == pytest.approx(ref[key], rel=1e-9, abs=1e-15)
+
+
+def test_small_slices_give_the_same_statistics(planted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kinspect.loaders import arrays
+
+    whole = weights_json(planted / "nan_inf.keras", "--histograms")
+    monkeypatch.setattr(arrays, "SLICE_BYTES", 100)
+    sliced = weights_json(planted / "nan_inf.keras", "--histograms")
+    for a, b in zip(whole["tensors"], sliced["tensors"], strict=True):
+        assert a["histogram"] == b["histogram"]
+        for key in ("min", "max", "zeros", "nan", "inf"):
+            assert a[key] == b[key]
+        for key in ("mean", "std", "norm"):
+            assert a[key] == pytest.approx(b[key], rel=1e-9, abs=1e-15)
+    assert whole["findings"] == sliced["findings"]
+
+
+def test_histograms_sum_to_size_and_match_numpy(zoo_dir: Path) -> None:
+    doc = weights_json(zoo_dir / "mnist_cnn.keras", "--histograms", "--bins", "7")
+    arrays = keras_arrays(zoo_dir / "mnist_cnn.keras")
+    for t in doc["tensors"]:
+        hist = t["histogram"]
+        assert len(hist["counts"]) == 7 and len(hist["edges"]) == 8
+        assert sum(hist["counts"]) == t["size"] - t["nan"] - t["inf"]
+        a = next(a for a in arrays if tuple(a.shape) == tuple(t["shape"]) and float(a.min()) == t["min"])
+        counts, edges = np.histogram(a.astype(np.float64), bins=7, range=(t["min"], t["max"]))
+        assert hist["counts"] == counts.tolist()
+        assert hist["edges"] == pytest.approx(edges.tolist())
+
+
+def rules(doc: dict[str, Any]) -> dict[str, list[tuple[str | None, str | None]]]:
+    found: dict[str, list[tuple[str | None, str | None]]] = {}
+    for f in doc["findings"]:
+        found.setdefault(f["rule"], []).append((f["layer"], f["tensor"]))
+    return found
+
+
+def test_nan_inf_planted(planted: Path) -> None:
+    for suffix in (".keras", ".h5", ".weights.h5"):
+        doc = weights_json(planted / f"nan_inf{suffix}")
+        assert len(rules(doc)["KIN201"]) == 2, suffix
+        hidden = next(t for t in doc["tensors"] if t["nan"])  # weights-only files name layers by path
+        assert (hidden["shape"], hidden["nan"]) == ([32, 64], len(range(0, 32 * 64, 97)))
+        out_bias = next(t for t in doc["tensors"] if t["inf"])
+        assert (out_bias["inf"], out_bias["min"], out_bias["max"]) == (2, 0.0, 1.0)
+    assert_stats_match(
+        weights_json(planted / "nan_inf.keras")["tensors"], keras_arrays(planted / "nan_inf.keras")
+    )
+
+
+def test_dead_units_planted(planted: Path) -> None:
+    doc = weights_json(planted / "dead_units.keras")
+    assert sorted(rules(doc)["KIN202"]) == [("conv_2", "kernel"), ("hidden", "kernel")]
+    hidden = next(f for f in doc["findings"] if f["rule"] == "KIN202" and f["layer"] == "hidden")
+    assert "3 of 64 units" in hidden["evidence"] and "2, 5, 40" in hidden["evidence"]
+
+
+def test_batchnorm_variance_planted(planted: Path) -> None:
+    doc = weights_json(planted / "bn_variance.keras")
+    found = [f for f in doc["findings"] if f["rule"] == "KIN203"]
+    assert [(f["layer"], f["severity"]) for f in found] == [("bn", "error")]
+    assert "1 negative value" in found[0]["evidence"]
+
+
+def test_batchnorm_statistics_that_never_moved(planted: Path) -> None:
+    doc = weights_json(planted / "bn_never_moved.keras")
+    assert rules(doc)["KIN203"] == [("bn", "moving_mean/moving_variance")]
+
+
+def test_exploding_and_float16_overflow_planted(planted: Path) -> None:
+    found = rules(weights_json(planted / "exploding.keras"))
+    assert found["KIN205"] == [("hidden", "kernel")]
+    assert found["KIN206"] == [("hidden", "kernel")]
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_trained_model_is_quiet(planted: Path, suffix: str) -> None:
+    doc = weights_json(planted / f"trained{suffix}")
+    assert set(rules(doc)) <= {"KIN207"}, doc["findings"]
+
+
+def test_optimizer_state(planted: Path) -> None:
+    doc = weights_json(planted / "trained.keras", "--optimizer")
+    assert doc["optimizer"]["iterations"] == 3 * 256 // 32
+    assert doc["optimizer"]["learning_rate"] == pytest.approx(1e-3)
+    assert any(t["kind"] == "optimizer" for t in doc["tensors"])
+    assert "KIN207" in rules(doc)
+    h5 = weights_json(planted / "trained.h5")
+    assert h5["optimizer"]["iterations"] == doc["optimizer"]["iterations"]
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_untrained_fires_on_fresh_models(planted: Path, suffix: str) -> None:
+    found = rules(weights_json(planted / f"untrained{suffix}"))
+    assert len({layer for layer, _ in found["KIN204"]}) >= 2  # weights-only: layers by path, no optimizer
+    if suffix != ".weights.h5":
+        assert {layer for layer, _ in found["KIN204"]} >= {"conv", "conv_2", "hidden"}
+
+
+@pytest.mark.parametrize(
+    "name", ["MobileNetV2", "ResNet50", "EfficientNetB0", "NASNetMobile", "k2_MobileNetV2"]
+)
+def test_applications_have_no_false_positives(zoo_dir: Path, name: str) -> None:
+    """weights=None applications: untrained (KIN204) fires, NaN/dead-unit/BatchNorm rules do not."""
+    for path in sorted(zoo_dir.glob(f"{name}.*")):
+        if path.suffix == ".json" and "oracle" in path.name:
+            continue
+        found = rules(weights_json(path))
+        assert not {"KIN201", "KIN202", "KIN203", "KIN205", "KIN206"} & set(found), (path.name, found)
+        if path.name.endswith((".keras", ".h5")) and "weights" not in path.name:
+            assert len(found.get("KIN204", [])) > 10, path.name
+
+
+def test_filters_sort_and_top() -> None:
+    doc = weights_json(SAMPLE, "--sort", "norm", "--top", "3")
+    norms = [t["norm"] for t in doc["tensors"]]
+    assert len(norms) == 3 and norms == sorted(norms, reverse=True)
+    assert doc["total_tensors"] == 10
+    doc = weights_json(SAMPLE, "--layer", "^conv")
+    assert {t["layer"] for t in doc["tensors"]} == {"conv2d", "conv2d_1"}
+    doc = weights_json(SAMPLE, "--sort", "size")
+    assert [t["size"] for t in doc["tensors"]] == sorted((t["size"] for t in doc["tensors"]), reverse=True)
+
+
+def test_json_contract() -> None:
+    doc = weights_json(SAMPLE, "--histograms")
+    assert doc["schema"] == "kinspect/weights@1"
+    keys = {"layer", "name", "path", "shape", "dtype", "trainable", "size", "min", "max", "mean", "std",
+            "norm", "nan", "inf", "zeros", "histogram"}  # fmt: skip
+    for t in doc["tensors"]:
+        assert keys <= t.keys()
+    readme = (ROOT / "README.md").read_text()
+    for key in [*doc, *doc["tensors"][0], *doc["optimizer"], *doc["findings"][0]]:
+        assert f"`{key}`" in readme, f"JSON key {key} is not documented in README.md"
+    for rule in ("KIN201", "KIN202", "KIN203", "KIN204", "KIN205", "KIN206", "KIN207"):
+        assert rule in readme
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("mnist_cnn.weights.txt", ["weights", SAMPLE]),
+        ("mnist_cnn.weights.hist.txt", ["weights", SAMPLE, "--histograms", "--bins", "12", "--optimizer"]),
+        ("mnist_cnn.weights.json", ["weights", SAMPLE, "--format", "json", "--histograms", "--bins", "4"]),
+        ("mnist_cnn.h5.weights.txt", ["weights", "samples/mnist_cnn.h5", "--sort", "norm", "--top", "5"]),
+        ("mnist_cnn.weights-only.weights.txt", ["weights", "samples/mnist_cnn.weights.h5"]),
+        (
+            "text_classifier.weights.txt",
+            ["weights", "samples/text_classifier.keras", "--layer", "bidirectional"],
+        ),
+    ],
+)
+def test_golden_output(
+    name: str, args: list[str], update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(*args)
+    assert (code, err) == (0, "")
+    path = GOLDEN / name
+    if update_golden:
+        path.write_text(out)
+    assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
+    assert out == path.read_text(), (
+        f"{name} differs from the golden file (pytest --update-golden if intended)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "pattern"),
+    [
+        (["weights", "no/such/file.keras"], 3, r"no/such/file.keras: cannot read file"),
+        (["weights", "README.md"], 3, r"README.md: not a Keras model file"),
+        (["weights", SAMPLE, "--layer", "("], 2, r"invalid regular expression"),
+        (["weights", SAMPLE, "--layer", "zzz"], 2, r"matches no layer"),
+        (["weights", SAMPLE, "--sort", "color"], 2, r"Invalid value for '--sort'"),
+        (["weights", SAMPLE, "--bins", "0"], 2, r"Invalid value for '--bins'"),
+        (["weights", SAMPLE, "-o", SAMPLE], 2, r"is the input file"),
+    ],
+)
+def test_errors(args: list[str], code: int, pattern: str, capsys: pytest.CaptureFixture[str],
+                monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.chdir(ROOT)
+    assert main(args) == code
+    err = capsys.readouterr().err.strip()
+    assert re.search(pattern, err), err
+    if code == 3:
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_truncated_file_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (ROOT / "samples/mnist_cnn.h5").read_bytes()
+    bad = tmp_path / "cut.h5"
+    bad.write_bytes(data[: len(data) * 2 // 3])
+    assert main(["weights", str(bad)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err
+
+
+def test_parent_never_imports_numpy_h5py_or_keras() -> None:
+    code = (
+        "import sys; from kinspect.cli import main; "
+        f"rc = main(['weights', {SAMPLE!r}, '--format', 'json', '--histograms']); "
+        "heavy = ('numpy', 'h5py', 'keras', 'tensorflow', 'tf_keras'); "
+        "bad = sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy}); "
+        "print(rc, bad, file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.stderr.strip().splitlines()[-1] == "0 []"
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    from kinspect.progress import ByteProgress
+
+    assert not ByteProgress.wanted(10)  # small work never shows a bar
+    bar = ByteProgress("x")
+    bar(5, 100)  # too early: nothing is drawn
+    assert bar.bar is None
