@@ -489,22 +489,26 @@ def _report_checks(path: str, info: Any) -> tuple[list[Any], str | None]:
     from kinspect.loaders.raw import read_raw
 
     try:
-        subject = Subject(path, info, read_raw(path, hdf5=False))
+        subject = Subject(path, info, read_raw(path))
     except KinspectError as exc:
         return [], f"checks: not run ({exc})"
     enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}
     found: list[Any] = []
     seen: set[int] = set()
+    note = None
     for rule in RULES.values():
         if rule.check is None or id(rule.check) in seen or rule.id.startswith("KIN2"):
             continue
         seen.add(id(rule.check))
-        found.extend(f for f in rule.check(subject) if f.rule in enabled)
+        try:
+            found.extend(f for f in rule.check(subject) if f.rule in enabled)
+        except Exception as exc:  # as kinspect check does: a rule's bug must not cost the whole report
+            note = f"checks: internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
     rows = [
         FindingRow(f.rule, f.severity.value, f.layer, None, f.message, RULES[f.rule].rationale, "check")
         for f in found
     ]
-    return rows, None
+    return rows, note
 
 
 @cli.command()
@@ -539,12 +543,13 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
     info = load(model)
     skipped = ["graph skipped (--no-graph)"] if no_graph else []
     skipped += ["weights skipped (--no-weights)"] if no_weights else []
-    # The weight readers fork first, then Graphviz runs in threads while they read.
+    # Child processes are forked before any thread starts: the weight readers, then the checks'
+    # raw read; Graphviz then runs in threads while the readers work.
     reading = None if no_weights else _report_weights(info)
+    checks, note = _report_checks(model, info)
+    skipped += [note] if note else []
     drawing = None if no_graph else _report_graph(info)
     weights_result, note = reading() if reading is not None else (None, None)
-    skipped += [note] if note else []
-    checks, note = _report_checks(model, info)
     skipped += [note] if note else []
     graph_part, png = drawing() if drawing is not None else (None, None)
     value = build_report(info, graph=graph_part, weights=weights_result, checks=checks, bins=REPORT_BINS,

@@ -18,6 +18,14 @@ class InputError(KinspectError):
         self.problem = problem
 
 
+class WeightsMismatchError(InputError):
+    """A model file whose stored weights contradict its own config (Keras cannot load it either)."""
+
+
+class UnsafeArchiveError(InputError):
+    """An archive with members that would land outside its folder if extracted."""
+
+
 class UsageError(KinspectError):
     """The command line asked for something impossible (exit 2)."""
 

@@ -64,6 +64,7 @@ class Subject:
     refusal: str | None = None
     arch: str | None = None
     numerics: tuple[Any, ...] = ()  # kinspect.analyzers.diagnostics.Finding
+    mismatch: bool = False  # the loader refused the file because its weights contradict the config
 
 
 RuleFn = Callable[[Subject], Iterable[Finding]]

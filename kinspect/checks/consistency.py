@@ -6,23 +6,12 @@ from collections.abc import Iterator
 
 from kinspect.checks.base import Finding, Rule, Severity, Subject
 
-# The loader's reasons for refusing a model file whose weights contradict its config
-# (kinspect/loaders/common.py ``weights_verdict``): a check reports them as findings.
-MISMATCH_REFUSALS = (
-    "weights disagree with the architecture",
-    "the weights do not belong to this architecture",
-)
-
-
-def is_mismatch(refusal: str | None) -> bool:
-    return refusal is not None and any(r in refusal for r in MISMATCH_REFUSALS)
-
 
 def consistency_rule(subject: Subject) -> Iterator[Finding]:
     """KIN401-KIN403 from the loader's weight issues (or its refusal)."""
     rule = "KIN403" if subject.arch else "KIN401"
     against = f"the architecture of {subject.arch}" if subject.arch else "the model's own config"
-    if is_mismatch(subject.refusal):
+    if subject.mismatch:
         reason = subject.refusal.split(": ", 1)[-1] if subject.refusal else ""
         yield Finding(rule, Severity.ERROR, f"weights do not fit {against}: {reason}")
         return

@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 
 from kinspect.checks import RULES, UNREADABLE
 from kinspect.checks.base import Finding, Severity, Subject
-from kinspect.checks.consistency import is_mismatch
 from kinspect.checks.settings import Settings
-from kinspect.errors import InputError
+from kinspect.errors import InputError, UnsafeArchiveError, WeightsMismatchError
 from kinspect.model import ModelInfo
 
 
@@ -23,7 +22,7 @@ class FileResult:
     unreadable: bool = False
 
 
-def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, str | None]:
+def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, InputError | None]:
     from kinspect.loaders import load
 
     try:
@@ -32,7 +31,7 @@ def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, str | None]:
             info = load(path, arch=arch)
         return info, None
     except InputError as exc:
-        return None, exc.problem if exc.path == path else str(exc)
+        return None, exc
 
 
 def check_file(path: str, settings: Settings) -> FileResult:
@@ -46,7 +45,10 @@ def check_file(path: str, settings: Settings) -> FileResult:
         elif os.path.exists(path):
             what = "is not a regular file"
         return FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {what}"),), True)
-    info, refusal = _load(path, settings.arch)
+    info, refused = _load(path, settings.arch)
+    refusal = None
+    if refused is not None:
+        refusal = refused.problem if refused.path == path else str(refused)
     # The raw config and archive listing, read on their own: the security rules see every key
     # (the top-level model's own ``module`` too), also in files the loader refuses.
     raw = read_raw(path)
@@ -58,7 +60,8 @@ def check_file(path: str, settings: Settings) -> FileResult:
             numerics = diagnostics(info)
         except InputError as exc:
             refusal = f"cannot read the weights: {exc.problem}"
-    subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics)
+    mismatch = isinstance(refused, WeightsMismatchError)
+    subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch)
     findings: list[Finding] = []
     seen: set[int] = set()
     for rule in RULES.values():
@@ -70,7 +73,9 @@ def check_file(path: str, settings: Settings) -> FileResult:
         except Exception as exc:  # a bug must not hide the other files' results, nor print a traceback
             refusal = f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
     findings = [replace(f, severity=settings.severities.get(f.rule, f.severity)) for f in findings]
-    explained = is_mismatch(refusal) or bool(raw.unsafe and refusal and "unsafe path" in refusal)
+    # Refusals that a rule reports as a finding are not "unreadable": KIN401/KIN403 for weights
+    # that contradict the config, KIN104 for unsafe archive members.
+    explained = mismatch or (isinstance(refused, UnsafeArchiveError) and bool(raw.unsafe))
     unreadable = refusal is not None and not explained
     if unreadable:
         findings.insert(0, Finding(UNREADABLE, Severity.ERROR, f"cannot read: {refusal}"))

@@ -71,7 +71,7 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
     except InputError as exc:
         # Messages come from libraries too: keep the promise of one line.
         problem = " ".join(exc.problem.split()) or "unreadable"
-        raise InputError(exc.path, problem[:MAX_PROBLEM]) from None
+        raise type(exc)(exc.path, problem[:MAX_PROBLEM]) from None  # keep the kind of refusal
 
 
 def _prefetch(path: str, head: bytes) -> Pending | None:

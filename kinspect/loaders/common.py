@@ -8,7 +8,7 @@ from typing import Any
 
 from kinspect.architecture import ConfigError, ModelSpec, parse_model
 from kinspect.assemble import Assignment, build_layers
-from kinspect.errors import InputError
+from kinspect.errors import InputError, WeightsMismatchError
 from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
 from kinspect.shapes.graph import ShapeResult, propagate
 
@@ -138,7 +138,7 @@ def weights_verdict(
     """
     assigned = sum(len(ws) for ws in weights.by_layer.values())
     if weights.unmatched and not assigned:
-        raise InputError(
+        raise WeightsMismatchError(
             path,
             f"the weights do not belong to this architecture: none of the {len(weights.unmatched)}"
             " stored tensor(s) matches a layer of the config",
@@ -150,7 +150,7 @@ def weights_verdict(
     broken = [i for i in issues if not (i.kind is IssueKind.MISSING and i.layer.rsplit("/", 1)[-1] in empty)]
     if broken and not paired:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-        raise InputError(path, f"weights disagree with the architecture: {broken[0]}{more}")
+        raise WeightsMismatchError(path, f"weights disagree with the architecture: {broken[0]}{more}")
     if issues:
         notes.append(f"{len(issues)} weight(s) disagree with the architecture; first: {issues[0]}")
     return notes

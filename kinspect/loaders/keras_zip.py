@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.assemble import assign_keras3
-from kinspect.errors import InputError
+from kinspect.errors import InputError, UnsafeArchiveError
 from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
 from kinspect.loaders.common import (
@@ -64,7 +64,9 @@ def _config(path: str, zf: zipfile.ZipFile) -> tuple[Any, dict[str, Any]]:
     # kinspect never extracts, but Keras does extract assets: a member that would land
     # outside the target directory marks a hostile archive, so the whole file is refused.
     if bad := unsafe_members(zf):
-        raise InputError(path, f"archive member {bad[0]!r:.100} has an unsafe path (absolute or with ..)")
+        raise UnsafeArchiveError(
+            path, f"archive member {bad[0]!r:.100} has an unsafe path (absolute or with ..)"
+        )
     names = set(zf.namelist())
     if "config.json" not in names:
         raise InputError(path, "zip archive has no config.json: not a .keras model")

@@ -107,7 +107,7 @@ def _histograms(report: Report) -> list[Any]:
     out: list[Any] = []
     for row in report.tensors or ():
         h = row.stats.histogram
-        if h and h.edges and h.counts:
+        if h and h.edges and h.counts and math.isfinite(h.edges[0]) and math.isfinite(h.edges[-1]):
             out.append([h.edges[0], h.edges[-1], list(h.counts)])
         else:
             out.append(0)
