@@ -291,6 +291,36 @@ def test_check_results_are_included(zoo_dir: Path, tmp_path: Path) -> None:
     assert "2 problems" in (tmp_path / "report.html").read_text()
 
 
+def test_nan_weights_are_highlighted(tmp_path: Path) -> None:
+    """NaN planted in the sample's output kernel: an error finding, the row and cell highlighted,
+    and the histogram data still strict JSON."""
+    import h5py
+    import numpy as np
+
+    target = tmp_path / "nan.keras"
+    with zipfile.ZipFile(SAMPLE) as src, zipfile.ZipFile(target, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "model.weights.h5":
+                (tmp_path / "w.h5").write_bytes(data)
+                with h5py.File(tmp_path / "w.h5", "r+") as f:
+                    kernel = f["layers/dense/vars/0"]
+                    values = kernel[()]
+                    values[0, :3] = np.nan
+                    kernel[...] = values
+                data = (tmp_path / "w.h5").read_bytes()
+            dst.writestr(item, data)
+    page = report(target, tmp_path / "out", "--no-graph")
+    rows = {(cells[0], cells[1]): (attrs, cells) for attrs, cells in page.rows("weight-table")}
+    attrs, cells = rows[("digits", "kernel")]
+    assert "bad" in attrs.get("class", "") and cells[10] == "3"
+    findings = [cells for _, cells in page.rows("finding-table")]
+    assert findings[0][:2] == ["KIN201", "error"] and findings[0][2].startswith("digits")
+    hist = next(body for attrs, body in page.scripts if attrs.get("type") == "application/json")
+    json.loads(hist, parse_constant=lambda c: pytest.fail(f"{c} in the histogram data"))
+    assert "1 problem found" in (tmp_path / "out" / "report.html").read_text()
+
+
 def test_model_file_is_never_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from kinspect.cli import main
 

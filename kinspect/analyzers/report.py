@@ -217,8 +217,15 @@ def gather_notes(
 ) -> tuple[str, ...]:
     """What kinspect could not determine or did not do, in plain words."""
     notes = list(model.notes)
+    by_text: dict[str, list[str]] = {}  # one line for a note many layers share
     for _, layer in model.walk():
-        notes.extend(f"{layer.name} ({layer.class_name}): {n}" for n in layer.notes)
+        for n in layer.notes:
+            by_text.setdefault(n, []).append(f"{layer.name} ({layer.class_name})")
+    for text, where in by_text.items():
+        if len(where) <= 3:
+            notes.extend(f"{w}: {text}" for w in where)
+        else:
+            notes.append(f"{len(where)} layers ({', '.join(where[:3])}, …): {text}")
     notes.extend(str(issue) for issue in model.weight_issues)
     for w in model.unmatched_weights:
         notes.append(f"stored tensor {w.path} {w.shape} is not explained by any layer of the architecture")
