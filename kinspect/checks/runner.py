@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from kinspect.checks import RULES, UNREADABLE
@@ -34,6 +34,26 @@ def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, InputError | N
         return None, exc
 
 
+def run_rules(subject: Subject, enabled: Collection[str]) -> tuple[list[Finding], str | None]:
+    """Every registered rule once over ``subject``, keeping the findings whose id is enabled.
+
+    A rule's bug must not hide the other rules' results nor print a traceback: it becomes
+    the second value, a one-line note.
+    """
+    findings: list[Finding] = []
+    error = None
+    seen: set[int] = set()
+    for rule in RULES.values():
+        if rule.check is None or id(rule.check) in seen:
+            continue
+        seen.add(id(rule.check))
+        try:
+            findings.extend(f for f in rule.check(subject) if f.rule in enabled)
+        except Exception as exc:
+            error = f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
+    return findings, error
+
+
 def check_file(path: str, settings: Settings) -> FileResult:
     """Every selected rule over one file; never raises for a bad file."""
     from kinspect.loaders.raw import read_raw
@@ -62,16 +82,8 @@ def check_file(path: str, settings: Settings) -> FileResult:
             refusal = f"cannot read the weights: {exc.problem}"
     mismatch = isinstance(refused, WeightsMismatchError)
     subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch)
-    findings: list[Finding] = []
-    seen: set[int] = set()
-    for rule in RULES.values():
-        if rule.check is None or id(rule.check) in seen:
-            continue
-        seen.add(id(rule.check))
-        try:
-            findings.extend(f for f in rule.check(subject) if f.rule in settings.rules)
-        except Exception as exc:  # a bug must not hide the other files' results, nor print a traceback
-            refusal = f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
+    findings, error = run_rules(subject, settings.rules)
+    refusal = error or refusal
     findings = [replace(f, severity=settings.severities.get(f.rule, f.severity)) for f in findings]
     # Refusals that a rule reports as a finding are not "unreadable": KIN401/KIN403 for weights
     # that contradict the config, KIN104 for unsafe archive members.
