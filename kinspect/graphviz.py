@@ -99,19 +99,39 @@ def _bounding_box(laid_out: bytes) -> tuple[float, float]:
     return x1 - x0, y1 - y0
 
 
-def render(dot_text: str, fmt: str, dpi: int | None, max_megapixels: float, timeout: float) -> Rendered:
+def layout(dot_text: str, timeout: float) -> bytes:
+    """The graph laid out by ``dot`` (positions and edge splines in DOT): the slow step, which
+    :func:`render` can reuse for several formats."""
+    dot = find_dot()
+    if dot is None:
+        raise GraphvizError(INSTALL_HINT)
+    return _run([dot, "-Tdot"], dot_text.encode("utf-8"), timeout)
+
+
+def render(
+    dot_text: str,
+    fmt: str,
+    dpi: int | None,
+    max_megapixels: float,
+    timeout: float,
+    laid_out: bytes | None = None,
+) -> Rendered:
     """Image bytes in ``fmt``. Raster images get ``dpi`` (default 96), lowered to stay under
-    ``max_megapixels`` and MAX_SIDE pixels per side, with a note saying so."""
+    ``max_megapixels`` and MAX_SIDE pixels per side, with a note saying so. ``laid_out`` (from
+    :func:`layout`) skips the layout when ``neato`` can draw it as it is."""
     dot = find_dot()
     if dot is None:
         raise GraphvizError(INSTALL_HINT)
     data = dot_text.encode("utf-8")
-    if fmt not in RASTER:
-        args = [dot, f"-T{fmt}"] + ([f"-Gdpi={dpi}"] if dpi else [])
-        return Rendered(_run(args, data, timeout))
     neato = shutil.which("neato")
+    if fmt not in RASTER:
+        extra = [f"-Gdpi={dpi}"] if dpi else []
+        if laid_out is not None and neato:
+            return Rendered(_run([neato, "-n2", f"-T{fmt}", *extra], laid_out, timeout))
+        return Rendered(_run([dot, f"-T{fmt}", *extra], data, timeout))
     wanted = dpi or DEFAULT_RASTER_DPI
-    laid_out = _run([dot, "-Tdot"], data, timeout)
+    if laid_out is None:
+        laid_out = _run([dot, "-Tdot"], data, timeout)
     width, height = _bounding_box(laid_out)
     chosen = float(wanted)
     if width > 0 and height > 0:

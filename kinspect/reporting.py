@@ -49,10 +49,15 @@ def start_graph(info: Any) -> Callable[[], tuple[Any, bytes | None]]:
     style = DotStyle(show_shapes=not large, color_by=ColorBy.FAMILY, splines=Splines.LINE if large else None)
     text = render_dot(drawing, style)
     pool = ThreadPoolExecutor(2)
-    jobs = {
-        fmt: pool.submit(graphviz.render, text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT)
-        for fmt in ("svg", "png")
-    }
+
+    def draw(fmt: str, laid_out: Any) -> Any:
+        # Both drawings share one layout (the slow part); each is then only drawn.
+        return graphviz.render(
+            text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT, laid_out.result()
+        )
+
+    laid_out = pool.submit(graphviz.layout, text, REPORT_GRAPH_TIMEOUT)
+    jobs = {fmt: pool.submit(draw, fmt, laid_out) for fmt in ("svg", "png")}
     pool.shutdown(wait=False)
 
     def result() -> tuple[Any, bytes | None]:
