@@ -15,7 +15,7 @@ from kinspect.errors import KinspectError
 
 REPORT_BINS = 24  # histogram bins per tensor in the report
 REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
-REPORT_PNG_MEGAPIXELS = 20  # model.png is a companion to the inline SVG: rasterising is the slow part
+REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
 REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
 _MODEL_SUFFIXES = (".weights.json", ".weights.h5", ".weights.hdf5", ".keras", ".hdf5", ".h5", ".json")
 
