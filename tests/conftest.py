@@ -43,6 +43,20 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
+GOLDEN = TESTS / "golden"
+
+
+def check_golden(name: str, text: str, update: bool) -> None:
+    """``text`` equals ``tests/golden/<name>``; ``pytest --update-golden`` rewrites the file."""
+    path = GOLDEN / name
+    if update:
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
+    assert text == path.read_text(), (
+        f"{name} differs from the golden file (pytest --update-golden if intended)"
+    )
+
+
 @pytest.fixture(scope="session")
 def zoo_dir() -> Path:
     """Directory of ``<name>.{keras,h5,weights.h5}`` + ``<name>.oracle.json``, built once."""

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from kinspect.cli import cli, main
+from tests.conftest import check_golden
 
 ROOT = Path(__file__).parent.parent
-GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = "samples/mnist_cnn.keras"
 
 
@@ -31,16 +31,6 @@ def run(*args: str) -> tuple[int, str, str]:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return code, result.stdout, result.stderr
-
-
-def golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update:
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
-    assert text == path.read_text(), (
-        f"{name} differs from the golden file (pytest --update-golden if intended)"
-    )
 
 
 @pytest.mark.parametrize(
@@ -61,7 +51,7 @@ def golden(name: str, text: str, update: bool) -> None:
 def test_golden_output(name: str, args: list[str], update_golden: bool) -> None:
     code, out, err = run(*args)
     assert (code, err) == (0, "")
-    golden(name, out, update_golden)
+    check_golden(name, out, update_golden)
 
 
 def test_json_contract() -> None:

@@ -24,10 +24,9 @@ from kinspect.cli import cli, main
 from kinspect.loaders import load
 from kinspect.model import Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 from kinspect.render.dot import DotStyle, render_dot
-from tests.conftest import load_oracle, oracle_names
+from tests.conftest import check_golden, load_oracle, oracle_names
 
 ROOT = Path(__file__).parent.parent
-GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = "samples/mnist_cnn.keras"
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
@@ -139,16 +138,6 @@ def test_layer_range_keeps_edges_between_drawn_layers() -> None:
     assert edges == {(("conv2d",), ("batch_normalization",)), (("batch_normalization",), ("max_pooling2d",))}
 
 
-def golden(name: str, text: str, update: bool) -> None:
-    path = GOLDEN / name
-    if update:
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
-    assert text == path.read_text(), (
-        f"{name} differs from the golden file (pytest --update-golden if intended)"
-    )
-
-
 @pytest.mark.parametrize(
     ("name", "args"),
     [
@@ -177,7 +166,7 @@ def golden(name: str, text: str, update: bool) -> None:
 def test_golden_dot(name: str, args: list[str], update_golden: bool) -> None:
     result = CliRunner().invoke(cli, ["graph", *args])
     assert result.exit_code == 0, result.output
-    golden(name, result.stdout, update_golden)
+    check_golden(name, result.stdout, update_golden)
 
 
 def test_weights_only_says_it_has_no_edges() -> None:

@@ -20,10 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from kinspect.cli import cli
-from tests.conftest import load_oracle
+from tests.conftest import check_golden, load_oracle
 
 ROOT = Path(__file__).parent.parent
-GOLDEN = Path(__file__).parent / "golden"
 ARTIFACTS = Path(__file__).parent / ".artifacts"
 SAMPLE = ROOT / "samples" / "mnist_cnn.keras"
 SECTIONS = ["overview", "layers", "graph", "weights", "diagnostics", "notes"]
@@ -218,10 +217,7 @@ def test_structure_golden(tmp_path: Path, update_golden: bool) -> None:
     lines += [f"table #{tid}: {' | '.join(t['columns'])}" for tid, t in page.tables.items()]
     lines += ["nav: " + " ".join(a["href"] for a in page.tags("a") if a.get("href", "").startswith("#"))]
     text = "\n".join(lines) + "\n"
-    path = GOLDEN / "mnist_cnn.report.structure.txt"
-    if update_golden:
-        path.write_text(text)
-    assert text == path.read_text(), "report structure changed (pytest --update-golden if intended)"
+    check_golden("mnist_cnn.report.structure.txt", text, update_golden)
 
 
 def test_default_directory_and_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

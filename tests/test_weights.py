@@ -17,10 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from kinspect.cli import cli, main
-from tests.conftest import TESTS
+from tests.conftest import TESTS, check_golden
 
 ROOT = TESTS.parent
-GOLDEN = TESTS / "golden"
 SAMPLE = "samples/mnist_cnn.keras"
 
 
@@ -327,13 +326,7 @@ def test_golden_output(
     monkeypatch.chdir(ROOT)
     code, out, err = run(*args)
     assert (code, err) == (0, "")
-    path = GOLDEN / name
-    if update_golden:
-        path.write_text(out)
-    assert path.exists(), f"missing golden file {name}: run pytest --update-golden"
-    assert out == path.read_text(), (
-        f"{name} differs from the golden file (pytest --update-golden if intended)"
-    )
+    check_golden(name, out, update_golden)
 
 
 @pytest.mark.parametrize(
