@@ -6,7 +6,6 @@ loaders touch zipfile and h5py.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import zipfile
@@ -116,13 +115,10 @@ def _load(path: str, head: bytes, arch: str | None, pending: Pending | None) -> 
 def _read_json(path: str) -> object:
     if os.path.getsize(path) > MAX_CONFIG_BYTES:
         raise InputError(path, f"JSON file larger than {MAX_CONFIG_BYTES:,} bytes")
-    try:
-        with open(path, "rb") as fh:
-            return json.loads(fh.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(path, "JSON nested too deeply") from None
+    from kinspect.loaders.common import decode_json
+
+    with open(path, "rb") as fh:
+        return decode_json(path, fh.read(), "the file")
 
 
 def _json_file(path: str, arch: str | None) -> ModelInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,16 @@ def one_line(exc: BaseException) -> str:
     raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
     text = str(raw).strip().splitlines()
     return " ".join((text[0] if text else exc.__class__.__name__).split())[:200]
+
+
+def decode_json(path: str, data: Any, what: str) -> Any:
+    """JSON text from the file, or a one-line InputError naming ``what`` was not JSON."""
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
+        raise InputError(path, f"{what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise InputError(path, f"{what} is nested too deeply") from None
 
 
 def parse_architecture(path: str, config: Any) -> ModelSpec:

@@ -6,7 +6,6 @@ taken by libhdf5 in a child process); nothing here touches h5py.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kinspect.architecture import ModelSpec
@@ -15,6 +14,7 @@ from kinspect.errors import InputError
 from kinspect.loaders.common import (
     build_model,
     compile_info,
+    decode_json,
     is_keras2,
     parse_architecture,
     weights_only_model,
@@ -63,13 +63,7 @@ def kind(snap: Snapshot) -> Format | None:
 
 
 def model_config(path: str, snap: Snapshot, name: str = "model_config") -> Any:
-    raw = snap.attr("", name)
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise InputError(path, f"attribute {name} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(path, f"attribute {name} is nested too deeply") from None
+    return decode_json(path, snap.attr("", name), f"attribute {name}")
 
 
 def load(path: str, arch: Arch | None = None, pending: Pending | None = None) -> ModelInfo:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
 from kinspect.loaders.common import (
     build_model,
     compile_info,
+    decode_json,
     is_keras2,
     one_line,
     parse_architecture,
@@ -39,12 +39,7 @@ def read_json(path: str, zf: zipfile.ZipFile, name: str) -> Any:
         raise InputError(path, f"{exc}; refused") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
         raise InputError(path, f"cannot read {name} from the archive ({one_line(exc)})") from None
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"{name} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(path, f"{name} is nested too deeply") from None
+    return decode_json(path, data, name)
 
 
 def archive_config(path: str) -> tuple[Any, dict[str, Any]]:
