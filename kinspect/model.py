@@ -19,7 +19,11 @@ ShapeTree = Any
 
 
 class Format(str, Enum):
-    """On-disk formats kinspect reads, detected by content."""
+    """On-disk formats kinspect reads, detected by content: the ``format`` of JSON outputs.
+
+    Each is produced by exactly one format module of :mod:`kinspect.loaders`
+    (its ``FORMATS``); tests/test_loaders.py checks that every member has one.
+    """
 
     KERAS = "keras"  # .keras zip archive (Keras 3, or tf.keras 2.13+)
     H5 = "h5"  # legacy full-model HDF5 (model.save("m.h5"))

@@ -12,18 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.errors import KinspectError
+from kinspect.loaders.registry import SUFFIXES
 
 REPORT_BINS = 24  # histogram bins per tensor in the report
 REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
 REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
 REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
-_MODEL_SUFFIXES = (".weights.json", ".weights.h5", ".weights.hdf5", ".keras", ".hdf5", ".h5", ".json")
 
 
 def default_report_dir(model: str) -> str:
     """``<file name without its model suffix>-report``, in the current directory."""
     name = os.path.basename(os.path.normpath(model))
-    for suffix in _MODEL_SUFFIXES:
+    for suffix in SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
             break
@@ -142,7 +142,7 @@ def run_checks(path: str, info: Any) -> tuple[list[Any], str | None]:
     from kinspect.checks import RULES, resolve
     from kinspect.checks.base import Subject
     from kinspect.checks.runner import run_rules
-    from kinspect.loaders.raw import read_raw
+    from kinspect.loaders import read_raw
 
     try:
         subject = Subject(path, info, read_raw(path))

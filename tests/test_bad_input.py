@@ -174,6 +174,15 @@ def test_zip_that_is_not_keras(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     rejected(capsys, path, "no config.json")
 
 
+@pytest.mark.parametrize("weight_map", [{"dense": [{}]}, {"dense": [1]}])
+def test_sharded_index_with_odd_shard_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, weight_map: dict[str, Any]
+) -> None:
+    path = tmp_path / "model.weights.json"
+    path.write_text(json.dumps({"weight_map": weight_map}))
+    rejected(capsys, path, "shard name that is not text")
+
+
 # -- truncation -------------------------------------------------------------------------------
 
 

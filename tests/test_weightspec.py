@@ -307,7 +307,7 @@ def test_names_match_keras3_file(tmp_path: Any) -> None:
     import h5py
     import keras
 
-    from kinspect.assemble import to_snake_case
+    from kinspect.loaders.assemble import to_snake_case
 
     inp = keras.Input(batch_shape=(None, 5, 8))
     layers = [

@@ -56,7 +56,7 @@ def run_rules(subject: Subject, enabled: Collection[str]) -> tuple[list[Finding]
 
 def check_file(path: str, settings: Settings) -> FileResult:
     """Every selected rule over one file; never raises for a bad file."""
-    from kinspect.loaders.raw import read_raw
+    from kinspect.loaders import read_raw
 
     if not os.path.isfile(path):
         what = "no such file"

@@ -6,7 +6,7 @@ import io
 import os
 import struct
 import zipfile
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # config.json / metadata.json larger than this is refused
 MAX_RATIO = 1000  # compressed members declaring more than this expansion are zip bombs
@@ -86,7 +86,7 @@ class Window(io.RawIOBase):
         super().close()
 
 
-def open_member(path: str, zf: zipfile.ZipFile, name: str) -> BinaryIO:
+def open_member(path: str, zf: zipfile.ZipFile, name: str) -> IO[bytes]:
     """A seekable binary file for a member: a direct window when stored, else zipfile's stream."""
     info = zf.getinfo(name)
     with open(path, "rb") as fh:

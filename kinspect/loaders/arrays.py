@@ -19,12 +19,16 @@ import os
 import select
 import struct
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kinspect.errors import InputError
+from kinspect.loaders.archive import open_member, stored_data_offset
+from kinspect.loaders.base import READ_ERRORS, Source, one_line
 from kinspect.loaders.isolate import start
-from kinspect.model import DTYPE_BITS, Format, ModelInfo
+from kinspect.loaders.registry import loader_for
+from kinspect.model import DTYPE_BITS, ModelInfo
 
 if TYPE_CHECKING:
     import h5py
@@ -48,43 +52,9 @@ class Request(NamedTuple):
     negatives: bool = False  # count values below zero (a variance must not have any)
 
 
-def sources(info: ModelInfo) -> list[tuple[str, str | None]]:
-    """The HDF5 files that hold ``info``'s tensors: ``(file, archive member or None)``."""
-    path = info.path
-    if info.format in (Format.H5, Format.WEIGHTS_H5, Format.LEGACY_WEIGHTS_H5):
-        return [(path, None)]
-    if info.format is Format.KERAS:
-        import zipfile
-
-        from kinspect.loaders.keras_zip import SHARDED, WEIGHTS, read_json, weight_map
-
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                if WEIGHTS in names:
-                    return [(path, WEIGHTS)]
-                if SHARDED in names:
-                    shards = sorted(
-                        {v for vs in weight_map(read_json(path, zf, SHARDED)).values() for v in vs}
-                    )
-                    return [(path, s) for s in shards if s in names]
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise InputError(path, f"cannot read the weights: {exc}") from None
-        return []
-    if info.format is Format.SHARDED_WEIGHTS:
-        import json
-
-        from kinspect.loaders.keras_zip import weight_map
-
-        try:
-            with open(path, "rb") as fh:
-                index = json.loads(fh.read())
-        except (OSError, ValueError) as exc:
-            raise InputError(path, f"cannot read the shard index: {exc}") from None
-        folder = os.path.dirname(os.path.abspath(path))
-        shards = sorted({v for vs in weight_map(index).values() for v in vs})
-        return [(os.path.join(folder, s), None) for s in shards if os.path.basename(s) == s]
-    return []
+def sources(info: ModelInfo) -> list[Source]:
+    """The HDF5 files that hold ``info``'s tensors, as its format says."""
+    return loader_for(info.format).sources(info)
 
 
 def tensor_bytes(shape: Sequence[int], dtype: str) -> int:
@@ -173,17 +143,12 @@ def _listen(fd: int, deadline: float, progress: Progress, total: int) -> None:
 
 def compute(
     path: str,
-    srcs: Sequence[tuple[str, str | None]],
+    srcs: Sequence[Source],
     wanted: Sequence[Sequence[Any]],
     bins: int,
     report: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     """Open the sources and compute every requested tensor's statistics (runs in the child)."""
-    import zipfile
-    import zlib
-
-    from kinspect.loaders.common import one_line
-
     try:
         with _Files(srcs) as files:
             out: dict[str, Any] = {}
@@ -202,24 +167,20 @@ def compute(
             if report is not None:
                 report(done)
             return out
-    except (OSError, KeyError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except READ_ERRORS as exc:
         raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
 
 
 class _Files:
     """The open HDF5 sources, with the raw file descriptor and base offset of each when usable."""
 
-    def __init__(self, srcs: Sequence[tuple[str, str | None]]) -> None:
+    def __init__(self, srcs: Sequence[Source]) -> None:
         self.srcs = srcs
         self.open: list[tuple[h5py.File, int | None, int]] = []  # (file, raw fd, base offset)
         self.closers: list[Any] = []
 
     def __enter__(self) -> _Files:
-        import zipfile
-
-        import h5py
-
-        from kinspect.loaders.archive import open_member, stored_data_offset
+        import h5py  # in the reader child only
 
         for file_path, member in self.srcs:
             fd = os.open(file_path, os.O_RDONLY)
@@ -438,7 +399,7 @@ def _slices(dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype) -
     buf = np.empty(max(1, min(math.prod(shape), SLICE_BYTES // itemsize + 1)) * itemsize, np.uint8)
     for s, e, c in _blocks(shape, itemsize):
         want = (e - s) * itemsize
-        view = memoryview(buf)[:want]
+        view = buf.data[:want]
         got = 0
         while got < want:
             n = os.preadv(fd, [view[got:]], offset + s * itemsize + got)

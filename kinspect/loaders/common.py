@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kinspect.architecture import ConfigError, ModelSpec, parse_model
-from kinspect.assemble import Assignment, build_layers
 from kinspect.errors import InputError, WeightsMismatchError
+from kinspect.loaders.assemble import Assignment, build_layers
+from kinspect.loaders.base import ArchFile
 from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
 from kinspect.shapes.graph import ShapeResult, propagate
 
-
-def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message, bounded, or its class name."""
-    # KeyError's str() is the repr of its argument: use the argument itself.
-    raw = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-    text = str(raw).strip().splitlines()
-    return " ".join((text[0] if text else exc.__class__.__name__).split())[:200]
-
-
-def decode_json(path: str, data: Any, what: str) -> Any:
-    """JSON text from the file, or a one-line InputError naming ``what`` was not JSON."""
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-        raise InputError(path, f"{what} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(path, f"{what} is nested too deeply") from None
+# An architecture to pair weights with: the spec, whether it is Keras 2 style, ModelInfo metadata.
+Arch = tuple[ModelSpec, bool, dict[str, Any]]
 
 
 def parse_architecture(path: str, config: Any) -> ModelSpec:
@@ -40,6 +25,12 @@ def parse_architecture(path: str, config: Any) -> ModelSpec:
         raise InputError(path, f"invalid model config: {exc}") from None
     except RecursionError:
         raise InputError(path, "model config is nested too deeply") from None
+
+
+def paired(arch: ArchFile) -> Arch:
+    """The architecture of the ``--arch`` file; weights checked against it report, not refuse."""
+    config = arch.config()
+    return parse_architecture(arch.path, config), is_keras2(config), {"paired": True}
 
 
 def is_keras2(config: Any) -> bool:
@@ -177,7 +168,7 @@ def _walk(layers: tuple[LayerInfo, ...]) -> list[LayerInfo]:
 
 
 def weights_only_model(
-    path: str, fmt: Format, layers: list[tuple[str, str | None, list[WeightInfo]]], **meta: Any
+    path: str, fmt: Format, layers: Sequence[tuple[str, str | None, Sequence[WeightInfo]]], **meta: Any
 ) -> ModelInfo:
     """A model known only from its weights: layers in file order, shapes and connections unknown."""
     infos = tuple(

@@ -8,7 +8,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from kinspect.loaders.snapshot import H5Error
+from kinspect.loaders.base import H5Error
 
 MAX_OBJECTS = 2_000_000  # groups + datasets visited in one file; beyond that it is hostile
 MAX_ATTR_BYTES = 64 * 1024 * 1024  # a model_config attribute larger than this is refused

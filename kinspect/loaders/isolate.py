@@ -82,7 +82,7 @@ def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float)
 
 def _read_until(fd: int, deadline: float) -> bytes | None:
     """Everything the child writes, or None when the deadline passes first."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

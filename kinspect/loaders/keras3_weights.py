@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
 
-from kinspect.architecture import ModelSpec
-from kinspect.assemble import assign_keras3
-from kinspect.loaders.common import build_model, weights_only_model
+from kinspect.loaders.assemble import assign_keras3, to_snake_case
+from kinspect.loaders.common import Arch, build_model, weights_only_model
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
+from kinspect.shapes import RULES, families  # noqa: F401  (families fills RULES)
 from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 
 
 @functools.cache
 def _known_classes() -> dict[str, str]:
     """snake_case path segment → built-in class name (Keras names containers this way)."""
-    from kinspect.assemble import to_snake_case
-    from kinspect.shapes import RULES, families  # noqa: F401
-
     return {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
 
 
@@ -38,7 +34,7 @@ def keras3_weights_only(
     path: str,
     fmt: Format,
     datasets: Mapping[str, Dataset],
-    arch: tuple[ModelSpec, bool, dict[str, Any]] | None,
+    arch: Arch | None,
 ) -> ModelInfo:
     """With ``arch``: a full model; without: layers as the weights reveal them."""
     if arch is not None:

@@ -1,4 +1,8 @@
-"""``.keras`` zip archives: config.json, metadata.json and model.weights.h5 (or sharded weights)."""
+"""``.keras`` zip archives: config.json, metadata.json and model.weights.h5 (or sharded weights).
+
+Model building is imported inside :func:`load`: the registry imports this module to
+sniff a file, and the reader child should start before those modules load.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,36 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from kinspect.assemble import assign_keras3
 from kinspect.errors import InputError, UnsafeArchiveError
 from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
-from kinspect.loaders.common import (
-    build_model,
-    compile_info,
-    decode_json,
-    is_keras2,
-    one_line,
-    parse_architecture,
-    propagate_shapes,
-)
+from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
-from kinspect.loaders.snapshot import Dataset, H5Error
+from kinspect.loaders.raw import RawFile, parse_json
+from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
+
+NAME = ".keras archive"
+FORMATS = (Format.KERAS,)
+SUFFIXES = (".keras",)
 
 WEIGHTS = "model.weights.h5"
 SHARDED = "model.weights.json"
 
 
-def matches(head: bytes) -> bool:
-    return head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06")
+def sniff(path: str, head: bytes) -> bool:
+    return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
+def prefetch(path: str) -> Pending | None:
+    """The listing of ``model.weights.h5``, started in the reader child."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if WEIGHTS in zf.namelist():
+                return snapshot.begin(path, WEIGHTS)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None  # load() reports what is wrong with the archive
+    return None
 
 
 def read_json(path: str, zf: zipfile.ZipFile, name: str) -> Any:
@@ -42,10 +53,10 @@ def read_json(path: str, zf: zipfile.ZipFile, name: str) -> Any:
     return decode_json(path, data, name)
 
 
-def archive_config(path: str) -> tuple[Any, dict[str, Any]]:
-    """The model config and metadata of an archive (used to pair weights with --arch)."""
+def architecture(path: str) -> Any:
+    """The model config of an archive (to pair weights with --arch)."""
     with _open(path) as zf:
-        return _config(path, zf)
+        return _config(path, zf)[0]
 
 
 def _open(path: str) -> zipfile.ZipFile:
@@ -80,24 +91,39 @@ def datasets(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callabl
         started = pending or snapshot.begin(path, WEIGHTS)
         return lambda: dict(snapshot.Snapshot.from_json(started()).datasets)
     if SHARDED in names:
-        index = read_json(path, zf, SHARDED)
-        shards = sorted({v for vs in weight_map(index).values() for v in vs})
+        shards = shard_files(read_json(path, zf, SHARDED))
         if missing := [s for s in shards if s not in names]:
             raise InputError(path, f"sharded weights name a missing member {missing[0]!r:.100}")
         return lambda: {k: v for shard in shards for k, v in snapshot.read(path, shard).datasets.items()}
     return dict
 
 
-def weight_map(index: Any) -> dict[str, list[str]]:
-    """``weight_map`` of a sharded weights index: object path → shard file names."""
+def shard_files(index: Any) -> list[str]:
+    """The shard file names of a sharded weights index (its ``weight_map``: object path → shards)."""
     wm = index.get("weight_map") if isinstance(index, dict) else None
     if not isinstance(wm, dict):
         raise H5Error("sharded weights index has no weight_map")
-    return {k: (v if isinstance(v, list) else [v]) for k, v in wm.items() if isinstance(v, (str, list))}
+    shards: set[str] = set()
+    for value in wm.values():
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise H5Error("sharded weights index lists a shard name that is not text")
+        shards.update([value] if isinstance(value, str) else value if isinstance(value, list) else [])
+    return sorted(shards)
 
 
-def load(path: str, pending: Pending | None = None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
     """Read a .keras archive; ``pending`` is the weights listing if it was already started."""
+    from kinspect.loaders.assemble import assign_keras3
+    from kinspect.loaders.common import (
+        build_model,
+        compile_info,
+        is_keras2,
+        parse_architecture,
+        propagate_shapes,
+    )
+
+    if arch is not None:
+        raise InputError(path, "--arch applies to weights-only files; this archive has its own")
     with _open(path) as zf:
         config, meta = _config(path, zf)
         try:
@@ -122,3 +148,35 @@ def load(path: str, pending: Pending | None = None) -> ModelInfo:
         optimizer_weights=optimizer,
         shapes=shapes,
     )  # fmt: skip
+
+
+def raw(path: str) -> RawFile:
+    """Member names and the config, also of an archive that ``load`` refuses."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = tuple(zf.namelist())
+            unsafe = tuple(unsafe_members(zf))
+            config = metadata = None
+            problem = None
+            if "config.json" in names:
+                config, problem = parse_json(read_small(zf, "config.json"), "config.json")
+            if "metadata.json" in names:
+                metadata, _ = parse_json(read_small(zf, "metadata.json"), "metadata.json")
+    except READ_ERRORS as exc:
+        return RawFile(is_archive=True, problem=f"unreadable archive ({str(exc)[:100]})")
+    return RawFile(config, metadata, names, unsafe, True, problem)
+
+
+def sources(info: ModelInfo) -> list[Source]:
+    """The weights member, or every shard member the archive's index names."""
+    path = info.path
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if WEIGHTS in names:
+                return [(path, WEIGHTS)]
+            if SHARDED in names:
+                return [(path, s) for s in shard_files(read_json(path, zf, SHARDED)) if s in names]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(path, f"cannot read the weights: {exc}") from None
+    return []

@@ -9,15 +9,15 @@ kinspect process itself never loads libhdf5 (nor h5py and numpy) for a summary.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kinspect.errors import InputError
+from kinspect.loaders.archive import open_member
+from kinspect.loaders.base import READ_ERRORS, H5Error, decode_json, one_line
 from kinspect.loaders.isolate import Pending, start
-
-
-class H5Error(ValueError):
-    """The HDF5 content is not what a Keras file holds."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ class Snapshot:
 
     def attr(self, group: str, name: str) -> Any:
         return self.attrs.get(group, {}).get(name)
+
+    def json_attr(self, path: str, name: str) -> Any:
+        """A JSON attribute of the root such as ``model_config``; a one-line InputError if not JSON."""
+        return decode_json(path, self.attr("", name), f"attribute {name}")
 
     def names(self, group: str, name: str) -> list[str]:
         """A name list such as ``layer_names``, joined from its chunks when Keras split it."""
@@ -85,14 +89,8 @@ def begin(path: str, member: str | None = None) -> Pending:
 
     def work() -> dict[str, Any]:
         # libhdf5 (h5py, numpy) is loaded here, in the reader child, never in kinspect itself.
-        import zipfile
-        import zlib
-
         import h5py
 
-        from kinspect.errors import InputError
-        from kinspect.loaders.archive import open_member
-        from kinspect.loaders.common import one_line
         from kinspect.loaders.h5tree import take
 
         try:
@@ -103,8 +101,8 @@ def begin(path: str, member: str | None = None) -> Pending:
                 return take(f)
         except H5Error as exc:
             raise InputError(path, str(exc)) from None
-        except (OSError, KeyError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        except READ_ERRORS as exc:
             where = f"{member}: " if member else ""
             raise InputError(path, f"corrupt or unsupported HDF5 ({where}{one_line(exc)})") from None
 
-    return start(path, lambda: work())
+    return start(path, work)

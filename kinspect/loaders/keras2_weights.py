@@ -1,0 +1,84 @@
+"""Keras 2 weights layout (``layer_names``/``weight_names`` attributes): legacy full-model
+``.h5`` files, and ``save_weights`` files with or without an architecture."""
+
+from __future__ import annotations
+
+from kinspect.errors import InputError
+from kinspect.loaders.assemble import assign_legacy
+from kinspect.loaders.common import (
+    Arch,
+    build_model,
+    compile_info,
+    is_keras2,
+    parse_architecture,
+    weights_only_model,
+)
+from kinspect.loaders.snapshot import Dataset, Snapshot
+from kinspect.model import Format, ModelInfo, WeightInfo
+from kinspect.weightnames import is_trainable_name, legacy_name
+
+
+def legacy_groups(snap: Snapshot, group: str) -> dict[str, list[tuple[str, Dataset]]]:
+    """layer name → [(weight name, dataset)] from ``layer_names``/``weight_names`` attributes."""
+    out: dict[str, list[tuple[str, Dataset]]] = {}
+    prefix = f"{group}/" if group else ""
+    for name in snap.names(group, "layer_names"):
+        where = f"{prefix}{name}"
+        if where not in snap.groups:
+            raise InputError("", f"layer_names lists {name!r} but there is no such group")
+        entries = []
+        for weight in snap.names(where, "weight_names"):
+            ds = snap.datasets.get(f"{where}/{weight}")
+            if ds is None:
+                raise InputError("", f"layer {name!r} lists weight {weight!r} that is not stored")
+            entries.append((weight, ds))
+        out[name] = entries
+    return out
+
+
+def _version(snap: Snapshot, name: str) -> str | None:
+    value = snap.attr("", name) or snap.attr("model_weights", name)
+    return value if isinstance(value, str) else None
+
+
+def full_model(path: str, snap: Snapshot) -> ModelInfo:
+    """A legacy ``model.save("m.h5")`` file: ``model_config``, weights under ``model_weights``."""
+    config = snap.json_attr(path, "model_config")
+    spec = parse_architecture(path, config)
+    keras2 = is_keras2(config)
+    weights = (
+        assign_legacy(spec, legacy_groups(snap, "model_weights")) if "model_weights" in snap.groups else None
+    )
+    training = snap.json_attr(path, "training_config") if snap.attr("", "training_config") else None
+    optimizer = tuple(
+        WeightInfo(legacy_name(rel), ds.path, ds.shape, ds.dtype, False)
+        for rel, ds in snap.under("optimizer_weights").items()
+    )
+    return build_model(
+        path, Format.H5, spec, keras2, weights,
+        keras_version=_version(snap, "keras_version"),
+        backend=_version(snap, "backend"),
+        compile=compile_info(training),
+        optimizer_weights=optimizer,
+    )  # fmt: skip
+
+
+def weights_only(path: str, snap: Snapshot, arch: Arch | None) -> ModelInfo:
+    """A Keras 2 ``save_weights`` file; ``arch`` gives it an architecture."""
+    groups = legacy_groups(snap, "")
+    meta = {"keras_version": _version(snap, "keras_version"), "backend": _version(snap, "backend")}
+    if arch is not None:
+        spec, keras2, arch_meta = arch
+        return build_model(path, Format.LEGACY_WEIGHTS_H5, spec, keras2, assign_legacy(spec, groups),
+                           **{**arch_meta, **meta})  # fmt: skip
+    layers = [
+        (name, None, [WeightInfo(_short(name, w), ds.path, ds.shape, ds.dtype, is_trainable_name("", w))
+                      for w, ds in entries])
+        for name, entries in groups.items()
+    ]  # fmt: skip
+    return weights_only_model(path, Format.LEGACY_WEIGHTS_H5, layers, **meta)
+
+
+def _short(layer: str, weight: str) -> str:
+    name = legacy_name(weight)
+    return name[len(layer) + 1 :] if name.startswith(f"{layer}/") else name
