@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from kinspect.errors import KinspectError
+from kinspect.findings import Finding
 from kinspect.loaders.registry import SUFFIXES
 
 REPORT_BINS = 24  # histogram bins per tensor in the report
@@ -135,10 +137,9 @@ def start_weights(info: Any) -> Callable[[], tuple[Any, str | None]]:
     return result
 
 
-def run_checks(path: str, info: Any) -> tuple[list[Any], str | None]:
+def run_checks(path: str, info: Any) -> tuple[list[Finding], str | None]:
     """Findings of the default check rules other than the numerics ones (KIN2xx: those are the
     weights diagnostics the report already has), each with its rule's rationale as the hint."""
-    from kinspect.analyzers.report import FindingRow
     from kinspect.checks import RULES, resolve
     from kinspect.checks.base import Subject
     from kinspect.checks.runner import run_rules
@@ -151,8 +152,4 @@ def run_checks(path: str, info: Any) -> tuple[list[Any], str | None]:
     enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}
     found, error = run_rules(subject, enabled)
     note = f"checks: {error}" if error else None
-    rows = [
-        FindingRow(f.rule, f.severity.value, f.layer, None, f.message, RULES[f.rule].rationale, "check")
-        for f in found
-    ]
-    return rows, note
+    return [replace(f, hint=f.hint or RULES[f.rule].rationale) for f in found], note

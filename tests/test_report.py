@@ -382,7 +382,8 @@ def test_large_model_page_stays_small() -> None:
     """3,000 layers (6,000 tensors with histograms): the page stays a few megabytes and renders
     in well under a second's budget per thousand layers."""
     from kinspect.analyzers.report import build_report
-    from kinspect.analyzers.weights import Entry, Histogram, TensorStats, WeightsReport
+    from kinspect.analyzers.tensorstats import Entry, Histogram, TensorStats
+    from kinspect.analyzers.weights import WeightsReport
     from kinspect.model import Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
     from kinspect.render.html import render_html
 

@@ -1,19 +1,8 @@
 """Health diagnostics from the weights alone: no data, no Keras.
 
-Pure functions of per-tensor statistics (:mod:`kinspect.analyzers.weights`). Each
-problem is a :class:`Finding` with a stable rule id, reused by ``kinspect check``:
-
-========  =========================================================================
-KIN201    NaN or Inf values in a tensor
-KIN202    dead units: output units / filters whose incoming weights are all zero
-KIN203    BatchNormalization moving variance zero or negative, or moving statistics
-          that never moved from their initial values in a trained model
-KIN204    untrained layers: a kernel still exactly at its initializer's distribution,
-          gamma 1 / beta 0 or zero biases while the rest of the model trained
-KIN205    exploding or vanishing weights: a kernel's scale far outside the model's own
-KIN206    values that overflow float16 (\\|x\\| > 65504)
-KIN207    the optimizer's step count and learning rate (information)
-========  =========================================================================
+Pure functions of per-tensor statistics (:mod:`kinspect.analyzers.tensorstats`). Each rule
+(KIN201-KIN207, :data:`RULES`) is described beside the function that finds it; ``kinspect check``
+passes the same findings on under the same ids.
 """
 
 from __future__ import annotations
@@ -22,47 +11,10 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
-from kinspect.analyzers.weights import OPTIMIZER_LAYER, TensorStats
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One diagnosis: which rule, where, what was seen, and what to do about it."""
-
-    rule_id: str
-    severity: Severity
-    layer: str | None
-    tensor: str | None
-    evidence: str
-    hint: str
-
-    @property
-    def title(self) -> str:
-        return RULES[self.rule_id]
-
-    @property
-    def message(self) -> str:
-        return f"{self.title}: {self.evidence}"
-
-
-RULES = {
-    "KIN201": "NaN or Inf values",
-    "KIN202": "dead units",
-    "KIN203": "BatchNormalization statistics",
-    "KIN204": "untrained layer",
-    "KIN205": "exploding or vanishing weights",
-    "KIN206": "float16 overflow",
-    "KIN207": "optimizer state",
-}
+from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, TensorStats
+from kinspect.findings import Finding, Rule, Severity
 
 KERNELS = {"kernel", "depthwise_kernel", "pointwise_kernel"}
 SCALE_TENSORS = KERNELS | {"recurrent_kernel", "embeddings"}
@@ -106,11 +58,14 @@ VARIANCE_SCALING = {
 
 def initializer_bound(init: Any, shape: tuple[int, ...]) -> Bound | None:
     """The bounded interval of a standard initializer config (Keras 2 or 3), or None."""
+    cls: Any
+    cfg: Mapping[str, Any]
     if isinstance(init, str):
         cls, cfg = init, {}
     elif isinstance(init, Mapping):
         cls = init.get("class_name")
-        cfg = init.get("config") if isinstance(init.get("config"), Mapping) else {}
+        inner = init.get("config")
+        cfg = inner if isinstance(inner, Mapping) else {}
     else:
         return None
     if not isinstance(cls, str):
@@ -256,8 +211,22 @@ def diagnose(
     return findings
 
 
+def _found(
+    rule: Rule, severity: Severity, layer: str | None, tensor: str | None, evidence: str, hint: str
+) -> Finding:
+    """A finding whose message is the rule's title, then what was seen."""
+    return Finding(rule.id, severity, f"{rule.title}: {evidence}", layer, tensor, hint)
+
+
 def _where(r: TensorStats) -> tuple[str | None, str]:
     return (None if r.layer == OPTIMIZER_LAYER else r.layer), r.name
+
+
+NAN_INF = Rule(
+    "KIN201", "nan-inf", Severity.ERROR, "NaN or Inf values in a tensor",
+    "A model with non-finite weights outputs NaN: usually a diverged training run.",
+    title="NaN or Inf values",
+)  # fmt: skip
 
 
 def _nan_inf(rows: Sequence[TensorStats]) -> list[Finding]:
@@ -265,13 +234,20 @@ def _nan_inf(rows: Sequence[TensorStats]) -> list[Finding]:
     for r in rows:
         if r.nan or r.inf:
             layer, name = _where(r)
-            out.append(Finding(
-                "KIN201", Severity.ERROR, layer, name,
+            out.append(_found(
+                NAN_INF, Severity.ERROR, layer, name,
                 f"{r.nan:,} NaN and {r.inf:,} Inf among {r.size:,} values",
                 "training diverged (lower the learning rate, clip gradients, check the loss for log(0)"
                 " or division by zero) or the file is damaged; restore an earlier checkpoint",
             ))  # fmt: skip
     return out
+
+
+DEAD_UNITS = Rule(
+    "KIN202", "dead-units", Severity.WARNING, "units whose incoming weights are all zero",
+    "Dead units waste capacity and often mean a ReLU died or pruning went wrong.",
+    title="dead units",
+)  # fmt: skip
 
 
 def _dead_units(rows: Sequence[TensorStats]) -> list[Finding]:
@@ -280,13 +256,20 @@ def _dead_units(rows: Sequence[TensorStats]) -> list[Finding]:
         if r.entry.leaf in KERNELS and r.dead_units and r.units:
             shown = ", ".join(str(i) for i in r.dead_index[:8]) + (", …" if r.dead_units > 8 else "")
             what = "every unit" if r.dead_units == r.units else f"{r.dead_units:,} of {r.units:,} units"
-            out.append(Finding(
-                "KIN202", Severity.WARNING, r.layer, r.name,
+            out.append(_found(
+                DEAD_UNITS, Severity.WARNING, r.layer, r.name,
                 f"{what} (last axis: {shown}) receive all-zero weights",
                 "these units output a constant whatever the input: check pruning or masking code,"
                 " a zero initializer, or weights that failed to load",
             ))  # fmt: skip
     return out
+
+
+BATCHNORM = Rule(
+    "KIN203", "batchnorm-variance", Severity.ERROR, "collapsed or negative BatchNorm variance",
+    "A zero or negative moving variance divides by ~epsilon at inference.",
+    title="BatchNormalization statistics",
+)  # fmt: skip
 
 
 def _batchnorm(rows: Sequence[TensorStats], trained: bool) -> list[Finding]:
@@ -296,28 +279,35 @@ def _batchnorm(rows: Sequence[TensorStats], trained: bool) -> list[Finding]:
     for layer, var in variances.items():
         if var.min is not None and var.min < 0:
             count = f"{var.negative:,} negative value(s)" if var.negative else "negative values"
-            out.append(Finding(
-                "KIN203", Severity.ERROR, layer, var.name, f"{count}, min {_g(var.min)}",
+            out.append(_found(
+                BATCHNORM, Severity.ERROR, layer, var.name, f"{count}, min {_g(var.min)}",
                 "a variance cannot be negative: the file was edited or corrupted; inference takes"
                 " sqrt(variance + epsilon) and produces NaN",
             ))  # fmt: skip
         elif var.zeros:
-            out.append(Finding(
-                "KIN203", Severity.WARNING, layer, var.name,
+            out.append(_found(
+                BATCHNORM, Severity.WARNING, layer, var.name,
                 f"{var.zeros:,} of {var.size:,} channels have zero variance",
                 "those channels were constant in training (dead inputs?); inference divides by"
                 " sqrt(epsilon) there, which amplifies any input",
             ))  # fmt: skip
         mean = means.get(layer)
         if trained and mean is not None and mean.zeros == mean.size and var.min == var.max == 1.0:
-            out.append(Finding(
-                "KIN203", Severity.WARNING, layer, "moving_mean/moving_variance",
+            out.append(_found(
+                BATCHNORM, Severity.WARNING, layer, "moving_mean/moving_variance",
                 "moving statistics are still at their initial values (mean 0, variance 1)"
                 " while the model trained",
                 "the layer never ran in training mode (frozen before training, or called with"
                 " training=False): inference normalizes with wrong statistics",
             ))  # fmt: skip
     return out
+
+
+UNTRAINED = Rule(
+    "KIN204", "untrained", Severity.WARNING, "layers still at their initial values",
+    "A layer that never trained while the rest did points at a frozen or disconnected branch.",
+    title="untrained layer",
+)  # fmt: skip
 
 
 def _untrained(
@@ -328,8 +318,8 @@ def _untrained(
 ) -> list[Finding]:
     out = []
     for r, b in at_init:
-        out.append(Finding(
-            "KIN204", Severity.WARNING, r.layer, r.name,
+        out.append(_found(
+            UNTRAINED, Severity.WARNING, r.layer, r.name,
             f"values fill [{_g(b.low)}, {_g(b.high)}], the interval of {b.name} for shape"
             f" {tuple(r.shape)}, with its spread (std {_g(r.std)}, expected {_g(b.std)})",
             "the layer looks never trained: weights=None, training skipped or frozen, or weights"
@@ -341,28 +331,35 @@ def _untrained(
     for layer, gamma in gammas.items():
         beta = betas.get(layer)
         if beta is not None and gamma.min == gamma.max == 1.0 and beta.zeros == beta.size and gamma.size > 1:
-            out.append(Finding(
-                "KIN204", Severity.WARNING, layer, "gamma/beta",
+            out.append(_found(
+                UNTRAINED, Severity.WARNING, layer, "gamma/beta",
                 "gamma is all 1 and beta all 0, their initial values, while the model trained",
                 "the normalization layer never trained: was it frozen, or outside the trained graph?",
             ))  # fmt: skip
     biases = [r for r in rows if r.entry.leaf == "bias" and r.size > 0]
     if biases and all(b.zeros == b.size for b in biases) and moved:
-        out.append(Finding(
-            "KIN204", Severity.WARNING, None, "bias",
+        out.append(_found(
+            UNTRAINED, Severity.WARNING, None, "bias",
             f"all {len(biases)} bias vectors are exactly zero while {len(moved)} kernel(s) changed",
             "biases never trained: check that they are trainable and receive gradients",
         ))  # fmt: skip
     else:
         kernels = {r.layer: r for r in moved if r.entry.leaf == "kernel"}
-        for b in biases:
-            if b.layer in kernels and b.zeros == b.size and b.size > 1:
-                out.append(Finding(
-                    "KIN204", Severity.WARNING, b.layer, b.name,
+        for bias in biases:
+            if bias.layer in kernels and bias.zeros == bias.size and bias.size > 1:
+                out.append(_found(
+                    UNTRAINED, Severity.WARNING, bias.layer, bias.name,
                     "the bias is exactly zero while this layer's kernel trained",
                     "the bias receives no gradient or is excluded from training",
                 ))  # fmt: skip
     return out
+
+
+WEIGHT_SCALE = Rule(
+    "KIN205", "weight-scale", Severity.WARNING, "exploding or vanishing weights",
+    "A kernel 100x off the model's typical scale is a sign of unstable training.",
+    title="exploding or vanishing weights",
+)  # fmt: skip
 
 
 def _scale(rows: Sequence[TensorStats]) -> list[Finding]:
@@ -380,8 +377,8 @@ def _scale(rows: Sequence[TensorStats]) -> list[Finding]:
         away = logs[id(r)] - median
         if abs(away) > limit:
             kind = "exploding" if away > 0 else "vanishing"
-            out.append(Finding(
-                "KIN205", Severity.WARNING, r.layer, r.name,
+            out.append(_found(
+                WEIGHT_SCALE, Severity.WARNING, r.layer, r.name,
                 f"{kind}: RMS {_g(r.rms)} is {10 ** abs(away):,.0f}x {'above' if away > 0 else 'below'}"
                 f" the model's median kernel RMS {_g(10**median)} (max |x| {_g(r.absmax)})",
                 "weights this far from the rest saturate or silence the layer: check the learning"
@@ -390,19 +387,33 @@ def _scale(rows: Sequence[TensorStats]) -> list[Finding]:
     return out
 
 
+FLOAT16_OVERFLOW = Rule(
+    "KIN206", "float16-overflow", Severity.WARNING, "values that overflow float16",
+    "Converting to float16 (mixed precision, TFLite) turns them into Inf.",
+    title="float16 overflow",
+)  # fmt: skip
+
+
 def _float16(rows: Sequence[TensorStats]) -> list[Finding]:
     out = []
     for r in rows:
         if r.float16_overflow:
             layer, name = _where(r)
-            out.append(Finding(
-                "KIN206", Severity.WARNING, layer, name,
+            out.append(_found(
+                FLOAT16_OVERFLOW, Severity.WARNING, layer, name,
                 f"{r.float16_overflow:,} value(s) beyond ±65504 (max |x| {_g(r.absmax)})"
                 " become inf in float16",
                 "keep this layer in float32 under mixed precision, or rescale it, before converting"
                 " the model to float16",
             ))  # fmt: skip
     return out
+
+
+OPTIMIZER_STATE = Rule(
+    "KIN207", "optimizer-state", Severity.INFO, "the optimizer's step count and learning rate",
+    "Information only (not run unless selected).",
+    title="optimizer state", default=False,
+)  # fmt: skip
 
 
 def _optimizer(state: Mapping[str, float | int] | None, name: str | None) -> list[Finding]:
@@ -417,6 +428,15 @@ def _optimizer(state: Mapping[str, float | int] | None, name: str | None) -> lis
     evidence = f"{who}{', '.join(parts)}"
     if state.get("iterations") == 0:
         hint = "the optimizer never stepped: the model was compiled and saved but not trained"
-        return [Finding("KIN207", Severity.WARNING, None, "optimizer", evidence, hint)]
+        return [_found(OPTIMIZER_STATE, Severity.WARNING, None, "optimizer", evidence, hint)]
     hint = "where training stopped; resuming continues from this step and learning rate"
-    return [Finding("KIN207", Severity.INFO, None, "optimizer", evidence, hint)]
+    return [_found(OPTIMIZER_STATE, Severity.INFO, None, "optimizer", evidence, hint)]
+
+
+RULES = (NAN_INF, DEAD_UNITS, BATCHNORM, UNTRAINED, WEIGHT_SCALE, FLOAT16_OVERFLOW, OPTIMIZER_STATE)
+_TITLES = {r.id: f"{r.title}: " for r in RULES}
+
+
+def evidence(finding: Finding) -> str:
+    """What a diagnostic saw: its message after the rule's title (the weights JSON's ``evidence``)."""
+    return finding.message.removeprefix(_TITLES.get(finding.rule, ""))

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kinspect.analyzers.summary import Totals, totals
-from kinspect.analyzers.weights import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats, WeightsReport
+from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
+from kinspect.analyzers.weights import WeightsReport
+from kinspect.findings import Finding, Severity
 from kinspect.model import Format, LayerInfo, ModelInfo, ShapeTree, TensorRef
 
-PROBLEM_SEVERITIES = ("error", "warning")  # "info" findings do not make a model unhealthy
+
+def is_problem(finding: Finding) -> bool:
+    """Warnings and errors make a model unhealthy; information does not."""
+    return finding.severity.rank >= Severity.WARNING.rank
 
 
 @dataclass(frozen=True)
@@ -53,19 +57,6 @@ class TensorRow:
 
 
 @dataclass(frozen=True)
-class FindingRow:
-    """A diagnostic or check result, whatever produced it."""
-
-    rule: str
-    severity: str
-    layer: str | None
-    tensor: str | None
-    message: str
-    hint: str | None
-    source: str  # "weights" or "check"
-
-
-@dataclass(frozen=True)
 class GraphPart:
     """What Graphviz drew: SVG text to inline (None when it could not), the PNG's file name."""
 
@@ -94,13 +85,13 @@ class Report:
     tensors: tuple[TensorRow, ...] | None  # None: skipped (--no-weights) or nothing to read
     weights: WeightsReport | None
     bins: int
-    findings: tuple[FindingRow, ...]
+    findings: tuple[Finding, ...]
     notes: tuple[str, ...]
     version: str
 
     @property
     def problems(self) -> int:
-        return sum(f.severity in PROBLEM_SEVERITIES for f in self.findings)
+        return sum(is_problem(f) for f in self.findings)
 
     @property
     def verdict(self) -> str:
@@ -108,37 +99,13 @@ class Report:
         return "healthy" if n == 0 else f"{n} problem{'s' if n != 1 else ''}"
 
 
-def finding_row(finding: Any, source: str) -> FindingRow:
-    """A FindingRow from a diagnostics Finding (``rule_id``, ``tensor``, ``hint``) or a check
-    Finding (``rule``, ``message``)."""
-    if isinstance(finding, FindingRow):
-        return finding
-    rule = getattr(finding, "rule_id", None) or getattr(finding, "rule", "?")
-    severity = getattr(finding, "severity", "info")
-    return FindingRow(
-        rule=str(rule),
-        severity=str(getattr(severity, "value", severity)),
-        layer=getattr(finding, "layer", None),
-        tensor=getattr(finding, "tensor", None),
-        message=str(getattr(finding, "message", "")),
-        hint=getattr(finding, "hint", None),
-        source=source,
-    )
-
-
-def merge_findings(weights: Iterable[Any], checks: Iterable[Any]) -> tuple[FindingRow, ...]:
+def merge_findings(weights: Iterable[Finding], checks: Iterable[Finding]) -> tuple[Finding, ...]:
     """Diagnostics first, then check results the diagnostics did not already report (the
     KIN2xx check rules pass the same diagnostics on); errors before warnings before info."""
-    rows = [finding_row(f, "weights") for f in weights]
-    seen = {(r.rule, r.layer) for r in rows}
-    numeric_rules = {r.rule for r in rows}
-    for f in checks:
-        row = finding_row(f, "check")
-        if row.rule in numeric_rules and (row.rule, row.layer) in seen:
-            continue
-        rows.append(row)
-    order = {"error": 0, "warning": 1, "info": 2}
-    return tuple(sorted(rows, key=lambda r: order.get(r.severity, 3)))  # stable: file order within
+    found = list(weights)
+    seen = set(found)
+    found += [f for f in checks if f not in seen]
+    return tuple(sorted(found, key=lambda f: -f.severity.rank))  # stable: file order within
 
 
 def _shape_of(model: ModelInfo, ref: TensorRef) -> ShapeTree:
@@ -200,14 +167,14 @@ def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ..
     return tuple(rows)
 
 
-def _tensor_rows(weights: WeightsReport, findings: Sequence[FindingRow]) -> tuple[TensorRow, ...]:
-    flagged: dict[tuple[str | None, str | None], list[FindingRow]] = {}
+def _tensor_rows(weights: WeightsReport, findings: Sequence[Finding]) -> tuple[TensorRow, ...]:
+    flagged: dict[tuple[str | None, str | None], list[Finding]] = {}
     for f in findings:
         flagged.setdefault((f.layer, f.tensor), []).append(f)
     out = []
     for row in weights.rows:
         hits = flagged.get((row.layer, row.name), [])
-        worst = next((s for s in ("error", "warning", "info") if any(f.severity == s for f in hits)), None)
+        worst = max((f.severity for f in hits), key=lambda s: s.rank).value if hits else None
         out.append(TensorRow(row, tuple(dict.fromkeys(f.rule for f in hits)), worst))
     return tuple(out)
 
@@ -243,7 +210,7 @@ def build_report(
     *,
     graph: GraphPart | None = None,
     weights: WeightsReport | None = None,
-    checks: Iterable[Any] = (),
+    checks: Iterable[Finding] = (),
     bins: int = 0,
     skipped: Sequence[str] = (),
     version: str = "",
@@ -252,7 +219,7 @@ def build_report(
     findings = merge_findings(weights.findings if weights else (), checks)
     problems: dict[str, int] = {}
     for f in findings:
-        if f.layer and f.severity in PROBLEM_SEVERITIES:
+        if f.layer and is_problem(f):
             problems[f.layer] = problems.get(f.layer, 0) + 1
     inputs, outputs = _ports(model)
     return Report(

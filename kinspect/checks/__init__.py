@@ -1,10 +1,11 @@
 """Check rules with stable ids, and the registry ``kinspect check`` runs.
 
 Families, one module each: KIN1xx security (:mod:`.security`), KIN2xx numerics
-(:mod:`.numerics`), KIN3xx budgets (:mod:`.budgets`), KIN4xx consistency
-(:mod:`.consistency`). A rule is a pure function of a :class:`Subject` (the ModelInfo,
-the raw config and archive listing, and other analyzers' findings) to findings.
-KIN000 is not a rule: it reports a file that could not be read.
+(:mod:`.numerics`, the weights diagnostics of :mod:`kinspect.analyzers.diagnostics`), KIN3xx
+budgets (:mod:`.budgets`), KIN4xx consistency (:mod:`.consistency`). A rule is a pure function
+of a :class:`Subject` (the ModelInfo, the raw config and archive listing, and other analyzers'
+findings) to findings, declared with its description in its family module. KIN000 is not a
+rule: it reports a file that could not be read.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kinspect.checks import budgets, consistency, numerics, security
-from kinspect.checks.base import Budgets, Finding, Rule, Severity, Subject
+from kinspect.checks.base import Budgets, Check, Subject
 
-__all__ = ["RULES", "UNREADABLE", "Budgets", "Finding", "Rule", "Severity", "Subject", "resolve"]
+__all__ = ["FAMILIES", "ORDER", "RULES", "UNREADABLE", "Budgets", "Check", "Subject", "resolve"]
 
 UNREADABLE = "KIN000"
-RULES: dict[str, Rule] = {
-    r.id: r for family in (security, numerics, budgets, consistency) for r in family.RULES
-}
+FAMILIES = (security, numerics, budgets, consistency)
+# Every rule by id (SARIF's rule index follows this order) ...
+RULES: dict[str, Check] = dict(sorted((r.id, r) for family in FAMILIES for r in family.RULES))
+# ... and the order they run in, which is the order of their findings: as each family declares them.
+ORDER: tuple[str, ...] = tuple(r.id for family in FAMILIES for r in family.RULES)
 
 
 def resolve(select: Iterable[str] | None, ignore: Iterable[str] = ()) -> frozenset[str]:

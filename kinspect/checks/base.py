@@ -1,37 +1,16 @@
-"""The vocabulary of checks: severities, findings, rules, and what a rule looks at."""
+"""What a check rule looks at (:class:`Subject`), and how a family module declares its rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kinspect.findings import Finding, Rule, Severity
 
 if TYPE_CHECKING:
     from kinspect.loaders.raw import RawFile
     from kinspect.model import ModelInfo
-
-
-class Severity(str, Enum):
-    """How bad a finding is; ``--fail-on`` compares against this order."""
-
-    INFO = "info"
-    WARNING = "warning"
-    ERROR = "error"
-
-    @property
-    def rank(self) -> int:
-        return ("info", "warning", "error").index(self.value)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in one file: which rule, how bad, where (a layer path or None), and what."""
-
-    rule: str
-    severity: Severity
-    message: str
-    layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,22 +42,42 @@ class Subject:
     budgets: Budgets = field(default_factory=Budgets)
     refusal: str | None = None
     arch: str | None = None
-    numerics: tuple[Any, ...] = ()  # kinspect.analyzers.diagnostics.Finding
+    numerics: tuple[Finding, ...] = ()
     mismatch: bool = False  # the loader refused the file because its weights contradict the config
 
 
 RuleFn = Callable[[Subject], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A check with a stable id. ``check`` yields the rule's findings for one file; one
-    function may serve several ids of a family (it yields findings tagged with each)."""
+@dataclass(frozen=True, kw_only=True)
+class Check(Rule):
+    """A rule ``kinspect check`` runs: its description and the one function that finds it,
+    which yields findings of that rule only."""
 
-    id: str
-    name: str
-    severity: Severity
-    summary: str
-    rationale: str
-    check: RuleFn | None = None  # None: produced by another rule of the family
-    default: bool = True  # run when no --select names it
+    check: RuleFn
+
+
+class Family:
+    """The rules of one family module, in the order they run (the order of their findings).
+
+    Each is declared by ``@RULES.rule(id, name, severity, summary, rationale)`` above the
+    function that finds it: one function per rule id, described where it is written.
+    """
+
+    def __init__(self) -> None:
+        self._rules: list[Check] = []
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self._rules)
+
+    def add(self, rule: Rule, check: RuleFn) -> None:
+        self._rules.append(Check(**vars(rule), check=check))
+
+    def rule(
+        self, id: str, name: str, severity: Severity, summary: str, rationale: str, *, default: bool = True
+    ) -> Callable[[RuleFn], RuleFn]:
+        def register(check: RuleFn) -> RuleFn:
+            self.add(Rule(id, name, severity, summary, rationale, default=default), check)
+            return check
+
+        return register

@@ -8,7 +8,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kinspect.architecture import dtype_policy_name
-from kinspect.checks.base import Finding, Rule, Severity, Subject
+from kinspect.checks.base import Family, Subject
+from kinspect.findings import Finding, Severity
+
+RULES = Family()  # the file's size first, then what the model holds
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -17,9 +20,9 @@ def _version(text: str) -> tuple[int, ...]:
 
 def inputs(config: Mapping[str, Any]) -> list[tuple[str, tuple[int | None, ...] | None, str | None]]:
     """(name, batch shape, dtype) of each model input, from the raw top-level config."""
-    layers = config.get("layers") if isinstance(config.get("layers"), list) else []
-    found = []
-    for entry in layers:
+    layers = config.get("layers")
+    found: list[tuple[str, tuple[int | None, ...] | None, str | None]] = []
+    for entry in layers if isinstance(layers, list) else []:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("config"), Mapping):
             continue
         inner = entry["config"]
@@ -38,27 +41,66 @@ def _shape(shape: tuple[int | None, ...] | None) -> str:
     return "?" if shape is None else "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
-def budget_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN301-KIN307 from ``subject.budgets``."""
-    b, info = subject.budgets, subject.info
-    if b.max_file_size is not None:
+@RULES.rule(
+    "KIN302",
+    "max-file-size",
+    Severity.ERROR,
+    "file larger than --max-file-size",
+    "Keeps large binaries out of the repository and the release.",
+)
+def max_file_size(subject: Subject) -> Iterator[Finding]:
+    """KIN302: the file is larger than ``max_file_size`` (checked even when the loader refused it)."""
+    limit = subject.budgets.max_file_size
+    if limit is not None:
         size = os.path.getsize(subject.path)
-        if size > b.max_file_size:
-            yield Finding(
-                "KIN302", Severity.ERROR, f"file is {size:,} bytes, over the budget of {b.max_file_size:,}"
-            )
+        if size > limit:
+            yield Finding("KIN302", Severity.ERROR, f"file is {size:,} bytes, over the budget of {limit:,}")
+
+
+@RULES.rule(
+    "KIN301",
+    "max-params",
+    Severity.ERROR,
+    "more parameters than --max-params",
+    "Deployment targets have memory limits; a model that grew past its budget is caught before it ships.",
+)
+def max_params(subject: Subject) -> Iterator[Finding]:
+    """KIN301: more parameters than ``max_params``."""
+    limit, info = subject.budgets.max_params, subject.info
+    if limit is not None and info is not None and info.params > limit:
+        yield Finding("KIN301", Severity.ERROR, f"{info.params:,} parameters, over the budget of {limit:,}")
+
+
+@RULES.rule(
+    "KIN303",
+    "max-layers",
+    Severity.ERROR,
+    "more layers than --max-layers (nested layers included)",
+    "Depth budgets for latency-bound targets.",
+)
+def max_layers(subject: Subject) -> Iterator[Finding]:
+    """KIN303: more layers than ``max_layers``, nested layers included."""
+    limit, info = subject.budgets.max_layers, subject.info
+    if limit is not None and info is not None:
+        count = sum(1 for _ in info.walk())
+        if count > limit:
+            yield Finding("KIN303", Severity.ERROR, f"{count:,} layers, over the budget of {limit:,}")
+
+
+@RULES.rule(
+    "KIN304",
+    "layer-class",
+    Severity.ERROR,
+    "layer class forbidden or not in the allowed list",
+    "Runtimes (TFLite, TF.js, accelerators) support a subset of layers; a project can also ban risky "
+    "classes such as Lambda.",
+)
+def layer_class(subject: Subject) -> Iterator[Finding]:
+    """KIN304: a layer (at any depth) whose class is forbidden or not in the allowed list."""
+    b, info = subject.budgets, subject.info
     if info is None:
         return
-    if b.max_params is not None and info.params > b.max_params:
-        yield Finding(
-            "KIN301", Severity.ERROR, f"{info.params:,} parameters, over the budget of {b.max_params:,}"
-        )
-    walked = list(info.walk())
-    if b.max_layers is not None and len(walked) > b.max_layers:
-        yield Finding(
-            "KIN303", Severity.ERROR, f"{len(walked):,} layers, over the budget of {b.max_layers:,}"
-        )
-    for _, layer in walked:
+    for _, layer in info.walk():
         if layer.is_model or layer.is_operation:
             continue
         if layer.class_name in b.forbidden_layers or (
@@ -67,94 +109,66 @@ def budget_rule(subject: Subject) -> Iterator[Finding]:
             yield Finding(
                 "KIN304", Severity.ERROR, f"layer class {layer.class_name} is not allowed", layer.name
             )
-    if info.has_architecture and (b.input_shapes or b.input_dtype):
-        found = inputs(info.config)
-        if b.input_shapes:
-            got = [s for _, s, _ in found]
-            if len(got) != len(b.input_shapes) or any(
-                g is None
-                or len(g) != len(w)
-                or any(x is not None and x != y for x, y in zip(w, g, strict=True))
-                for w, g in zip(b.input_shapes, got, strict=False)
-            ):
-                want = ", ".join(_shape(s) for s in b.input_shapes)
-                yield Finding(
-                    "KIN305",
-                    Severity.ERROR,
-                    f"inputs {', '.join(_shape(s) for s in got) or 'unknown'}, required {want}",
-                )
-        if b.input_dtype:
-            for name, _, dtype in found:
-                if dtype != b.input_dtype:
-                    yield Finding(
-                        "KIN306", Severity.ERROR, f"input dtype {dtype}, required {b.input_dtype}", name
-                    )
-    if b.min_keras_version is not None:
-        if info.keras_version is None:
-            yield Finding(
-                "KIN307",
-                Severity.ERROR,
-                f"the file does not record its Keras version (required >= {b.min_keras_version})",
-            )
-        elif _version(info.keras_version) < _version(b.min_keras_version):
-            yield Finding(
-                "KIN307",
-                Severity.ERROR,
-                f"saved by Keras {info.keras_version}, older than {b.min_keras_version}",
-            )
 
 
-RULES = (
-    Rule(
-        "KIN301",
-        "max-params",
-        Severity.ERROR,
-        "more parameters than --max-params",
-        "Deployment targets have memory limits; a model that grew past its budget is caught before it ships.",
-        budget_rule,
-    ),
-    Rule(
-        "KIN302",
-        "max-file-size",
-        Severity.ERROR,
-        "file larger than --max-file-size",
-        "Keeps large binaries out of the repository and the release.",
-    ),
-    Rule(
-        "KIN303",
-        "max-layers",
-        Severity.ERROR,
-        "more layers than --max-layers (nested layers included)",
-        "Depth budgets for latency-bound targets.",
-    ),
-    Rule(
-        "KIN304",
-        "layer-class",
-        Severity.ERROR,
-        "layer class forbidden or not in the allowed list",
-        "Runtimes (TFLite, TF.js, accelerators) support a subset of layers; a project can also ban risky "
-        "classes such as Lambda.",
-    ),
-    Rule(
-        "KIN305",
-        "input-shape",
-        Severity.ERROR,
-        "model inputs differ from --input-shape",
-        "A serving contract: the model must accept the shapes the service sends (None matches any).",
-    ),
-    Rule(
-        "KIN306",
-        "input-dtype",
-        Severity.ERROR,
-        "an input's dtype differs from --input-dtype",
-        "A serving contract on input types.",
-    ),
-    Rule(
-        "KIN307",
-        "min-keras-version",
-        Severity.ERROR,
-        "saved by a Keras older than --min-keras-version",
-        "Old Keras versions lack safe mode and the 2025 security fixes; files they wrote may not load in "
-        "the runtime.",
-    ),
+@RULES.rule(
+    "KIN305",
+    "input-shape",
+    Severity.ERROR,
+    "model inputs differ from --input-shape",
+    "A serving contract: the model must accept the shapes the service sends (None matches any).",
 )
+def input_shape(subject: Subject) -> Iterator[Finding]:
+    """KIN305: the model's inputs differ from ``input_shapes`` (None matches any size)."""
+    wanted, info = subject.budgets.input_shapes, subject.info
+    if not wanted or info is None or not info.has_architecture:
+        return
+    got = [s for _, s, _ in inputs(info.config)]
+    if len(got) != len(wanted) or any(
+        g is None or len(g) != len(w) or any(x is not None and x != y for x, y in zip(w, g, strict=True))
+        for w, g in zip(wanted, got, strict=False)
+    ):
+        want = ", ".join(_shape(s) for s in wanted)
+        yield Finding(
+            "KIN305",
+            Severity.ERROR,
+            f"inputs {', '.join(_shape(s) for s in got) or 'unknown'}, required {want}",
+        )
+
+
+@RULES.rule(
+    "KIN306",
+    "input-dtype",
+    Severity.ERROR,
+    "an input's dtype differs from --input-dtype",
+    "A serving contract on input types.",
+)
+def input_dtype(subject: Subject) -> Iterator[Finding]:
+    """KIN306: an input whose dtype differs from ``input_dtype``."""
+    wanted, info = subject.budgets.input_dtype, subject.info
+    if not wanted or info is None or not info.has_architecture:
+        return
+    for name, _, dtype in inputs(info.config):
+        if dtype != wanted:
+            yield Finding("KIN306", Severity.ERROR, f"input dtype {dtype}, required {wanted}", name)
+
+
+@RULES.rule(
+    "KIN307",
+    "min-keras-version",
+    Severity.ERROR,
+    "saved by a Keras older than --min-keras-version",
+    "Old Keras versions lack safe mode and the 2025 security fixes; files they wrote may not load in "
+    "the runtime.",
+)
+def min_keras_version(subject: Subject) -> Iterator[Finding]:
+    """KIN307: saved by a Keras older than ``min_keras_version``, or one the file does not record."""
+    wanted, info = subject.budgets.min_keras_version, subject.info
+    if wanted is None or info is None:
+        return
+    if info.keras_version is None:
+        yield Finding(
+            "KIN307", Severity.ERROR, f"the file does not record its Keras version (required >= {wanted})"
+        )
+    elif _version(info.keras_version) < _version(wanted):
+        yield Finding("KIN307", Severity.ERROR, f"saved by Keras {info.keras_version}, older than {wanted}")

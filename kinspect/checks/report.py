@@ -9,8 +9,8 @@ from pathlib import PurePath
 from typing import Any
 
 from kinspect.checks import RULES, UNREADABLE
-from kinspect.checks.base import Finding, Severity
 from kinspect.checks.runner import FileResult
+from kinspect.findings import Finding, Severity
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -23,9 +23,14 @@ def printable(text: str, limit: int = 2000) -> str:
     return clean + ("…" if len(text) > limit else "")
 
 
+def message(f: Finding) -> str:
+    """The finding's message, naming its tensor when it has one."""
+    return f"{f.message} ({f.tensor})" if f.tensor else f.message
+
+
 def line(path: str, f: Finding) -> str:
     where = f"{printable(f.layer, 200)}: " if f.layer else ""
-    return f"{printable(path)}: {f.rule} {f.severity.value} {where}{printable(f.message)}"
+    return f"{printable(path)}: {f.rule} {f.severity.value} {where}{printable(message(f))}"
 
 
 def _plural(n: int, word: str) -> str:
@@ -57,7 +62,7 @@ def render_json(results: Sequence[FileResult]) -> str:
                 "file": r.path,
                 "readable": not r.unreadable,
                 "findings": [
-                    {"rule": f.rule, "severity": f.severity.value, "layer": f.layer, "message": f.message}
+                    {"rule": f.rule, "severity": f.severity.value, "layer": f.layer, "message": message(f)}
                     for f in r.findings
                 ],
             }
@@ -105,7 +110,7 @@ def render_sarif(results: Sequence[FileResult], version: str) -> str:
                     "ruleId": f.rule,
                     "ruleIndex": ids.index(f.rule),
                     "level": SARIF_LEVEL[f.severity],
-                    "message": {"text": f"{f.layer}: {f.message}" if f.layer else f.message},
+                    "message": {"text": f"{f.layer}: {message(f)}" if f.layer else message(f)},
                     "locations": [loc],
                 }
             )

@@ -6,10 +6,11 @@ import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from kinspect.checks import RULES, UNREADABLE
-from kinspect.checks.base import Finding, Severity, Subject
+from kinspect.checks import ORDER, RULES, UNREADABLE
+from kinspect.checks.base import Subject
 from kinspect.checks.settings import Settings
 from kinspect.errors import InputError, UnsafeArchiveError, WeightsMismatchError
+from kinspect.findings import Finding, Severity
 from kinspect.model import ModelInfo
 
 
@@ -35,22 +36,20 @@ def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, InputError | N
 
 
 def run_rules(subject: Subject, enabled: Collection[str]) -> tuple[list[Finding], str | None]:
-    """Every registered rule once over ``subject``, keeping the findings whose id is enabled.
+    """The enabled rules over ``subject``, in their run order.
 
     A rule's bug must not hide the other rules' results nor print a traceback: it becomes
     the second value, a one-line note.
     """
     findings: list[Finding] = []
     error = None
-    seen: set[int] = set()
-    for rule in RULES.values():
-        if rule.check is None or id(rule.check) in seen:
+    for rid in ORDER:
+        if rid not in enabled:
             continue
-        seen.add(id(rule.check))
         try:
-            findings.extend(f for f in rule.check(subject) if f.rule in enabled)
+            findings.extend(RULES[rid].check(subject))
         except Exception as exc:
-            error = f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report it"
+            error = f"internal error in rule {rid} ({type(exc).__name__}: {exc}); please report it"
     return findings, error
 
 
@@ -72,7 +71,7 @@ def check_file(path: str, settings: Settings) -> FileResult:
     # The raw config and archive listing, read on their own: the security rules see every key
     # (the top-level model's own ``module`` too), also in files the loader refuses.
     raw = read_raw(path)
-    numerics: tuple[object, ...] = ()
+    numerics: tuple[Finding, ...] = ()
     if info is not None and any(r.startswith("KIN2") for r in settings.rules):
         try:
             from kinspect.checks.numerics import diagnostics

@@ -13,7 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kinspect.checks.base import Finding, Rule, Severity, Subject
+from kinspect.checks.base import Family, Subject
+from kinspect.findings import Finding, Severity
+
+RULES = Family()
 
 KERAS_ROOTS = ("keras", "tf_keras")
 # Keras resolves ``"module": "builtins"`` function references against its own built-in
@@ -264,6 +267,14 @@ def foreign(name: str, function: bool) -> str | None:
     return None
 
 
+@RULES.rule(
+    "KIN101",
+    "lambda-bytecode",
+    Severity.ERROR,
+    "Lambda layer or lambda with Python bytecode",
+    "Keras stores a Lambda's function as marshalled bytecode; loading with safe_mode=False, or with "
+    "a Keras version or format that does not enforce safe mode, executes whatever code the file carries.",
+)
 def lambda_rule(subject: Subject) -> Iterator[Finding]:
     """KIN101: Python bytecode in the config, at any depth, in every format."""
     for node, why in bytecode(_config(subject)):
@@ -277,6 +288,15 @@ def lambda_rule(subject: Subject) -> Iterator[Finding]:
         )
 
 
+@RULES.rule(
+    "KIN102",
+    "foreign-reference",
+    Severity.ERROR,
+    "module, class or function outside Keras",
+    "Keras resolves `module`/`class_name`/`registered_name` and function references by import; "
+    "a config naming os.system, subprocess.Popen, builtins.exec or a Keras utility such as "
+    "keras.utils.get_file was the route of the 2025 safe-mode bypasses (CVE-2025-1550).",
+)
 def reference_rule(subject: Subject) -> Iterator[Finding]:
     """KIN102: module, class or function references outside Keras's namespaces."""
     for node in walk(_config(subject)):
@@ -310,6 +330,14 @@ def reference_rule(subject: Subject) -> Iterator[Finding]:
                 )
 
 
+@RULES.rule(
+    "KIN103",
+    "needs-code",
+    Severity.WARNING,
+    "custom objects or TFOpLambda need code to load",
+    "The file cannot be loaded without importing code that is not in the file: the classes listed "
+    "must come from a trusted source (custom_objects) or TensorFlow (TFOpLambda).",
+)
 def custom_rule(subject: Subject) -> Iterator[Finding]:
     """KIN103: classes a loader needs code for: custom objects and TFOpLambda."""
     needed: dict[str, list[str]] = {}
@@ -346,26 +374,63 @@ def _unknown_keras2_class(cls: str, value: Mapping[str, Any]) -> bool:
     return cls not in RULES and cls not in VAR_NAMES and cls not in MODEL_CLASSES and cls != "InputLayer"
 
 
-def archive_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN104/KIN105/KIN106: what the archive holds besides a model."""
-    raw = subject.raw
-    for name in raw.unsafe:
+@RULES.rule(
+    "KIN104",
+    "unsafe-member-path",
+    Severity.ERROR,
+    "archive member with an absolute or .. path",
+    "Keras extracts archive assets; a member path that escapes the folder writes anywhere the user "
+    "can (zip slip).",
+)
+def unsafe_member_rule(subject: Subject) -> Iterator[Finding]:
+    """KIN104: archive members that would be written outside the extraction folder."""
+    for name in subject.raw.unsafe:
         yield Finding(
             "KIN104",
             Severity.ERROR,
             f"archive member {name!r:.120} has an absolute or '..' path "
             "that would be written outside the extraction folder",
         )
+
+
+@RULES.rule(
+    "KIN105",
+    "unexpected-member",
+    Severity.WARNING,
+    "archive member that a .keras file does not hold",
+    "A .keras archive holds config.json, metadata.json, the weights and assets/; anything else is "
+    "smuggled content.",
+)
+def unexpected_member_rule(subject: Subject) -> Iterator[Finding]:
+    """KIN105: archive members that are not part of a .keras model (and not code: KIN106)."""
+    raw = subject.raw
     shards = _shards(raw.members)
     for name in raw.members:
-        if name in raw.unsafe:
+        if name in raw.unsafe or _executable(name):
             continue
-        if name.lower().endswith(EXECUTABLE_SUFFIXES):
-            yield Finding("KIN106", Severity.ERROR, f"archive member {name!r:.120} is code or pickled data")
-        elif name not in ARCHIVE_FILES and name not in shards and not name.startswith("assets/"):
+        if name not in ARCHIVE_FILES and name not in shards and not name.startswith("assets/"):
             yield Finding(
                 "KIN105", Severity.WARNING, f"archive member {name!r:.120} is not part of a .keras model"
             )
+
+
+@RULES.rule(
+    "KIN106",
+    "executable-member",
+    Severity.ERROR,
+    "code or pickled data inside the archive",
+    "Python sources, pickles and native libraries have no place in a model archive.",
+)
+def executable_member_rule(subject: Subject) -> Iterator[Finding]:
+    """KIN106: Python code, pickles or native libraries inside the archive."""
+    raw = subject.raw
+    for name in raw.members:
+        if name not in raw.unsafe and _executable(name):
+            yield Finding("KIN106", Severity.ERROR, f"archive member {name!r:.120} is code or pickled data")
+
+
+def _executable(name: str) -> bool:
+    return name.lower().endswith(EXECUTABLE_SUFFIXES)
 
 
 def _shards(members: tuple[str, ...]) -> set[str]:
@@ -377,6 +442,14 @@ def _shards(members: tuple[str, ...]) -> set[str]:
     )
 
 
+@RULES.rule(
+    "KIN107",
+    "safe-mode-refusal",
+    Severity.WARNING,
+    "predicted safe_mode=True load failure",
+    "Keras 3 refuses Python lambdas and (since 3.9) imports outside Keras in safe mode: the model "
+    "needs safe_mode=False or custom_objects, which is where the risk lies.",
+)
 def safe_mode_rule(subject: Subject) -> Iterator[Finding]:
     """KIN107: keras.saving.load_model(safe_mode=True) will refuse this file."""
     reasons: list[str] = []
@@ -400,68 +473,3 @@ def safe_mode_rule(subject: Subject) -> Iterator[Finding]:
             Severity.WARNING,
             f"keras.saving.load_model(safe_mode=True) will refuse this file: {', '.join(reasons[:3])}{more}",
         )
-
-
-RULES = (
-    Rule(
-        "KIN101",
-        "lambda-bytecode",
-        Severity.ERROR,
-        "Lambda layer or lambda with Python bytecode",
-        "Keras stores a Lambda's function as marshalled bytecode; loading with safe_mode=False, or with "
-        "a Keras version or format that does not enforce safe mode, executes whatever code the file carries.",
-        lambda_rule,
-    ),
-    Rule(
-        "KIN102",
-        "foreign-reference",
-        Severity.ERROR,
-        "module, class or function outside Keras",
-        "Keras resolves `module`/`class_name`/`registered_name` and function references by import; "
-        "a config naming os.system, subprocess.Popen, builtins.exec or a Keras utility such as "
-        "keras.utils.get_file was the route of the 2025 safe-mode bypasses (CVE-2025-1550).",
-        reference_rule,
-    ),
-    Rule(
-        "KIN103",
-        "needs-code",
-        Severity.WARNING,
-        "custom objects or TFOpLambda need code to load",
-        "The file cannot be loaded without importing code that is not in the file: the classes listed "
-        "must come from a trusted source (custom_objects) or TensorFlow (TFOpLambda).",
-        custom_rule,
-    ),
-    Rule(
-        "KIN104",
-        "unsafe-member-path",
-        Severity.ERROR,
-        "archive member with an absolute or .. path",
-        "Keras extracts archive assets; a member path that escapes the folder writes anywhere the user "
-        "can (zip slip).",
-        archive_rule,
-    ),
-    Rule(
-        "KIN105",
-        "unexpected-member",
-        Severity.WARNING,
-        "archive member that a .keras file does not hold",
-        "A .keras archive holds config.json, metadata.json, the weights and assets/; anything else is "
-        "smuggled content.",
-    ),
-    Rule(
-        "KIN106",
-        "executable-member",
-        Severity.ERROR,
-        "code or pickled data inside the archive",
-        "Python sources, pickles and native libraries have no place in a model archive.",
-    ),
-    Rule(
-        "KIN107",
-        "safe-mode-refusal",
-        Severity.WARNING,
-        "predicted safe_mode=True load failure",
-        "Keras 3 refuses Python lambdas and (since 3.9) imports outside Keras in safe mode: the model "
-        "needs safe_mode=False or custom_objects, which is where the risk lies.",
-        safe_mode_rule,
-    ),
-)

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kinspect.checks.base import Budgets, Severity
+from kinspect.checks.base import Budgets
 from kinspect.errors import UsageError
+from kinspect.findings import Severity
 
 KEYS = {
     "select",

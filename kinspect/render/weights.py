@@ -6,8 +6,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kinspect.analyzers.diagnostics import Finding
-from kinspect.analyzers.weights import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats, WeightsReport
+from kinspect.analyzers.diagnostics import evidence
+from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
+from kinspect.analyzers.weights import WeightsReport
+from kinspect.findings import Finding
 from kinspect.render.header import metadata_lines
 from kinspect.render.shapes import readable_bytes
 
@@ -94,11 +96,11 @@ def findings_lines(findings: Sequence[Finding]) -> list[str]:
     lines = [f"Findings ({len(findings)}):"]
     per_rule: dict[str, int] = {}
     for f in findings:
-        per_rule[f.rule_id] = per_rule.get(f.rule_id, 0) + 1
-        if per_rule[f.rule_id] > MAX_FINDINGS_PER_RULE:
+        per_rule[f.rule] = per_rule.get(f.rule, 0) + 1
+        if per_rule[f.rule] > MAX_FINDINGS_PER_RULE:
             continue
         where = "/".join(p for p in (f.layer, f.tensor) if p) or "model"
-        lines.append(f"  {f.rule_id} {f.severity.value:<7} {where}: {f.message}")
+        lines.append(f"  {f.rule} {f.severity.value:<7} {where}: {f.message}")
         lines.append(f"         hint: {f.hint}")
     for rule, count in per_rule.items():
         if count > MAX_FINDINGS_PER_RULE:
@@ -138,8 +140,8 @@ def _tensor(row: TensorStats) -> dict[str, Any]:
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
-    return {"rule": f.rule_id, "severity": f.severity.value, "layer": f.layer, "tensor": f.tensor,
-            "message": f.message, "evidence": f.evidence, "hint": f.hint}  # fmt: skip
+    return {"rule": f.rule, "severity": f.severity.value, "layer": f.layer, "tensor": f.tensor,
+            "message": f.message, "evidence": evidence(f), "hint": f.hint}  # fmt: skip
 
 
 def render_json(result: WeightsReport) -> str:
