@@ -15,11 +15,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kinspect.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.propagate import Address, ShapeResult
+from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
-from kinspect.shapes.graph import Address, ShapeResult
-from kinspect.weightnames import is_trainable_name, keras3_name, legacy_name
 
 
 def to_snake_case(name: str) -> str:
@@ -176,8 +176,8 @@ def _short(layer_name: str, weight_name: str) -> str:
 
 def is_custom(layer: LayerSpec) -> bool:
     """A class that is not one of Keras's own (its weights' roles are unknown)."""
-    from kinspect.shapes import RULES
-    from kinspect.weightnames import VAR_NAMES
+    from kinspect.catalog.registry import RULES
+    from kinspect.catalog.weightnames import VAR_NAMES
 
     if layer.model is not None or layer.is_operation:
         return False
@@ -194,7 +194,7 @@ def compare_weights(
     Where they agree, the names and trainable flags of the build replace the ones read
     from the file (Keras 3 files store neither). Unknown classes are not checked.
     """
-    from kinspect.weightspec import expected_weights
+    from kinspect.catalog.weightspec import expected_weights
 
     call = shapes.calls.get(address)
     if call is None or layer.model is not None or layer.is_operation or is_custom(layer):

@@ -337,9 +337,9 @@ def custom_rule(subject: Subject) -> Iterator[Finding]:
 
 def _unknown_keras2_class(cls: str, value: Mapping[str, Any]) -> bool:
     """A Keras 2 layer entry (no ``module``) whose class kinspect does not know as Keras's."""
-    from kinspect.architecture import MODEL_CLASSES
-    from kinspect.shapes import RULES
-    from kinspect.weightnames import VAR_NAMES
+    from kinspect.catalog.architecture import MODEL_CLASSES
+    from kinspect.catalog.registry import RULES
+    from kinspect.catalog.weightnames import VAR_NAMES
 
     if not isinstance(value.get("config"), Mapping) or "." in cls:
         return False

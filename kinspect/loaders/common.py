@@ -7,11 +7,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.architecture import ConfigError, ModelSpec, parse_model
 from kinspect.assemble import Assignment, build_layers
+from kinspect.catalog.architecture import ConfigError, ModelSpec, parse_model
+from kinspect.catalog.propagate import ShapeResult, propagate
 from kinspect.errors import InputError, WeightsMismatchError
 from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
-from kinspect.shapes.graph import ShapeResult, propagate
 
 
 def one_line(exc: BaseException) -> str:
@@ -91,7 +91,7 @@ def _plain(value: Any) -> Any:
 
 
 def propagate_shapes(path: str, spec: ModelSpec, keras2: bool) -> ShapeResult:
-    """Output shapes of every layer (see :mod:`kinspect.shapes.graph`)."""
+    """Output shapes of every layer (see :mod:`kinspect.catalog.propagate`)."""
     try:
         return propagate(spec, keras2)
     except RecursionError:

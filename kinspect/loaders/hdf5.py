@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kinspect.architecture import ModelSpec
 from kinspect.assemble import assign_legacy
+from kinspect.catalog.architecture import ModelSpec
+from kinspect.catalog.weightnames import is_trainable_name, legacy_name
 from kinspect.errors import InputError
 from kinspect.loaders.common import (
     build_model,
@@ -23,7 +24,6 @@ from kinspect.loaders.isolate import Pending
 from kinspect.loaders.keras3_weights import keras3_weights_only
 from kinspect.loaders.snapshot import Dataset, Snapshot, read
 from kinspect.model import Format, ModelInfo, WeightInfo
-from kinspect.weightnames import is_trainable_name, legacy_name
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 Arch = tuple[ModelSpec, bool, dict[str, Any]]

@@ -6,19 +6,19 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.architecture import ModelSpec
 from kinspect.assemble import assign_keras3
+from kinspect.catalog.architecture import ModelSpec
+from kinspect.catalog.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 from kinspect.loaders.common import build_model, weights_only_model
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
-from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 
 
 @functools.cache
 def _known_classes() -> dict[str, str]:
     """snake_case path segment → built-in class name (Keras names containers this way)."""
     from kinspect.assemble import to_snake_case
-    from kinspect.shapes import RULES, families  # noqa: F401
+    from kinspect.catalog.registry import RULES
 
     return {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
 
