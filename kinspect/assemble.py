@@ -11,22 +11,15 @@ Matching weights to layers reproduces how Keras wrote them:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
 from kinspect.catalog.propagate import Address, ShapeResult
-from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name
+from kinspect.catalog.registry import expected_weights, is_builtin
+from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name, to_snake_case
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
-
-
-def to_snake_case(name: str) -> str:
-    """keras/src/utils/naming.py ``to_snake_case``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 @dataclass
@@ -176,14 +169,11 @@ def _short(layer_name: str, weight_name: str) -> str:
 
 def is_custom(layer: LayerSpec) -> bool:
     """A class that is not one of Keras's own (its weights' roles are unknown)."""
-    from kinspect.catalog.registry import RULES
-    from kinspect.catalog.weightnames import VAR_NAMES
-
     if layer.model is not None or layer.is_operation:
         return False
     if layer.module is not None and not layer.module.startswith(("keras", "tf_keras")):
         return True
-    return layer.class_name not in RULES and layer.class_name not in VAR_NAMES
+    return not is_builtin(layer.class_name)
 
 
 def compare_weights(
@@ -194,8 +184,6 @@ def compare_weights(
     Where they agree, the names and trainable flags of the build replace the ones read
     from the file (Keras 3 files store neither). Unknown classes are not checked.
     """
-    from kinspect.catalog.weightspec import expected_weights
-
     call = shapes.calls.get(address)
     if call is None or layer.model is not None or layer.is_operation or is_custom(layer):
         return stored, []

@@ -1,7 +1,7 @@
-"""Shape rules: activation layers, and the other element-wise layers that keep their input's shape.
+"""Activation layers, and the other element-wise layers that keep their input's shape.
 
 Covers keras/src/layers/activations/, keras/src/layers/regularization/ and core/masking.py:
-each ``compute_output_shape`` returns ``input_shape`` unchanged.
+each ``compute_output_shape`` returns ``input_shape`` unchanged, and only PReLU has variables.
 """
 
 from __future__ import annotations
@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.registry import Call, Rule, Shape, ShapeUnknown, rule
+from kinspect.catalog.common import integer, one_input, untuple, variable
+from kinspect.catalog.registry import (
+    Call,
+    Expected,
+    Rule,
+    Shape,
+    ShapeUnknown,
+    rule,
+    weightless,
+    weights,
+)
 
-
-@rule(
+SAME_SHAPE = (
     "Activation",
     "ReLU",
     "ELU",
@@ -26,6 +35,10 @@ from kinspect.catalog.registry import Call, Rule, Shape, ShapeUnknown, rule
     "ActivityRegularization",
     "Masking",
 )
+weightless(*SAME_SHAPE)
+
+
+@rule(*SAME_SHAPE)
 def same_shape(config: Mapping[str, Any], call: Call) -> Shape:
     """The output has the input's shape."""
     return call.shape()
@@ -46,6 +59,18 @@ def prelu(config: Mapping[str, Any], call: Call) -> Shape:
     return shape
 
 
+@weights("PReLU")
+def prelu_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """activations/prelu.py ``build``: alpha is the input without its batch axis, with 1 on every
+    ``shared_axes`` axis."""
+    param = list(one_input(call)[1:])
+    shared = untuple(config.get("shared_axes"))
+    if shared is not None:
+        for i in [shared] if isinstance(shared, int) else shared:
+            param[integer(i, "shared_axes", -len(param)) - 1] = 1
+    return [variable("alpha", param)]
+
+
 def _same_shape_of_rank(rank: int) -> Rule:
     """regularization/spatial_dropout.py: same shape; the InputSpec fixes the rank."""
 
@@ -60,3 +85,4 @@ def _same_shape_of_rank(rank: int) -> Rule:
 
 for _name, _rank in (("SpatialDropout1D", 3), ("SpatialDropout2D", 4), ("SpatialDropout3D", 5)):
     rule(_name)(_same_shape_of_rank(_rank))
+    weightless(_name)

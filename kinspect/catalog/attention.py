@@ -1,4 +1,4 @@
-"""Shape rules: attention layers (keras/src/layers/attention/).
+"""Attention layers (keras/src/layers/attention/): shape rules and expected weights.
 
 Keras 3 answers symbolic calls from ``compute_output_spec``; tf.keras 2 runs the layer's
 ``call`` on placeholders. For MultiHeadAttention's scores the two disagree, so that rule needs
@@ -7,11 +7,23 @@ to know which Keras wrote the config, and gives up when it cannot tell and the a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kinspect.catalog.common import call_arg, keras_major
-from kinspect.catalog.registry import Call, Shape, ShapeTree, ShapeUnknown, as_shape, is_shape, rule
+from kinspect.catalog.common import call_arg, flag, integer, prefixed, untuple, variable
+from kinspect.catalog.registry import (
+    Call,
+    Expected,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    Unknown,
+    as_shape,
+    is_shape,
+    keras_major,
+    rule,
+    weights,
+)
 
 # Keys only tf.keras 2's MultiHeadAttention.get_config writes, and keys only Keras 3's writes.
 _KERAS2_MHA_KEYS = ("query_shape", "key_shape", "value_shape", "softmax_robust_masking")
@@ -60,6 +72,28 @@ def dot_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     if _flag(call, "return_attention_scores", 3):
         return [output, (*query[:-1], key[-2])]
     return output
+
+
+@weights("Attention")
+def dot_attention_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/attention/attention.py ``build``: scalar ``scale`` (use_scale) and
+    scalar ``concat_score_weight`` (score_mode "concat")."""
+    out = [variable("scale", ())] if flag(config, "use_scale", False) else []
+    if config.get("score_mode", "dot") == "concat":
+        out.append(variable("concat_score_weight", ()))
+    return out
+
+
+@weights("AdditiveAttention")
+def additive_attention_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/attention/additive_attention.py ``build``: ``scale`` (dim,) when
+    use_scale, dim being the query's last axis (Keras 3) or the value's (tf_keras)."""
+    if not flag(config, "use_scale", True):
+        return []
+    query, value, _ = _weights_inputs(call)
+    if query[-1] != value[-1] and major is None:
+        raise Unknown("query and value dims differ and the Keras version is unknown")
+    return [variable("scale", (value[-1] if major == 2 else query[-1],))]
 
 
 def _mha_output(config: Mapping[str, Any], query: Shape) -> Shape:
@@ -132,6 +166,55 @@ def multi_head_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     return _pick(major, keras2, keras3)
 
 
+def _weights_inputs(call: Call) -> tuple[Shape, Shape, Shape]:
+    """``query, value, key`` (key defaults to value) from positional/keyword args or one list:
+    the shapes the weights are built from."""
+    x = call.x
+    if isinstance(x, list) and len(call.args) == 1 and "value" not in call.kwargs:
+        parts = list(x)
+    else:
+        parts = [call_arg(call, "query", 0), call_arg(call, "value", 1), call_arg(call, "key", 2)]
+    if len(parts) not in (2, 3):
+        raise Unknown("expected query, value and optionally key")
+    query, value = parts[0], parts[1]
+    key = parts[2] if len(parts) == 3 and parts[2] is not None else value
+    for s in (query, value, key):
+        if not is_shape(s) or len(s) < 2:
+            raise Unknown("attention inputs must be tensors of rank >= 2")
+    return query, value, key
+
+
+def _projection(use_bias: bool, name: str, kernel: Sequence[Any], bias: Sequence[Any]) -> list[Expected]:
+    """The variables of an EinsumDense projection, under its attribute name."""
+    return prefixed(name, [variable("kernel", kernel)] + ([variable("bias", bias)] if use_bias else []))
+
+
+@weights("MultiHeadAttention")
+def multi_head_attention_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/attention/multi_head_attention.py ``build``: EinsumDense projections
+    query (q_dim, heads, key_dim), key (k_dim, heads, key_dim), gate (Keras 3 ``use_gate``;
+    q_dim, heads, value_dim), value (v_dim, heads, value_dim) and output (heads, value_dim,
+    *output_shape), each with a bias over its output axes after the free ones."""
+    query, value, key = _weights_inputs(call)
+    if value[1:-1] != key[1:-1]:
+        raise Unknown("value and key differ outside their last axis")
+    heads = integer(config["num_heads"], "num_heads")
+    key_dim = integer(config["key_dim"], "key_dim")
+    value_dim = key_dim if config.get("value_dim") is None else integer(config["value_dim"], "value_dim")
+    out_shape = untuple(config.get("output_shape"))
+    if not out_shape:
+        out_shape = [query[-1]]
+    elif isinstance(out_shape, int):
+        out_shape = [out_shape]
+    bias = flag(config, "use_bias", True)
+    out = _projection(bias, "query_dense", (query[-1], heads, key_dim), (heads, key_dim))
+    out += _projection(bias, "key_dense", (key[-1], heads, key_dim), (heads, key_dim))
+    if flag(config, "use_gate", False):
+        out += _projection(bias, "_gate_dense", (query[-1], heads, value_dim), (heads, value_dim))
+    out += _projection(bias, "value_dense", (value[-1], heads, value_dim), (heads, value_dim))
+    return out + _projection(bias, "output_dense", (heads, value_dim, *out_shape), list(out_shape))
+
+
 @rule("GroupedQueryAttention", "GroupQueryAttention")
 def grouped_query_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     """attention/grouped_query_attention.py (Keras 3 only; the class is saved as
@@ -151,3 +234,21 @@ def grouped_query_attention(config: Mapping[str, Any], call: Call) -> ShapeTree:
     if len(query) < 2 or len(source) < 2:
         raise ShapeUnknown("attention scores need inputs of rank >= 2")
     return [query, (query[0], heads, query[1], source[1])]
+
+
+@weights("GroupedQueryAttention", "GroupQueryAttention")
+def grouped_query_attention_weights(
+    config: Mapping[str, Any], call: Call, major: int | None
+) -> list[Expected]:
+    """keras/src/layers/attention/grouped_query_attention.py ``build``."""
+    query, value, key = _weights_inputs(call)
+    hd = integer(config["head_dim"], "head_dim")
+    hq = integer(config["num_query_heads"], "num_query_heads")
+    hkv = integer(config["num_key_value_heads"], "num_key_value_heads")
+    bias = flag(config, "use_bias", True)
+    out = _projection(bias, "_query_dense", (query[-1], hq, hd), (hq, hd))
+    out += _projection(bias, "_key_dense", (key[-1], hkv, hd), (hkv, hd))
+    if flag(config, "use_gate", False):
+        out += _projection(bias, "_gate_dense", (query[-1], hq, hd), (hq, hd))
+    out += _projection(bias, "_value_dense", (value[-1], hkv, hd), (hkv, hd))
+    return out + _projection(bias, "_output_dense", (hq, hd, query[-1]), (query[-1],))

@@ -1,11 +1,22 @@
-"""Helpers shared by the shape rules (mirroring keras/src/ops/operation_utils.py)."""
+"""Helpers shared by the family modules: shape rules (mirroring keras/src/ops/operation_utils.py)
+and expected-weights specs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown
+from kinspect.catalog.registry import (
+    SPECS,
+    WEIGHTLESS,
+    Call,
+    Dim,
+    Expected,
+    Shape,
+    ShapeUnknown,
+    Unknown,
+    is_shape,
+)
 
 
 def channels_last(config: Mapping[str, Any]) -> bool:
@@ -60,26 +71,6 @@ def nested_layer(value: Any, what: str = "layer") -> tuple[str, Mapping[str, Any
     return name, config
 
 
-def keras_major(config: Mapping[str, Any], call: Call | None = None) -> int | None:
-    """Which Keras wrote a layer config: 3, 2, or None when it cannot be told.
-
-    The file-level version the caller put in ``call.keras_major`` wins. Otherwise the config's
-    dtype decides: Keras >= 3.4 stores a serialized ``DTypePolicy`` (module ``keras``; also
-    FloatDTypePolicy, QuantizedDTypePolicy…), tf.keras 2 a string, or a ``Policy`` dict for
-    mixed precision. A bare string is also what early Keras 3 releases stored: it proves nothing.
-    """
-    if call is not None and call.keras_major in (2, 3):
-        return call.keras_major
-    dtype = config.get("dtype")
-    if isinstance(dtype, Mapping):
-        class_name = dtype.get("class_name")
-        if dtype.get("module") == "keras" or (isinstance(class_name, str) and "DTypePolicy" in class_name):
-            return 3
-        if class_name == "Policy":
-            return 2
-    return None
-
-
 def call_arg(call: Any, name: str, position: int | None = None, default: Any = None) -> Any:
     """A call argument given either by keyword ``name`` or positionally at ``position``."""
     if name in call.kwargs:
@@ -87,3 +78,93 @@ def call_arg(call: Any, name: str, position: int | None = None, default: Any = N
     if position is not None and len(call.args) > position:
         return call.args[position]
     return default
+
+
+# --- expected weights -----------------------------------------------------------------------------
+
+
+def integer(value: Any, what: str, minimum: int = 1) -> int:
+    """An int config value (not a bool) of at least ``minimum``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise Unknown(f"{what}={value!r} is not an integer >= {minimum}")
+    return value
+
+
+def variable(name: str, shape: Sequence[Any], trainable: bool = True) -> Expected:
+    """An Expected whose dims must all be known."""
+    return Expected(name, tuple(integer(d, f"{name} dim", 0) for d in shape), trainable)
+
+
+def flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    """A boolean config value; absent or None is ``default``."""
+    value = config.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise Unknown(f"{key}={value!r} is not a boolean")
+    return value
+
+
+def one_input(call: Call) -> Shape:
+    """The call's single input tensor, of rank >= 1."""
+    x = call.x
+    if not is_shape(x) or not x:
+        raise Unknown("expected one input tensor of rank >= 1")
+    return x
+
+
+def untuple(value: Any) -> Any:
+    """Undo Keras 3's ``{"class_name": "__tuple__", "config": {"value": [...]}}`` wrapping."""
+    if isinstance(value, Mapping) and value.get("class_name") == "__tuple__":
+        return value["config"]["value"]
+    return value
+
+
+def sizes(value: Any, rank: int, what: str) -> tuple[int, ...]:
+    """An int-or-sequence config value (kernel_size) as ``rank`` positive ints."""
+    return tuple(integer(v, what) for v in tuple_arg(untuple(value), rank, what))
+
+
+def axis_list(value: Any, rank: int) -> list[int]:
+    """An int-or-list ``axis`` as a list, each checked against ``rank`` (kept as given)."""
+    value = untuple(value)
+    found = [value] if isinstance(value, int) else list(value)
+    for a in found:
+        integer(a, "axis", -rank)
+        if a >= rank:
+            raise Unknown(f"axis {a} out of range for rank {rank}")
+    return found
+
+
+def refuse_variants(config: Mapping[str, Any]) -> None:
+    """LoRA and quantized layers store other variables than ``layer.weights`` lists
+    (keras/src/layers/core/dense.py ``save_own_variables``, ``enable_lora``)."""
+    if config.get("lora_rank"):
+        raise Unknown("LoRA layer: stored and live variables differ")
+    dtype = config.get("dtype")
+    if isinstance(dtype, Mapping) and "Quantized" in str(dtype.get("class_name", "")):
+        raise Unknown("quantized layer")
+
+
+def kernel_bias(config: Mapping[str, Any], kernel: Sequence[Any], bias: Sequence[Any]) -> list[Expected]:
+    """``kernel``, then ``bias`` unless ``use_bias`` is false."""
+    out = [variable("kernel", kernel)]
+    if flag(config, "use_bias", True):
+        out.append(variable("bias", bias))
+    return out
+
+
+def prefixed(prefix: str, weights: list[Expected]) -> list[Expected]:
+    """The variables of a sub-object, named by its attribute path (``cell/kernel``)."""
+    return [Expected(f"{prefix}/{w.name}", w.shape, w.trainable) for w in weights]
+
+
+def nested_weights(value: Any, call: Call, major: int | None) -> list[Expected]:
+    """The variables of a built-in layer serialized inside another layer's config."""
+    name, config = nested_layer(value)
+    if name in WEIGHTLESS:
+        return []
+    spec = SPECS.get(name)
+    if spec is None:
+        raise Unknown(f"wrapped layer {name} is not covered")
+    return spec(config, call, major)

@@ -1,4 +1,5 @@
-"""Shape rules: convolutions (keras/src/layers/convolutional, tf_keras/src/layers/convolutional).
+"""Convolutions (keras/src/layers/convolutional, tf_keras/src/layers/convolutional): shape rules
+and expected weights.
 
 Keras 3 computes these shapes with ``compute_conv_output_shape``
 (keras/src/ops/operation_utils.py) and ``compute_conv_transpose_output_shape``
@@ -15,8 +16,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kinspect.catalog.common import tuple_arg
-from kinspect.catalog.registry import Call, Dim, Rule, Shape, ShapeUnknown, rule
+from kinspect.catalog.common import (
+    flag,
+    integer,
+    kernel_bias,
+    one_input,
+    refuse_variants,
+    sizes,
+    tuple_arg,
+    variable,
+)
+from kinspect.catalog.registry import (
+    Call,
+    Dim,
+    Expected,
+    Rule,
+    Shape,
+    ShapeUnknown,
+    Spec,
+    Unknown,
+    rule,
+    weights,
+)
 
 
 def is_channels_last(config: Mapping[str, Any]) -> bool:
@@ -186,6 +207,90 @@ register_ranked(_conv_rule, "Conv1D", "Conv2D", "Conv3D")
 register_ranked(_separable_rule, "SeparableConv1D", "SeparableConv2D")
 register_ranked(_depthwise_rule, "DepthwiseConv1D", "DepthwiseConv2D")
 register_ranked(_transpose_rule, "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
+
+
+# --- expected weights -----------------------------------------------------------------------------
+
+
+def input_channels(config: Mapping[str, Any], shape: Shape, rank: int) -> int:
+    """The channel dim of a rank-``rank`` convolution's input, which must be known."""
+    if len(shape) != rank + 2:
+        raise Unknown(f"expected rank-{rank + 2} input, got {shape}")
+    fmt = config.get("data_format")
+    if fmt not in (None, "channels_last", "channels_first"):
+        raise Unknown(f"data_format {fmt!r}")
+    return integer(shape[1] if fmt == "channels_first" else shape[-1], "input channels")
+
+
+def _conv_weights(rank: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """base_conv.py ``build``: kernel kernel_size + (in // groups, filters), bias (filters,)."""
+        refuse_variants(config)
+        channels = input_channels(config, one_input(call), rank)
+        groups = integer(config.get("groups", 1), "groups")
+        if channels % groups:
+            raise Unknown("input channels not divisible by groups")
+        filters = integer(config["filters"], "filters")
+        size = sizes(config["kernel_size"], rank, "kernel_size")
+        return kernel_bias(config, (*size, channels // groups, filters), (filters,))
+
+    return spec
+
+
+def _transpose_weights(rank: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """base_conv_transpose.py ``build``: kernel kernel_size + (filters, in), bias (filters,)."""
+        refuse_variants(config)
+        channels = input_channels(config, one_input(call), rank)
+        filters = integer(config["filters"], "filters")
+        size = sizes(config["kernel_size"], rank, "kernel_size")
+        return kernel_bias(config, (*size, filters, channels), (filters,))
+
+    return spec
+
+
+def _depthwise_weights(rank: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """base_depthwise_conv.py ``build``: kernel kernel_size + (in, depth_multiplier), bias
+        (in * depth_multiplier,). tf_keras names the kernel ``depthwise_kernel``."""
+        refuse_variants(config)
+        channels = input_channels(config, one_input(call), rank)
+        multiplier = integer(config.get("depth_multiplier", 1), "depth_multiplier")
+        size = sizes(config["kernel_size"], rank, "kernel_size")
+        out = kernel_bias(config, (*size, channels, multiplier), (channels * multiplier,))
+        if major == 2:
+            out[0] = Expected("depthwise_kernel", out[0].shape)
+        return out
+
+    return spec
+
+
+def _separable_weights(rank: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """base_separable_conv.py ``build``."""
+        refuse_variants(config)
+        channels = input_channels(config, one_input(call), rank)
+        multiplier = integer(config.get("depth_multiplier", 1), "depth_multiplier")
+        filters = integer(config["filters"], "filters")
+        size = sizes(config["kernel_size"], rank, "kernel_size")
+        out = [
+            variable("depthwise_kernel", (*size, channels, multiplier)),
+            variable("pointwise_kernel", ((1,) * rank + (channels * multiplier, filters))),
+        ]
+        if flag(config, "use_bias", True):
+            out.append(variable("bias", (filters,)))
+        return out
+
+    return spec
+
+
+# Convolution1D… are tf.keras 2 aliases of Conv1D…
+for _rank in (1, 2, 3):
+    weights(f"Conv{_rank}D", f"Convolution{_rank}D")(_conv_weights(_rank))
+    weights(f"Conv{_rank}DTranspose", f"Convolution{_rank}DTranspose")(_transpose_weights(_rank))
+for _rank in (1, 2):
+    weights(f"DepthwiseConv{_rank}D")(_depthwise_weights(_rank))
+    weights(f"SeparableConv{_rank}D", f"SeparableConvolution{_rank}D")(_separable_weights(_rank))
 
 
 def _locally_connected_rule(rank: int) -> Rule:

@@ -1,13 +1,37 @@
-"""Shape rules: core layers (keras/src/layers/core/)."""
+"""Core layers (keras/src/layers/core/): shape rules and expected weights."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.common import call_arg, keras_major
-from kinspect.catalog.registry import Call, Shape, ShapeTree, ShapeUnknown, as_shape, is_shape, rule
+from kinspect.catalog.common import (
+    call_arg,
+    integer,
+    kernel_bias,
+    one_input,
+    refuse_variants,
+    untuple,
+    variable,
+)
+from kinspect.catalog.einsum import einsum_output, einsum_weights
+from kinspect.catalog.registry import (
+    Call,
+    Expected,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    Unknown,
+    as_shape,
+    is_shape,
+    keras_major,
+    rule,
+    weightless,
+    weights,
+)
+
+# InputLayer has no rule (propagate.py reads its stored batch shape) and no variables.
+weightless("InputLayer", "Identity")
 
 
 def _positive_int(config: Mapping[str, Any], key: str) -> int:
@@ -26,6 +50,14 @@ def dense(config: Mapping[str, Any], call: Call) -> Shape:
     return (*shape[:-1], _positive_int(config, "units"))
 
 
+@weights("Dense")
+def dense_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """core/dense.py ``build``: kernel (in, units), bias (units,)."""
+    refuse_variants(config)
+    units = integer(config["units"], "units")
+    return kernel_bias(config, (one_input(call)[-1], units), (units,))
+
+
 @rule("RandomFourierFeatures")
 def random_fourier_features(config: Mapping[str, Any], call: Call) -> Shape:
     """tf.keras 2 only (tf_keras/src/layers/kernelized.py): ``(batch, d)`` with d known
@@ -41,6 +73,14 @@ def embedding(config: Mapping[str, Any], call: Call) -> Shape:
     """core/embedding.py: appends ``output_dim``. Keras 2's ``input_length`` plays no part
     in a symbolic call (tf.keras runs the lookup itself)."""
     return (*call.shape(), _positive_int(config, "output_dim"))
+
+
+@weights("Embedding")
+def embedding_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """core/embedding.py ``build``: embeddings (input_dim, output_dim)."""
+    refuse_variants(config)
+    rows, cols = integer(config["input_dim"], "input_dim"), integer(config["output_dim"], "output_dim")
+    return [variable("embeddings", (rows, cols))]
 
 
 @rule("ReversibleEmbedding")
@@ -70,71 +110,6 @@ def identity(config: Mapping[str, Any], call: Call) -> ShapeTree:
 
 # --- EinsumDense -----------------------------------------------------------------------------------
 
-_EINSUM_FORMS = (
-    # (pattern on the equation with "..." replaced by "0", ellipsis on the left)
-    (r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", False),
-    (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", True),
-    (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", False),
-)
-
-
-def _split_einsum(equation: str) -> tuple[str, str, str, bool]:
-    """``(input, weight, output, left_elided)`` specs, matched as Keras does (``re.match``)."""
-    replaced = equation.replace("...", "0")
-    for pattern, left in _EINSUM_FORMS:
-        match = re.match(pattern, replaced)
-        if match:
-            return (*match.groups(), left)
-    raise ShapeUnknown(f"invalid einsum equation {equation!r}")
-
-
-def _einsum_output(equation: str, input_shape: Shape, partial: list[Any]) -> tuple[list[Any], list[Any]]:
-    """Port of ``_analyze_einsum_string`` (keras/src/layers/core/einsum_dense.py).
-
-    Returns ``(keras3, keras2)``: Keras 3's symbolic output keeps every ``None`` of the
-    configured ``output_shape`` and inserts left-elided axes in reverse order (its
-    ``compute_output_shape`` is used as is), while tf.keras 2 runs the einsum, so shared
-    axes and elided axes take the input's dims.
-    """
-    input_spec, weight_spec, output_spec, left = _split_einsum(equation)
-    rank = len(input_shape)
-    elided = rank - len(input_spec)
-
-    output = [input_shape[0], *partial]
-    if elided > 0 and left:
-        for i in range(1, elided):
-            output.insert(1, input_shape[i])
-    elif elided > 0:
-        output.extend(input_shape[rank - elided :])
-
-    if left:
-        input_map = {d: i + elided - rank for i, d in enumerate(input_spec)}
-        output_map = {d: i + elided for i, d in enumerate(output_spec)}
-    else:
-        input_map = {d: i for i, d in enumerate(input_spec)}
-        output_map = {d: i for i, d in enumerate(output_spec)}
-
-    for d in input_spec:
-        if d in output_map and output[output_map[d]] not in (None, input_shape[input_map[d]]):
-            raise ShapeUnknown(f"einsum axis {d!r}: input and output_shape disagree")
-    for d in output_spec:
-        if d not in input_spec and d not in weight_spec:
-            raise ShapeUnknown(f"einsum output axis {d!r} appears in neither input nor weight")
-    for d in weight_spec:
-        if d not in output_map and d not in input_map:
-            raise ShapeUnknown(f"einsum weight axis {d!r} appears in neither input nor output")
-        if d in output_map and output[output_map[d]] is None:
-            raise ShapeUnknown(f"einsum weight axis {d!r} has no size")
-
-    keras2 = list(output)
-    if elided > 0 and left:
-        keras2[1:elided] = input_shape[1:elided]
-    for d in output_spec:
-        if d in input_map:
-            keras2[output_map[d]] = input_shape[input_map[d]]
-    return output, keras2
-
-
 # Keys only Keras 3's EinsumDense.get_config writes (LoRA and quantization settings).
 _KERAS3_EINSUM_KEYS = ("lora_rank", "lora_alpha", "quantization_config", "gptq_unpacked_column_size")
 
@@ -151,13 +126,21 @@ def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
         raise ShapeUnknown(f"equation {equation!r} is not a string")
     partial = config["output_shape"]
     partial = [partial] if isinstance(partial, int) else list(as_shape(partial))
-    keras3, keras2 = _einsum_output(equation, shape, partial)
     major = call.keras_major or (3 if any(k in config for k in _KERAS3_EINSUM_KEYS) else keras_major(config))
-    if major == 2 or (major is None and keras2 == keras3):
-        return tuple(keras2)
-    if major == 3:
-        return tuple(keras3)
-    raise ShapeUnknown("EinsumDense output differs between Keras 2 and 3 and the config's version is unclear")
+    return einsum_output(equation, shape, partial, major)
+
+
+@weights("EinsumDense")
+def einsum_dense_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/core/einsum_dense.py ``build``."""
+    refuse_variants(config)
+    equation, bias_axes = config["equation"], config.get("bias_axes")
+    if not isinstance(equation, str) or not (bias_axes is None or isinstance(bias_axes, str)):
+        raise Unknown("equation/bias_axes are not strings")
+    partial = config["output_shape"]
+    partial = [partial] if isinstance(partial, int) else list(untuple(partial))
+    kernel, bias = einsum_weights(equation, bias_axes, one_input(call), partial)
+    return [variable("kernel", kernel)] + ([] if bias is None else [variable("bias", bias)])
 
 
 # --- Lambda ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Shape rules: merge layers (keras/src/layers/merging, tf_keras/src/layers/merging).
+"""Merge layers (keras/src/layers/merging, tf_keras/src/layers/merging): shape rules; no variables.
 
 Keras 3 computes a merge's symbolic output with ``compute_output_shape``; Keras 2
 instead runs ``call`` on placeholders, so its shapes follow TensorFlow's static
@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kinspect.catalog.common import keras_major
-from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, rule
+from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, keras_major, rule, weightless
 
 
 def by_version(
@@ -95,6 +94,10 @@ def _inputs(call: Call, exactly: int | None = None) -> list[Shape]:
     if not shapes or (exactly is not None and len(shapes) != exactly):
         raise ShapeUnknown(f"merge layer called on {len(shapes)} inputs")
     return shapes
+
+
+# No merge layer has variables.
+weightless("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 
 
 @rule("Add", "Multiply", "Average", "Maximum", "Minimum")

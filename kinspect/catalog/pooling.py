@@ -1,4 +1,4 @@
-"""Shape rules: pooling (keras/src/layers/pooling, tf_keras/src/layers/pooling)."""
+"""Pooling (keras/src/layers/pooling, tf_keras/src/layers/pooling): shape rules; no variables."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kinspect.catalog.conv import (
     split_spatial,
     window_output_length,
 )
-from kinspect.catalog.registry import Call, Rule, Shape, ShapeUnknown
+from kinspect.catalog.registry import Call, Rule, Shape, ShapeUnknown, weightless
 
 
 def _pooling_rule(rank: int) -> Rule:
@@ -69,3 +69,8 @@ register_ranked(_adaptive_rule, "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", 
 register_ranked(
     _adaptive_rule, "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D"
 )
+
+# MaxPool2D, AvgPool2D… are aliases Keras exports too (a file stores the class name, MaxPooling2D).
+_KINDS = ("Max", "Average", "GlobalMax", "GlobalAverage", "AdaptiveMax", "AdaptiveAverage")
+weightless(*(f"{kind}Pooling{r}D" for kind in _KINDS for r in (1, 2, 3)))
+weightless(*(f"{kind}Pool{r}D" for kind in ("Max", "Avg", "GlobalMax", "GlobalAvg") for r in (1, 2, 3)))

@@ -1,4 +1,4 @@
-"""Shape rules: preprocessing and augmentation layers.
+"""Preprocessing and augmentation layers: shape rules (and which have no variables).
 
 Sources: ``keras/src/layers/preprocessing/`` (Keras 3) and
 ``tf_keras/src/layers/preprocessing/`` (Keras 2). Keras 3 builds symbolic outputs
@@ -12,8 +12,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.common import channels_last, conv_output_length, keras_major, nested_layer
-from kinspect.catalog.registry import Call, Dim, Rule, Shape, ShapeTree, ShapeUnknown, infer, is_shape, rule
+from kinspect.catalog.common import channels_last, conv_output_length, nested_layer
+from kinspect.catalog.registry import (
+    Call,
+    Dim,
+    Rule,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    infer,
+    is_shape,
+    keras_major,
+    rule,
+    weightless,
+)
+
+# Only these preprocessing layers have no variables; the others' state is listed in NO_SPEC.
+weightless("Rescaling", "Resizing", "CenterCrop", "CategoryEncoding", "Hashing")
 
 
 def _int(config: Mapping[str, Any], key: str, minimum: int = 1) -> int:

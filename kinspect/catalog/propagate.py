@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec, NodeSpec, TensorArg
-from kinspect.catalog.common import keras_major
-from kinspect.catalog.registry import Call, Shape, ShapeTree, ShapeUnknown, as_shape, infer, is_shape
+from kinspect.catalog.registry import (
+    Call,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    as_shape,
+    infer,
+    is_shape,
+    keras_major,
+)
 
 Address = tuple[str, ...]  # layer names from the top model down
 

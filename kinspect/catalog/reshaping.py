@@ -1,4 +1,5 @@
-"""Shape rules: spatial reshaping (keras/src/layers/reshaping, tf_keras/src/layers/reshaping)."""
+"""Spatial reshaping (keras/src/layers/reshaping, tf_keras/src/layers/reshaping): shape rules;
+no variables."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.common import keras_major
 from kinspect.catalog.conv import (
     int_tuple,
     is_channels_last,
@@ -15,7 +15,7 @@ from kinspect.catalog.conv import (
     register_ranked,
     split_spatial,
 )
-from kinspect.catalog.registry import Call, Dim, Rule, Shape, ShapeUnknown, rule
+from kinspect.catalog.registry import Call, Dim, Rule, Shape, ShapeUnknown, keras_major, rule, weightless
 
 
 def _pairs(value: Any, rank: int, name: str) -> tuple[tuple[int, int], ...]:
@@ -91,6 +91,11 @@ def _up_sampling_rule(rank: int) -> Rule:
         return join_spatial(lead, out, channels, last)
 
     return up_sampling
+
+
+# No reshaping layer has variables.
+weightless("Flatten", "Reshape", "Permute", "RepeatVector")
+weightless(*(f"{kind}{r}D" for kind in ("ZeroPadding", "Cropping", "UpSampling") for r in (1, 2, 3)))
 
 
 register_ranked(_zero_padding_rule, "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D")

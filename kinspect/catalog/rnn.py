@@ -1,4 +1,4 @@
-"""Shape rules: recurrent layers.
+"""Recurrent layers: shape rules and expected weights.
 
 Keras 3 follows ``RNN.compute_output_shape`` (keras/src/layers/rnn/rnn.py) and
 ``ConvLSTM.compute_output_shape`` (keras/src/layers/rnn/conv_lstm.py); Keras 2
@@ -13,11 +13,35 @@ states (an LSTM cell), a nested list of them — both Keras versions nest so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from kinspect.catalog.common import channels_last, conv_output_length, nested_layer, tuple_arg
-from kinspect.catalog.registry import Call, Shape, ShapeTree, ShapeUnknown, is_shape, rule
+from kinspect.catalog.common import (
+    channels_last,
+    conv_output_length,
+    flag,
+    integer,
+    nested_layer,
+    one_input,
+    prefixed,
+    sizes,
+    tuple_arg,
+    variable,
+)
+from kinspect.catalog.conv import input_channels
+from kinspect.catalog.registry import (
+    Call,
+    Expected,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    Spec,
+    Unknown,
+    is_shape,
+    rule,
+    weights,
+)
+from kinspect.catalog.weightnames import to_snake_case
 
 # A cell's state_size: an int, or a list of them (LSTM), or for stacked cells a
 # list with one such entry per cell.
@@ -168,3 +192,170 @@ def conv_lstm(config: Mapping[str, Any], call: Call) -> ShapeTree:
         raise ShapeUnknown(f"ConvLSTM output size would be zero or negative: {out_spatial}")
     step = (*out_spatial, filters) if last else (filters, *out_spatial)
     return recurrent_output(config, seq, step, [step, step])
+
+
+# --- expected weights -----------------------------------------------------------------------------
+
+
+def _units(config: Mapping[str, Any]) -> int:
+    return integer(config["units"], "units")
+
+
+def _simple_cell(config: Mapping[str, Any], step: Shape) -> list[Expected]:
+    """keras/src/layers/rnn/simple_rnn.py ``SimpleRNNCell.build``."""
+    u = _units(config)
+    return _recurrent(config, (step[-1], u), (u, u), (u,))
+
+
+def _lstm_cell(config: Mapping[str, Any], step: Shape) -> list[Expected]:
+    """keras/src/layers/rnn/lstm.py ``LSTMCell.build``."""
+    u = _units(config)
+    return _recurrent(config, (step[-1], 4 * u), (u, 4 * u), (4 * u,))
+
+
+def _gru_cell(config: Mapping[str, Any], step: Shape) -> list[Expected]:
+    """keras/src/layers/rnn/gru.py ``GRUCell.build``: bias (2, 3 units) when ``reset_after``.
+    The default changed (False in Keras 1/2.0-2.2, True since), so a config without it is unknown."""
+    u = _units(config)
+    if "reset_after" not in config:
+        raise Unknown("GRU config without reset_after")
+    bias = (2, 3 * u) if flag(config, "reset_after", True) else (3 * u,)
+    return _recurrent(config, (step[-1], 3 * u), (u, 3 * u), bias)
+
+
+def _recurrent(config: Mapping[str, Any], kernel: Any, recurrent: Any, bias: Any) -> list[Expected]:
+    out = [variable("kernel", kernel), variable("recurrent_kernel", recurrent)]
+    if flag(config, "use_bias", True):
+        out.append(variable("bias", bias))
+    return out
+
+
+# The variables of a cell built on one time step ``(batch, *features)``.
+Cell = Callable[[Mapping[str, Any], Shape], list[Expected]]
+_CELLS: dict[str, Cell] = {
+    "SimpleRNNCell": _simple_cell,
+    "LSTMCell": _lstm_cell,
+    "LSTMCellV2": _lstm_cell,
+    "GRUCell": _gru_cell,
+    "GRUCellV2": _gru_cell,
+}
+# LSTMV2, GRUV2, LSTMCellV2, GRUCellV2: tf_keras aliases (tf_keras/src/layers/__init__.py).
+_LAYER_CELLS: dict[str, Cell] = {
+    "SimpleRNN": _simple_cell,
+    "LSTM": _lstm_cell,
+    "LSTMV2": _lstm_cell,
+    "GRU": _gru_cell,
+    "GRUV2": _gru_cell,
+}
+
+
+def _weights_sequence(call: Call) -> Shape:
+    """The one input sequence the weights are built from: ``(batch, time, *features)``."""
+    shape = one_input(call)
+    if len(shape) < 3:
+        raise Unknown("recurrent layer expects (batch, time, features)")
+    return shape
+
+
+def _layer_weights(cell: Cell) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """keras/src/layers/rnn/rnn.py ``build``: the cell is built on ``(batch, *input[2:])``;
+        its variables live under ``cell/``."""
+        seq = _weights_sequence(call)
+        return prefixed("cell", cell(config, (seq[0], *seq[2:])))
+
+    return spec
+
+
+for _name, _cell_fn in _LAYER_CELLS.items():
+    weights(_name)(_layer_weights(_cell_fn))
+
+
+def _cell_weights(cell: Cell) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """A cell used as a layer on one time step ``(batch, features)``."""
+        return cell(config, one_input(call))
+
+    return spec
+
+
+for _name, _cell_fn in _CELLS.items():
+    weights(_name)(_cell_weights(_cell_fn))
+
+
+def _any_cell(value: Any, step: Shape) -> tuple[list[Expected], int]:
+    """(weights, output size) of a serialized cell, StackedRNNCells included."""
+    name, config = nested_layer(value)
+    if name == "StackedRNNCells":
+        return _stacked(config, step)
+    fn = _CELLS.get(name)
+    if fn is None:
+        raise Unknown(f"cell {name} is not covered")
+    return fn(config, step), _units(config)
+
+
+def _stacked(config: Mapping[str, Any], step: Shape) -> tuple[list[Expected], int]:
+    """keras/src/layers/rnn/stacked_rnn_cells.py ``build``: each cell is built on the previous
+    cell's output size; a Keras 3 file keeps them under ``cells/<snake_case class>[_n]``."""
+    cells = config["cells"]
+    if not isinstance(cells, list) or not cells:
+        raise Unknown("StackedRNNCells without cells")
+    out: list[Expected] = []
+    used: dict[str, int] = {}
+    size = 0
+    for value in cells:
+        found, size = _any_cell(value, step)
+        base = to_snake_case(nested_layer(value)[0])
+        used[base] = used.get(base, -1) + 1
+        key = base if used[base] == 0 else f"{base}_{used[base]}"
+        out += prefixed(f"cells/{key}", found)
+        step = (step[0], size)
+    return out, size
+
+
+@weights("RNN")
+def rnn_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/rnn/rnn.py with a built-in cell (or StackedRNNCells) as ``cell``."""
+    seq = _weights_sequence(call)
+    return prefixed("cell", _any_cell(config["cell"], (seq[0], *seq[2:]))[0])
+
+
+@weights("StackedRNNCells")
+def stacked_cells_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    return _stacked(config, one_input(call))[0]
+
+
+def _cudnn_weights(gates: int, bias: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """tf_keras/src/layers/rnn/cudnn_lstm.py and cudnn_gru.py (TF 1 era): the weights are
+        the layer's own, with separate input and recurrent biases."""
+        u = _units(config)
+        seq = _weights_sequence(call)
+        return [
+            variable("kernel", (seq[-1], gates * u)),
+            variable("recurrent_kernel", (u, gates * u)),
+            variable("bias", (bias * u,)),
+        ]
+
+    return spec
+
+
+weights("CuDNNLSTM")(_cudnn_weights(4, 8))
+weights("CuDNNGRU")(_cudnn_weights(3, 6))
+
+
+def _conv_lstm_weights(rank: int) -> Spec:
+    def spec(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+        """keras/src/layers/rnn/conv_lstm.py ``ConvLSTMCell.build`` on the step shape: kernel
+        kernel_size + (in, 4 filters), recurrent kernel_size + (filters, 4 filters), bias (4 filters,)."""
+        seq = _weights_sequence(call)
+        channels = input_channels(config, (seq[0], *seq[2:]), rank)
+        f = integer(config["filters"], "filters")
+        size = sizes(config["kernel_size"], rank, "kernel_size")
+        return prefixed("cell", _recurrent(config, (*size, channels, 4 * f), (*size, f, 4 * f), (4 * f,)))
+
+    return spec
+
+
+for _rank in (1, 2, 3):
+    weights(f"ConvLSTM{_rank}D")(_conv_lstm_weights(_rank))

@@ -92,6 +92,14 @@ def keras3_name(class_name: str, config: Mapping[str, Any], rel: str) -> str:
     return f"{sub}/{name}" if sub else name
 
 
+def to_snake_case(name: str) -> str:
+    """keras/src/utils/naming.py ``to_snake_case``: how Keras 3 names the path segments of a
+    weights file (``layers/batch_normalization_1``) and of container entries."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
 def legacy_name(weight_name: str) -> str:
     """``dense/kernel:0`` → ``kernel``-bearing path without the ``:0`` suffix."""
     return weight_name[:-2] if weight_name.endswith(":0") else weight_name

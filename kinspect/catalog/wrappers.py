@@ -1,7 +1,8 @@
-"""Shape rules: layer wrappers (Bidirectional, TimeDistributed).
+"""Layer wrappers (Bidirectional, TimeDistributed): shape rules and expected weights.
 
-Both apply the wrapped layer's own rule (through :func:`kinspect.catalog.infer`)
-to the serialized inner layer, which may be in Keras 3 or Keras 2 form.
+Both apply the wrapped layer's own rule and spec (through :func:`~kinspect.catalog.registry.infer`
+and :func:`~kinspect.catalog.common.nested_weights`) to the serialized inner layer, which may be in
+Keras 3 or Keras 2 form.
 """
 
 from __future__ import annotations
@@ -9,8 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.common import nested_layer
-from kinspect.catalog.registry import Call, Shape, ShapeTree, ShapeUnknown, infer, is_shape, rule
+from kinspect.catalog.common import nested_layer, nested_weights, one_input, prefixed
+from kinspect.catalog.registry import (
+    Call,
+    Expected,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    Unknown,
+    infer,
+    is_shape,
+    rule,
+    weights,
+)
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -84,6 +96,18 @@ def bidirectional(config: Mapping[str, Any], call: Call) -> ShapeTree:
     return [*outputs, *states, *back_states]
 
 
+@weights("Bidirectional")
+def bidirectional_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/rnn/bidirectional.py ``build``: the forward then the backward layer,
+    both on the whole sequence (stored under ``forward_layer/`` and ``backward_layer/``).
+    Without a stored ``backward_layer`` (tf_keras) the backward copy has the forward's config."""
+    seq = Call((one_input(call),))
+    forward = nested_weights(config["layer"], seq, major)
+    back = config.get("backward_layer")
+    backward = forward if back is None else nested_weights(back, seq, major)
+    return prefixed("forward_layer", forward) + prefixed("backward_layer", backward)
+
+
 @rule("TimeDistributed")
 def time_distributed(config: Mapping[str, Any], call: Call) -> ShapeTree:
     """keras/src/layers/rnn/time_distributed.py: apply the inner layer to (batch, *step), re-insert time."""
@@ -95,3 +119,13 @@ def time_distributed(config: Mapping[str, Any], call: Call) -> ShapeTree:
     if not is_shape(inner) or not inner:
         raise ShapeUnknown(f"TimeDistributed({name}) inner layer gives no single output")
     return (inner[0], shape[1], *inner[1:])
+
+
+@weights("TimeDistributed")
+def time_distributed_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
+    """keras/src/layers/rnn/time_distributed.py ``build``: the inner layer is built on the input
+    without its time axis, ``(batch, *input[2:])``; stored under ``layer/``."""
+    shape = one_input(call)
+    if len(shape) < 3:
+        raise Unknown("TimeDistributed needs rank >= 3")
+    return prefixed("layer", nested_weights(config["layer"], Call(((shape[0], *shape[2:]),)), major))

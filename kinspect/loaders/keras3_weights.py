@@ -8,7 +8,8 @@ from typing import Any
 
 from kinspect.assemble import assign_keras3
 from kinspect.catalog.architecture import ModelSpec
-from kinspect.catalog.weightnames import VAR_NAMES, is_trainable_name, keras3_name
+from kinspect.catalog.registry import builtin_classes
+from kinspect.catalog.weightnames import is_trainable_name, keras3_name, to_snake_case
 from kinspect.loaders.common import build_model, weights_only_model
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
@@ -17,10 +18,7 @@ from kinspect.model import Format, ModelInfo, WeightInfo
 @functools.cache
 def _known_classes() -> dict[str, str]:
     """snake_case path segment → built-in class name (Keras names containers this way)."""
-    from kinspect.assemble import to_snake_case
-    from kinspect.catalog.registry import RULES
-
-    return {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
+    return {to_snake_case(c): c for c in builtin_classes()}
 
 
 def _class_for_path(segment: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kinspect.catalog.registry import Call, infer
+from kinspect.catalog import Call, infer
 
 
 def _symbolic(keras: Any, value: Any) -> Any:

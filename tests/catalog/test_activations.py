@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kinspect.catalog.registry import Call, ShapeUnknown, infer
+from kinspect.catalog import Call, ShapeUnknown, infer
 from tests.catalog.oracle import check, check_keras2, stored_config
 
 SHAPES = [(None, 5), (2, None, 3), (None, 4, 4, 3), (None, None, None, 2, 6)]

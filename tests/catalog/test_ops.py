@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kinspect.catalog.registry import Call, ShapeUnknown, infer
+from kinspect.catalog import Call, ShapeUnknown, infer
 
 
 def stored_value(value: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kinspect.catalog.registry import Call, ShapeUnknown, infer
+from kinspect.catalog import Call, ShapeUnknown, infer
 from tests.catalog.oracle import check, check_keras2, stored_config
 
 # (class name, constructor kwargs, takes data_format)

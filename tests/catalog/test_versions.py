@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from kinspect.catalog import Call, ShapeUnknown, infer
 from kinspect.catalog.architecture import parse_model
 from kinspect.catalog.propagate import file_keras_major, propagate
-from kinspect.catalog.registry import Call, ShapeUnknown, infer
 from kinspect.loaders.common import is_keras2
 from tests.catalog.oracle import check, check_keras2, stored_config
 

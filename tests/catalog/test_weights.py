@@ -1,4 +1,5 @@
-"""kinspect.catalog.weightspec against Keras: build each layer on symbolic inputs, compare its ``weights``.
+"""kinspect.catalog.expected_weights against Keras: build each layer on symbolic inputs, compare
+its ``weights``.
 
 Keras is the oracle: every expected shape, flag, name and order comes from the built layer,
 never typed by hand. Keras 3 layers also check names (the last component of ``v.path``); a few
@@ -13,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from kinspect.catalog.registry import Call
-from kinspect.catalog.weightspec import Expected, covered, expected_weights
+from kinspect.catalog import Call, Expected, covered, expected_weights
 from tests.catalog.oracle import stored_config
 
 Factory = Callable[[Any], Any]  # layers module → layer

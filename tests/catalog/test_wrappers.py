@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kinspect.catalog.registry import RULES, Call, ShapeUnknown, infer
+from kinspect.catalog import RULES, Call, ShapeUnknown, infer
 from tests.catalog.oracle import check, check_keras2
 
 MERGE_MODES = ["concat", "sum", "mul", "ave", None]
