@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kinspect.architecture import dtype_policy_name
+from kinspect.catalog.architecture import dtype_policy_name
 from kinspect.checks.base import Family, Subject
 from kinspect.findings import Finding, Severity
 

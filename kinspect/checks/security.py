@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kinspect.catalog.architecture import MODEL_CLASSES
+from kinspect.catalog.registry import is_builtin
 from kinspect.checks.base import Family, Subject
 from kinspect.findings import Finding, Severity
 
@@ -365,13 +367,9 @@ def custom_rule(subject: Subject) -> Iterator[Finding]:
 
 def _unknown_keras2_class(cls: str, value: Mapping[str, Any]) -> bool:
     """A Keras 2 layer entry (no ``module``) whose class kinspect does not know as Keras's."""
-    from kinspect.architecture import MODEL_CLASSES
-    from kinspect.shapes import RULES
-    from kinspect.weightnames import VAR_NAMES
-
     if not isinstance(value.get("config"), Mapping) or "." in cls:
         return False
-    return cls not in RULES and cls not in VAR_NAMES and cls not in MODEL_CLASSES and cls != "InputLayer"
+    return not is_builtin(cls) and cls not in MODEL_CLASSES
 
 
 @RULES.rule(

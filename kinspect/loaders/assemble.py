@@ -11,24 +11,15 @@ Matching weights to layers reproduces how Keras wrote them:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kinspect.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.propagate import Address, ShapeResult
+from kinspect.catalog.registry import expected_weights, is_builtin
+from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name, to_snake_case
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
-from kinspect.shapes import RULES
-from kinspect.shapes.graph import Address, ShapeResult
-from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name, legacy_name
-from kinspect.weightspec import expected_weights
-
-
-def to_snake_case(name: str) -> str:
-    """keras/src/utils/naming.py ``to_snake_case``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 @dataclass
@@ -182,7 +173,7 @@ def is_custom(layer: LayerSpec) -> bool:
         return False
     if layer.module is not None and not layer.module.startswith(("keras", "tf_keras")):
         return True
-    return layer.class_name not in RULES and layer.class_name not in VAR_NAMES
+    return not is_builtin(layer.class_name)
 
 
 def compare_weights(

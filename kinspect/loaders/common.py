@@ -6,12 +6,12 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kinspect.architecture import ConfigError, ModelSpec, parse_model
+from kinspect.catalog.architecture import ConfigError, ModelSpec, parse_model
+from kinspect.catalog.propagate import ShapeResult, propagate
 from kinspect.errors import InputError, WeightsMismatchError
 from kinspect.loaders.assemble import Assignment, build_layers
 from kinspect.loaders.base import ArchFile
 from kinspect.model import CompileInfo, Format, IssueKind, LayerInfo, ModelInfo, WeightInfo, WeightIssue
-from kinspect.shapes.graph import ShapeResult, propagate
 
 # An architecture to pair weights with: the spec, whether it is Keras 2 style, ModelInfo metadata.
 Arch = tuple[ModelSpec, bool, dict[str, Any]]
@@ -82,7 +82,7 @@ def _plain(value: Any) -> Any:
 
 
 def propagate_shapes(path: str, spec: ModelSpec, keras2: bool) -> ShapeResult:
-    """Output shapes of every layer (see :mod:`kinspect.shapes.graph`)."""
+    """Output shapes of every layer (see :mod:`kinspect.catalog.propagate`)."""
     try:
         return propagate(spec, keras2)
     except RecursionError:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from kinspect.catalog.weightnames import is_trainable_name, legacy_name
 from kinspect.errors import InputError
 from kinspect.loaders.assemble import assign_legacy
 from kinspect.loaders.common import (
@@ -15,7 +16,6 @@ from kinspect.loaders.common import (
 )
 from kinspect.loaders.snapshot import Dataset, Snapshot
 from kinspect.model import Format, ModelInfo, WeightInfo
-from kinspect.weightnames import is_trainable_name, legacy_name
 
 
 def legacy_groups(snap: Snapshot, group: str) -> dict[str, list[tuple[str, Dataset]]]:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from kinspect.loaders.assemble import assign_keras3, to_snake_case
+from kinspect.catalog.registry import builtin_classes
+from kinspect.catalog.weightnames import is_trainable_name, keras3_name, to_snake_case
+from kinspect.loaders.assemble import assign_keras3
 from kinspect.loaders.common import Arch, build_model, weights_only_model
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo, WeightInfo
-from kinspect.shapes import RULES, families  # noqa: F401  (families fills RULES)
-from kinspect.weightnames import VAR_NAMES, is_trainable_name, keras3_name
 
 
 @functools.cache
 def _known_classes() -> dict[str, str]:
     """snake_case path segment → built-in class name (Keras names containers this way)."""
-    return {to_snake_case(c): c for c in (*RULES, *VAR_NAMES) if not c.startswith("ops.")}
+    return {to_snake_case(c): c for c in builtin_classes()}
 
 
 def _class_for_path(segment: str) -> str | None:

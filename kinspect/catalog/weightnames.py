@@ -1,0 +1,113 @@
+"""Names and trainability of the variables Keras 3 stores by index (``vars/0``, ``vars/1``…).
+
+Keras 3 saves a layer's ``_trainable_variables + _non_trainable_variables`` in order
+(keras/src/layers/layer.py ``save_own_variables``) without names; Keras 2 files
+keep names such as ``dense/kernel:0``. Only names decide trainability here:
+Keras never stores the flag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# Variables Keras creates with trainable=False (BatchNormalization's moving
+# statistics, Normalization's adapted state, Keras 2 renorm statistics).
+NON_TRAINABLE = {"moving_mean", "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev"}
+NON_TRAINABLE_BY_CLASS = {"Normalization": {"mean", "variance", "count"}}
+
+Names = Callable[[Mapping[str, Any]], list[str]]
+
+
+def _opt(flag: Any) -> bool:
+    return flag is not False
+
+
+def _kernel_bias(cfg: Mapping[str, Any]) -> list[str]:
+    return ["kernel"] + (["bias"] if _opt(cfg.get("use_bias", True)) else [])
+
+
+def _norm(cfg: Mapping[str, Any]) -> list[str]:
+    return (["gamma"] if _opt(cfg.get("scale", True)) else []) + (
+        ["beta"] if _opt(cfg.get("center", True)) else []
+    )
+
+
+def _recurrent(cfg: Mapping[str, Any]) -> list[str]:
+    return ["kernel", "recurrent_kernel"] + (["bias"] if _opt(cfg.get("use_bias", True)) else [])
+
+
+VAR_NAMES: dict[str, Names] = {
+    **dict.fromkeys(
+        ["Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+         "DepthwiseConv1D", "DepthwiseConv2D", "LocallyConnected1D", "LocallyConnected2D"],
+        _kernel_bias,
+    ),
+    "EinsumDense": lambda c: ["kernel"] + (["bias"] if c.get("bias_axes") else []),
+    "SeparableConv1D": lambda c: ["depthwise_kernel", "pointwise_kernel", *_kernel_bias(c)[1:]],
+    "SeparableConv2D": lambda c: ["depthwise_kernel", "pointwise_kernel", *_kernel_bias(c)[1:]],
+    "BatchNormalization": lambda c: [*_norm(c), "moving_mean", "moving_variance"],
+    "LayerNormalization": _norm,
+    "GroupNormalization": _norm,
+    "RMSNormalization": lambda c: ["scale"],
+    "Embedding": lambda c: ["embeddings"],
+    "ReversibleEmbedding": lambda c: ["embeddings", "reverse_embeddings"],
+    "PReLU": lambda c: ["alpha"],
+    "Normalization": lambda c: ["mean", "variance", "count"],
+    **dict.fromkeys(["SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"], _recurrent),
+}  # fmt: skip
+
+
+# Sub-objects with a known variable layout: every recurrent ``cell`` (also inside
+# Bidirectional's forward_layer/backward_layer) and MultiHeadAttention's projections.
+def _child(leaf: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    if leaf == "cell":
+        return "LSTMCell", config.get("cell") if isinstance(config.get("cell"), Mapping) else {}
+    if leaf in ("query_dense", "key_dense", "value_dense", "output_dense"):
+        return "EinsumDense", {"bias_axes": "x" if _opt(config.get("use_bias", True)) else None}
+    return None
+
+
+_VARS = re.compile(r"^(?:(?P<sub>.*)/)?vars/(?P<index>\d+)$")
+
+
+def keras3_name(class_name: str, config: Mapping[str, Any], rel: str) -> str:
+    """``vars/1`` of a Dense → ``bias``; ``cell/vars/0`` of an LSTM → ``cell/kernel``.
+
+    Falls back to the stored path when the class or index is not known.
+    """
+    match = _VARS.match(rel)
+    if not match:
+        return rel
+    sub, index = match.group("sub"), int(match.group("index"))
+    owner: tuple[str, Mapping[str, Any]] | None = (class_name, config)
+    if sub:
+        owner = _child(sub.rsplit("/", 1)[-1].lstrip("_"), config)  # tf.keras: _query_dense
+    if owner is None:
+        return rel
+    names_for = VAR_NAMES.get(owner[0])
+    names = names_for(owner[1]) if names_for else []
+    name = names[index] if index < len(names) else f"vars/{index}"
+    return f"{sub}/{name}" if sub else name
+
+
+def to_snake_case(name: str) -> str:
+    """keras/src/utils/naming.py ``to_snake_case``: how Keras 3 names the path segments of a
+    weights file (``layers/batch_normalization_1``) and of container entries."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def legacy_name(weight_name: str) -> str:
+    """``dense/kernel:0`` → ``kernel``-bearing path without the ``:0`` suffix."""
+    return weight_name[:-2] if weight_name.endswith(":0") else weight_name
+
+
+def is_trainable_name(class_name: str, name: str) -> bool:
+    """False for the variables Keras creates non-trainable (by their name)."""
+    leaf = name.rsplit("/", 1)[-1]
+    if leaf.endswith(":0"):
+        leaf = leaf[:-2]
+    return leaf not in NON_TRAINABLE and leaf not in NON_TRAINABLE_BY_CLASS.get(class_name, ())

@@ -1,0 +1,140 @@
+"""Every built-in layer class has a shape rule or is a documented fallback (``FALLBACK``), and an
+expected-weights spec, is weightless, or is documented without one (``NO_SPEC``, with the reason);
+every name the catalog registers is a real Keras class (a typo would silently never match)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from types import ModuleType
+
+from kinspect.catalog import FALLBACK, NO_SPEC, RULES, SPECS, WEIGHTLESS, builtin_classes, is_builtin
+
+# Classes tf.keras saves under names tf_keras.layers does not export: (module, class name).
+TF_KERAS_INTERNAL = (
+    ("tf_keras.src.layers.core.tf_op_layer", "TFOpLambda"),  # tf.* functions called on Keras tensors
+    ("tf_keras.src.layers.rnn.cudnn_gru", "CuDNNGRU"),  # tf.compat.v1.keras.layers
+    ("tf_keras.src.layers.rnn.cudnn_lstm", "CuDNNLSTM"),  # tf.compat.v1.keras.layers
+)
+
+
+def _layer_classes(modules: list[ModuleType], base: type) -> tuple[set[str], set[str]]:
+    """(class ``__name__``s, exported names) of the ``base`` subclasses the modules export.
+
+    A class is saved under its ``__name__``, so aliases (MaxPool2D, GroupQueryAttention…) count once.
+    """
+    names, exported = set(), set()
+    for module in modules:
+        for attr in dir(module):
+            obj = getattr(module, attr)
+            if inspect.isclass(obj) and issubclass(obj, base):
+                names.add(obj.__name__)
+                exported.add(attr)
+    return names, exported
+
+
+def _keras3() -> tuple[set[str], set[str]]:
+    import keras
+
+    return _layer_classes([keras.layers], keras.layers.Layer)
+
+
+def _tf_keras() -> tuple[set[str], set[str]]:
+    import tf_keras
+
+    experimental = tf_keras.layers.experimental
+    modules = [tf_keras.layers, experimental, experimental.preprocessing]
+    return _layer_classes(modules, tf_keras.layers.Layer)
+
+
+def _exported() -> set[str]:
+    """Every name keras.layers / tf_keras.layers saves or exports a layer class under."""
+    k3, k3_exported = _keras3()
+    k2, k2_exported = _tf_keras()
+    internal = set()
+    for module, name in TF_KERAS_INTERNAL:
+        assert inspect.isclass(getattr(importlib.import_module(module), name))
+        internal.add(name)
+    return k3 | k3_exported | k2 | k2_exported | internal
+
+
+def _known() -> set[str]:
+    """Also tf_keras's internal aliases (LSTMV2, GRUCellV2…), which expected weights accept."""
+    import tf_keras
+    from tf_keras.src import layers as tf_keras_src_layers
+
+    _, aliases = _layer_classes([tf_keras_src_layers], tf_keras.layers.Layer)
+    return _exported() | aliases
+
+
+def _without_weights(names: set[str]) -> list[str]:
+    return sorted(n for n in names if n not in SPECS and n not in WEIGHTLESS and n not in NO_SPEC)
+
+
+def test_every_keras3_layer_has_a_rule_or_falls_back() -> None:
+    names, _ = _keras3()
+    assert len(names) > 100
+    missing = sorted(n for n in names if n not in RULES and n not in FALLBACK)
+    assert not missing, f"Keras 3 layers with neither a shape rule nor a FALLBACK entry: {missing}"
+
+
+def test_every_tf_keras_layer_has_a_rule_or_falls_back() -> None:
+    names, _ = _tf_keras()
+    assert len(names) > 80
+    missing = sorted(n for n in names if n not in RULES and n not in FALLBACK)
+    assert not missing, f"tf_keras layers with neither a shape rule nor a FALLBACK entry: {missing}"
+
+
+def test_fallback_is_consistent() -> None:
+    assert len(set(FALLBACK)) == len(FALLBACK), "duplicate FALLBACK entries"
+    assert not set(FALLBACK) & set(RULES), "FALLBACK lists classes that have a rule"
+    k3, _ = _keras3()
+    k2, _ = _tf_keras()
+    stale = sorted(set(FALLBACK) - k3 - k2)
+    assert not stale, f"FALLBACK names no Keras 3 or tf_keras layer class: {stale}"
+
+
+def test_every_rule_names_a_real_layer_class() -> None:
+    known = _exported()
+    unknown = sorted(n for n in RULES if not n.startswith("ops.") and n not in known)
+    assert not unknown, f"rules for names that are no Keras layer class (typos?): {unknown}"
+
+
+def test_every_keras3_layer_has_expected_weights_or_a_reason() -> None:
+    names, _ = _keras3()
+    missing = _without_weights(names)
+    assert not missing, (
+        f"Keras 3 layers with no expected-weights spec, not weightless, not in NO_SPEC: {missing}"
+    )
+
+
+def test_every_tf_keras_layer_has_expected_weights_or_a_reason() -> None:
+    names, _ = _tf_keras()
+    missing = _without_weights(names)
+    assert not missing, (
+        f"tf_keras layers with no expected-weights spec, not weightless, not in NO_SPEC: {missing}"
+    )
+
+
+def test_no_spec_is_consistent() -> None:
+    assert all(isinstance(why, str) and why for why in NO_SPEC.values()), "NO_SPEC entries need a reason"
+    assert not set(NO_SPEC) & (set(SPECS) | WEIGHTLESS), "NO_SPEC lists classes that have a spec"
+    assert not set(SPECS) & WEIGHTLESS, "classes both with a spec and weightless"
+    stale = sorted(set(NO_SPEC) - _known())
+    assert not stale, f"NO_SPEC names no Keras 3 or tf_keras layer class: {stale}"
+
+
+def test_every_spec_names_a_real_layer_class() -> None:
+    unknown = sorted(n for n in (*SPECS, *WEIGHTLESS) if n not in _known())
+    assert not unknown, f"expected-weights specs for names that are no Keras layer class (typos?): {unknown}"
+
+
+def test_is_builtin_is_every_keras_layer_class() -> None:
+    k3, _ = _keras3()
+    k2, _ = _tf_keras()
+    assert all(is_builtin(n) for n in k3 | k2)
+    # weightnames.VAR_NAMES also names a cell Keras 3 does not export.
+    from keras.src.layers.rnn.conv_lstm import ConvLSTMCell
+
+    assert set(builtin_classes()) - _known() == {ConvLSTMCell.__name__}
+    assert not is_builtin("MyLayer") and not is_builtin("ops.Add")
