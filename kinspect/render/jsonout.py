@@ -7,7 +7,7 @@ from typing import Any
 
 from kinspect.analyzers.summary import Summary
 from kinspect.model import CompileInfo, LayerInfo, ModelInfo, WeightIssue
-from kinspect.render.shapes import shape_json
+from kinspect.render.formatting import shape_json
 
 SUMMARY_SCHEMA = "kinspect/summary@1"
 

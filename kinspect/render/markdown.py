@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kinspect.analyzers.summary import Summary
-from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.formatting import display_class, readable_bytes, shape_text
 
 
 def _cell(text: str) -> str:

@@ -13,7 +13,7 @@ from kinspect.analyzers.summary import Row, Summary
 from kinspect.errors import UsageError
 from kinspect.model import Format
 from kinspect.render.boxtable import Column, render
-from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.formatting import display_class, readable_bytes, shape_text
 
 BOLD, RESET = "\033[1m", "\033[0m"
 

@@ -10,8 +10,8 @@ from kinspect.analyzers.diagnostics import evidence
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
 from kinspect.analyzers.weights import WeightsReport
 from kinspect.findings import Finding
+from kinspect.render.formatting import readable_bytes
 from kinspect.render.header import metadata_lines
-from kinspect.render.shapes import readable_bytes
 
 WEIGHTS_SCHEMA = "kinspect/weights@1"
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -1,4 +1,4 @@
-"""Shape formatting shared by renderers."""
+"""Formatting shared by renderers: shapes, sizes, class names."""
 
 from __future__ import annotations
 
