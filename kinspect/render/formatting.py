@@ -1,10 +1,11 @@
-"""Formatting shared by renderers: shapes, sizes, class names."""
+"""Formatting shared by renderers: shapes, sizes, class names, and the summary's cells."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kinspect.model import ShapeTree
+from kinspect.analyzers.summary import Totals
+from kinspect.model import LayerInfo, ShapeTree
 
 
 def shape_text(shape: ShapeTree) -> str:
@@ -41,3 +42,43 @@ def readable_bytes(size: float) -> str:
 def display_class(class_name: str) -> str:
     """Keras 3 legacy .h5 files store registered names (``package>Class``); show the class."""
     return class_name.rsplit(">", 1)[-1]
+
+
+def summary_header(sequential_like: bool, show_trainable: bool) -> list[str]:
+    """The columns of Keras's summary (keras/src/utils/summary_utils.py ``print_summary``)."""
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    if not sequential_like:
+        header.append("Connected to")
+    if show_trainable:
+        header.append("Trainable")
+    return header
+
+
+def layer_cells(
+    layer: LayerInfo, sequential_like: bool, show_trainable: bool, known_params: bool
+) -> list[str]:
+    """One summary row's cells, as Keras prints them (the name without its nesting indent)."""
+    cells = [
+        f"{layer.name} ({display_class(layer.class_name)})",
+        shape_text(layer.output_shape),
+        f"{layer.params:,}" if known_params else "?",
+    ]
+    if not sequential_like:
+        cells.append(", ".join(str(r) for r in layer.connections) or "-")
+    if show_trainable:
+        has_weights = any(True for _ in layer.all_weights())
+        cells.append(("Y" if layer.trainable else "N") if has_weights else "-")
+    return cells
+
+
+def totals_lines(totals: Totals) -> list[tuple[str, str]]:
+    """``(label, value)`` of the parameter totals under the table; optimizer ones when stored."""
+    t = totals
+    lines = [
+        ("Total params", f"{t.total:,} ({readable_bytes(t.total_bytes)})"),
+        ("Trainable params", f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})"),
+        ("Non-trainable params", f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})"),
+    ]
+    if t.optimizer:
+        lines.append(("Optimizer params", f"{t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})"))
+    return lines
