@@ -119,17 +119,17 @@ class CheckResult:
         return tuple(r.path for r in self.files if r.unreadable)
 
     def __str__(self) -> str:
-        from kinspect.checks.report import render_text
+        from kinspect.render.check import render_text
 
         return render_text(self.files)
 
     def __repr__(self) -> str:
-        from kinspect.checks.report import count_line
+        from kinspect.render.check import count_line
 
         return f"<CheckResult: {count_line(self.files)}>"
 
     def to_dict(self) -> dict[str, Any]:
-        from kinspect.checks.report import check_doc
+        from kinspect.render.check import check_doc
 
         return check_doc(self.files)
 
@@ -138,7 +138,7 @@ class CheckResult:
 
     def to_sarif(self) -> str:
         from kinspect import __version__
-        from kinspect.checks.report import render_sarif
+        from kinspect.render.check import render_sarif
 
         return render_sarif(self.files, __version__)
 

@@ -12,10 +12,10 @@ from html import escape
 
 from kinspect.analyzers.summary import Summary
 from kinspect.analyzers.weights import Histogram, WeightStats
-from kinspect.checks.report import count_line
 from kinspect.checks.runner import FileResult
 from kinspect.findings import Finding
 from kinspect.model import Format
+from kinspect.render.check import count_line
 from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 from kinspect.render.header import metadata_lines, note_lines
 from kinspect.render.weights import tensor_cells
