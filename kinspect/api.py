@@ -65,8 +65,8 @@ def summary(
     to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
     ``line_length`` and ``color`` lay out the text, as Keras's options do.
     """
-    info = load(path, arch)
-    table = summarize(info, expand_nested, tuple(layer_range) if layer_range else None)
+    bounds = _bounds(layer_range)
+    table = summarize(load(path, arch), expand_nested, bounds)
     return Summary(**_fields(table), show_trainable=show_trainable, line_length=line_length, color=color)
 
 
@@ -194,8 +194,9 @@ def graph(
         rankdir=_choice(Rankdir, rankdir, "rankdir"),
         splines=_choice(Splines, splines, "splines") if splines else None,
     )
+    bounds = _bounds(layer_range)
     info = load(path, arch)
-    drawing = build_graph(info, expand_nested, tuple(layer_range) if layer_range else None)
+    drawing = build_graph(info, expand_nested, bounds)
     notes = list(drawing.notes)
     if splines is None and len(drawing.nodes) > LARGE_GRAPH:
         notes.append(
@@ -254,6 +255,15 @@ def report(
 def _fields(value: Any) -> dict[str, Any]:
     """A dataclass value's fields, to build the API's richer value from the analyzer's."""
     return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+def _bounds(layer_range: Sequence[str] | None) -> tuple[str, str] | None:
+    """``(start, end)`` regexes, or None for every layer."""
+    if not layer_range:
+        return None
+    if isinstance(layer_range, str) or len(layer_range) != 2:
+        raise UsageError("must be two regular expressions, (start, end)", "layer_range", layer_range)
+    return layer_range[0], layer_range[1]
 
 
 def _choice(kind: type[E], value: str, option: str) -> E:

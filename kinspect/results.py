@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from kinspect.analyzers.graph import Graph as Drawing
     from kinspect.checks.runner import FileResult
     from kinspect.findings import Severity
+    from kinspect.graphviz import Rendered
     from kinspect.render.dot import DotStyle
 
 
@@ -197,7 +198,7 @@ class Graph:
         write_atomic(path, image.data)
         return tuple(image.notes)
 
-    def _render(self, fmt: str) -> Any:
+    def _render(self, fmt: str) -> Rendered:
         from kinspect import graphviz
         from kinspect.render.dot import render_dot
 
