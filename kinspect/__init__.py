@@ -1,36 +1,55 @@
 """kinspect: static inspection and debugging for saved Keras models.
 
 >>> import kinspect
->>> info = kinspect.load("model.keras")
->>> info.params
+>>> print(kinspect.summary("samples/mnist_cnn.keras"))
+
+The functions and their result types live in :mod:`kinspect.api` and :mod:`kinspect.results`,
+imported on first use: ``import kinspect`` stays cheap, and nothing heavy (h5py, numpy, click,
+rich, jinja2) is imported before a function needs it.
 """
 
-import os
+from __future__ import annotations
+
+from typing import Any
 
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 
+_API = ("check", "graph", "load", "report", "summary", "weights")
+_RESULTS = ("CheckResult", "Graph", "ReportResult", "Summary", "WeightReport")
 __all__ = [
+    "CheckResult",
     "CompileInfo",
     "Format",
+    "Graph",
     "InputError",
     "KinspectError",
     "LayerInfo",
     "ModelInfo",
+    "ReportResult",
+    "Summary",
     "TensorRef",
     "UsageError",
     "WeightInfo",
+    "WeightReport",
+    "check",
+    "graph",
     "load",
+    "report",
+    "summary",
+    "weights",
 ]
 __version__ = "0.1.0"
 
 
-def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = None) -> ModelInfo:
-    """Read a saved Keras model or weights file into a :class:`ModelInfo` (see ``kinspect.loaders.load``).
+def __getattr__(name: str) -> Any:
+    """The API's functions and result types, imported when first asked for (PEP 562)."""
+    if name in _API or name in _RESULTS:
+        from importlib import import_module
 
-    Nothing in the file is executed or imported; ``arch`` pairs a weights-only file with
-    the ``.keras``, ``.h5`` or ``config.json`` that describes its architecture.
-    """
-    from kinspect.loaders import load as _load  # imported on use: the CLI starts reading first
+        return getattr(import_module("kinspect.api" if name in _API else "kinspect.results"), name)
+    raise AttributeError(f"module 'kinspect' has no attribute {name!r}")
 
-    return _load(path, arch)
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

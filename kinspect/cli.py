@@ -1,4 +1,4 @@
-"""The command line: parse options, load, analyze, render, write. Nothing else lives here.
+"""The command line: parse options, call the library API, render, write. Nothing else lives here.
 
 Exit codes (every command): 0 success; 1 ``check`` found problems; 2 usage error;
 3 an input could not be read.
@@ -6,7 +6,6 @@ Exit codes (every command): 0 success; 1 ``check`` found problems; 2 usage error
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import click
 from kinspect.errors import KinspectError, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+FLAGS = {"output": "-o"}  # library keywords whose flag is not --keyword-with-dashes
 
 
 def output_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -25,7 +25,7 @@ def output_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Print, or write ``output`` atomically; refuse to overwrite the model being read."""
+    """Print, or write ``output`` atomically."""
     if output is None:
         click.echo(text, nl=False)
         return
@@ -35,8 +35,29 @@ def emit(text: str, output: str | None) -> None:
 
 
 def guard_output(model_path: str, output: str | None) -> None:
-    if output and os.path.exists(output) and os.path.samefile(model_path, output):
-        raise UsageError(f"-o {output} is the input file; kinspect never writes to the files it reads")
+    """Refuse ``-o`` naming the model being read (before reading it)."""
+    if output:
+        from kinspect.output import refuse_input
+
+        refuse_input(model_path, output)
+
+
+def message(exc: KinspectError) -> str:
+    """The library's one-line message, worded for the command line: the option at fault as its
+    flag, and what to try."""
+    from kinspect import graphviz
+
+    if isinstance(exc, UsageError) and exc.option:
+        flag = FLAGS.get(exc.option, "--" + exc.option.replace("_", "-"))
+        if exc.value is None:
+            return f"{flag}: {exc.message}"
+        value = " ".join(map(str, exc.value)) if isinstance(exc.value, tuple) else exc.value
+        return f"{flag} {value}: {exc.message}"
+    if isinstance(exc, graphviz.GraphvizMissing):
+        return f"{exc}; '-o FILE.dot' writes DOT text without it"
+    if isinstance(exc, graphviz.GraphvizTimeout):
+        return f"{exc}; try --timeout, -o FILE.svg, --layer-range or --splines line"
+    return str(exc)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -69,45 +90,19 @@ def cli() -> None:
     "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
 )
 @output_option
-def summary(
-    model: str,
-    fmt: str,
-    expand_nested: bool,
-    show_trainable: bool,
-    layer_range: tuple[str, str] | None,
-    line_length: int | None,
-    arch: str | None,
-    color: bool | None,
-    output: str | None,
-) -> None:
+def summary(model: str, fmt: str, color: bool | None, output: str | None, **options: Any) -> None:
     """Print what model.summary() shows for MODEL, plus the file's metadata.
 
     \b
     Example:
       kinspect summary samples/mnist_cnn.keras --show-trainable
     """
-    from kinspect.analyzers.summary import summarize
-    from kinspect.loaders import load
-    from kinspect.render.header import metadata_lines, note_lines
-    from kinspect.render.jsonout import summary_json
-    from kinspect.render.markdown import render_markdown
-    from kinspect.render.table import render_table
+    from kinspect import api
 
     guard_output(model, output)
-    info = load(model, arch=arch)
-    result = summarize(info, expand_nested=expand_nested, bounds=layer_range or None)
-    if fmt == "json":
-        text = summary_json(result)
-    elif fmt == "markdown":
-        text = render_markdown(result, show_trainable=show_trainable)
-    else:
-        use_color = color if color is not None else (output is None and sys.stdout.isatty())
-        table = render_table(result, line_length=line_length, show_trainable=show_trainable, color=use_color)
-        text = "\n".join(metadata_lines(info)) + "\n" + table + "".join(f"{n}\n" for n in note_lines(info))
-    emit(text, output)
-
-
-# ---- graph command (issue: kinspect graph) ----
+    color = color if color is not None else (output is None and sys.stdout.isatty())
+    result = api.summary(model, color=color, **options)
+    emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), output)
 
 
 @cli.command()
@@ -148,25 +143,7 @@ def summary(
     "--timeout", type=click.FloatRange(1), default=300, show_default=True, help="Seconds Graphviz may take."
 )
 @click.option("--arch", type=click.Path(dir_okay=False), help="Architecture for a weights-only file.")
-def graph(
-    model: str,
-    output: str | None,
-    show_shapes: bool,
-    show_dtype: bool,
-    show_layer_names: bool,
-    show_layer_activations: bool,
-    show_trainable: bool,
-    show_params: bool,
-    color_by: str,
-    rankdir: str,
-    expand_nested: bool,
-    layer_range: tuple[str, str] | None,
-    dpi: int | None,
-    splines: str | None,
-    max_megapixels: float,
-    timeout: float,
-    arch: str | None,
-) -> None:
+def graph(model: str, output: str | None, **options: Any) -> None:
     """Draw MODEL's layer graph as keras.utils.plot_model does, from the file alone.
 
     The format follows the extension of -o: .png, .svg, .pdf (Graphviz 'dot' needed) or
@@ -176,49 +153,15 @@ def graph(
     Example:
       kinspect graph samples/mnist_cnn.keras -o mnist.png --show-shapes
     """
-    from kinspect import graphviz
-    from kinspect.analyzers.graph import build_graph
-    from kinspect.loaders import load
-    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
+    from kinspect import api, graphviz
 
-    fmt = os.path.splitext(output)[1].lower().lstrip(".") if output else "dot"
-    if fmt not in (*graphviz.FORMATS, "dot", "gv"):
-        known = ", ".join(f".{f}" for f in sorted((*graphviz.FORMATS, "dot")))
-        raise UsageError(f"-o {output}: unknown image format {fmt or '(no extension)'!r}; use one of {known}")
-    if fmt not in ("dot", "gv") and graphviz.find_dot() is None:
-        raise graphviz.GraphvizError(graphviz.INSTALL_HINT)
-    guard_output(model, output)
-    info = load(model, arch=arch)
-    drawing = build_graph(info, expand_nested=expand_nested, bounds=layer_range or None)
-    style = DotStyle(
-        show_shapes=show_shapes,
-        show_dtype=show_dtype,
-        show_layer_names=show_layer_names,
-        show_layer_activations=show_layer_activations,
-        show_trainable=show_trainable,
-        show_params=show_params,
-        color_by=ColorBy(color_by),
-        rankdir=Rankdir(rankdir),
-        dpi=dpi if fmt in ("dot", "gv") else None,  # images get their dpi from the renderer
-        splines=Splines(splines) if splines else None,
-    )
-    notes = list(drawing.notes)
-    if splines is None and len(drawing.nodes) > LARGE_GRAPH:
-        notes.append(
-            f"{len(drawing.nodes):,} nodes: edges drawn as splines, not ortho as Keras does "
-            "(Graphviz's ortho routing takes minutes on graphs this size; --splines ortho forces it)"
-        )
-    text = render_dot(drawing, style)
-    if fmt in ("dot", "gv"):
-        emit(text, output)
-    else:
-        assert output is not None
-        image = graphviz.render(text, fmt, dpi, max_megapixels, timeout)
-        notes.extend(image.notes)
-        from kinspect.output import write_atomic
-
-        write_atomic(output, image.data)
-    for note in notes:
+    if output:
+        graphviz.output_format(output)  # refused before reading: an unknown format, or no Graphviz
+    result = api.graph(model, **options)
+    notes = result.write(output) if output else ()
+    if output is None:
+        click.echo(result.dot, nl=False)
+    for note in (*result.notes, *notes):
         click.echo(f"kinspect: note: {note}", err=True)
 
 
@@ -230,12 +173,9 @@ def doctor() -> None:
     Example:
       kinspect doctor
     """
-    from kinspect.doctor import gather, render_report
+    from kinspect.doctor import gather, render_environment
 
-    click.echo(render_report(gather()), nl=False)
-
-
-# ---- weights command (issue: kinspect weights) ----
+    click.echo(render_environment(gather()), nl=False)
 
 
 @cli.command()
@@ -255,17 +195,7 @@ def doctor() -> None:
 )  # fmt: skip
 @click.option("--top", type=click.IntRange(1), metavar="N", help="Only the first N rows (after --sort).")
 @output_option
-def weights(
-    model: str,
-    fmt: str,
-    optimizer: bool,
-    histograms: bool,
-    bins: int,
-    layer: str | None,
-    sort: str,
-    top: int | None,
-    output: str | None,
-) -> None:
+def weights(model: str, fmt: str, output: str | None, **options: Any) -> None:
     """Statistics of every stored tensor of MODEL, then health diagnostics (NaN/Inf, dead
     units, BatchNorm statistics, untrained layers, exploding weights, float16 overflow).
 
@@ -273,24 +203,11 @@ def weights(
     Example:
       kinspect weights samples/mnist_cnn.keras --histograms --sort norm --top 5
     """
-    from kinspect.analyzers.weights import SortKey, plan, report, total_bytes, wanted
-    from kinspect.loaders import load
-    from kinspect.loaders.arrays import Request, read_stats
-    from kinspect.progress import ByteProgress
-    from kinspect.render.weights import render_json, render_text
+    from kinspect import api
 
     guard_output(model, output)
-    info = load(model)
-    entries = plan(info, layer=layer, optimizer=optimizer)
-    size = total_bytes(entries)
-    requests = [Request(*w) for w in wanted(info, entries)]
-    with ByteProgress(f"reading {os.path.basename(model)}") as bar:
-        stats = read_stats(info, requests, bins if histograms else 0, size, bar if bar.wanted(size) else None)
-    result = report(info, entries, stats, SortKey(sort), top, bins if histograms else None)
-    emit(render_json(result) if fmt == "json" else render_text(result), output)
-
-
-# ---- check command (issue: kinspect check) ----
+    result = api.weights(model, progress=True, **options)
+    emit(result.to_json() if fmt == "json" else str(result), output)
 
 
 @cli.command()
@@ -325,9 +242,8 @@ def check(
     fmt: str,
     config_file: str | None,
     no_config: bool,
-    jobs: int | None,
     output: str | None,
-    **flags: Any,
+    **settings: Any,
 ) -> None:
     """Run the check rules over FILES: one line per finding, then a count.
 
@@ -338,29 +254,14 @@ def check(
     Example:
       kinspect check models/*.keras --max-params 5000000 --format sarif -o kinspect.sarif
     """
-    from pathlib import Path
-
-    from kinspect import __version__
-    from kinspect.checks.report import render_json, render_sarif, render_text
-    from kinspect.checks.runner import check_files, reached
-    from kinspect.checks.settings import find_pyproject, merge, read_table
+    from kinspect import api
 
     for path in files:
         guard_output(path, output)
-    source = Path(config_file) if config_file else None if no_config else find_pyproject()
-    table = (read_table(source) or {}) if source else {}
-    settings = merge(table, {k.replace("_", "-"): v for k, v in flags.items()})
-    results = check_files(list(files), settings, jobs)
-    renderers = {"json": render_json, "sarif": lambda r: render_sarif(r, __version__)}
-    emit(renderers.get(fmt, render_text)(results), output)
-    if any(r.unreadable for r in results):
-        code = EXIT_INPUT
-    else:
-        code = EXIT_FINDINGS if reached(results, settings.fail_on) else EXIT_OK
+    result = api.check(files, config=config_file or not no_config, **settings)
+    emit({"json": result.to_json, "sarif": result.to_sarif}.get(fmt, result.__str__)(), output)
+    code = EXIT_INPUT if result.unreadable else EXIT_FINDINGS if result.failed else EXIT_OK
     click.get_current_context().exit(code)
-
-
-# ---- report command (issue: kinspect report) ----
 
 
 @cli.command()
@@ -382,41 +283,17 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
     Example:
       kinspect report samples/mnist_cnn.keras --open
     """
-    from kinspect import __version__
-    from kinspect.analyzers.report import build_report
-    from kinspect.loaders import load
-    from kinspect.output import write_atomic
-    from kinspect.render.html import render_html
-    from kinspect.reporting import REPORT_BINS, default_report_dir, run_checks, start_graph, start_weights
+    from kinspect import api
 
-    outdir = outdir or default_report_dir(model)
-    page, image = os.path.join(outdir, "report.html"), os.path.join(outdir, "model.png")
-    guard_output(model, page)
-    guard_output(model, image)
-    info = load(model)
-    skipped = ["graph skipped (--no-graph)"] if no_graph else []
-    skipped += ["weights skipped (--no-weights)"] if no_weights else []
-    # Child processes are forked before any thread starts: the weight readers, then the checks'
-    # raw read; Graphviz then runs in threads while the readers work.
-    reading = None if no_weights else start_weights(info)
-    checks, note = run_checks(model, info)
-    skipped += [note] if note else []
-    drawing = None if no_graph else start_graph(info)
-    weights_result, note = reading() if reading is not None else (None, None)
-    skipped += [note] if note else []
-    graph_part, png = drawing() if drawing is not None else (None, None)
-    value = build_report(info, graph=graph_part, weights=weights_result, checks=checks, bins=REPORT_BINS,
-                         skipped=skipped, version=__version__)  # fmt: skip
-    os.makedirs(outdir, exist_ok=True)
-    if png is not None:
-        write_atomic(image, png)
-    write_atomic(page, render_html(value))
-    click.echo(f"{page}{' and ' + image if png is not None else ''}: {value.verdict}")
+    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights)
+    click.echo(str(result))
+    for warning in result.warnings:
+        click.echo(f"kinspect: warning: {warning}", err=True)
     if open_browser:
         import pathlib
         import webbrowser
 
-        webbrowser.open(pathlib.Path(page).resolve().as_uri())
+        webbrowser.open(pathlib.Path(result.page).resolve().as_uri())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return EXIT_USAGE
     except KinspectError as exc:
-        click.echo(f"kinspect: error: {exc}", err=True)
+        click.echo(f"kinspect: error: {message(exc)}", err=True)
         return exc.exit_code
     except OSError as exc:  # e.g. the output directory does not exist
         click.echo(f"kinspect: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)

@@ -22,10 +22,13 @@ OPTIONAL = {
     "pydot": "not needed: kinspect writes DOT itself",
 }
 WANTED_FORMATS = ("png", "svg", "pdf")
+DOT_WITHOUT_GRAPHVIZ = "'kinspect graph -o FILE.dot' writes DOT text without it"
 
 
 @dataclass(frozen=True)
-class Report:
+class Environment:
+    """The versions and tools ``kinspect doctor`` found."""
+
     kinspect: str
     python: str
     dot: DotInfo
@@ -39,17 +42,17 @@ def _version(name: str) -> str | None:
         return None
 
 
-def gather() -> Report:
+def gather() -> Environment:
     names = (*REQUIRED, *OPTIONAL)
     python = f"{platform.python_version()} ({sys.executable}) on {platform.system()} {platform.machine()}"
-    return Report(_version("kinspect") or "?", python, probe(), tuple((n, _version(n)) for n in names))
+    return Environment(_version("kinspect") or "?", python, probe(), tuple((n, _version(n)) for n in names))
 
 
-def render_report(report: Report) -> str:
-    lines = [f"kinspect {report.kinspect}", f"Python {report.python}"]
-    dot = report.dot
+def render_environment(env: Environment) -> str:
+    lines = [f"kinspect {env.kinspect}", f"Python {env.python}"]
+    dot = env.dot
     if dot.path is None:
-        lines.append("Graphviz dot: not found. " + INSTALL_HINT)
+        lines.append(f"Graphviz dot: not found. {INSTALL_HINT}; {DOT_WITHOUT_GRAPHVIZ}")
     else:
         lines.append(f"Graphviz dot: {dot.path} (version {dot.version or 'unknown'})")
         missing = [f for f in WANTED_FORMATS if dot.formats and f not in dot.formats]
@@ -62,7 +65,7 @@ def render_report(report: Report) -> str:
             if dot.neato
             else "  neato: not found (large PNGs are laid out twice)"
         )
-    versions = dict(report.packages)
+    versions = dict(env.packages)
     lines.append("Required: " + ", ".join(f"{n} {versions.get(n) or 'MISSING'}" for n in REQUIRED))
     lines.append("Optional:")
     for name, why in OPTIONAL.items():

@@ -27,6 +27,14 @@ class UnsafeArchiveError(InputError):
 
 
 class UsageError(KinspectError):
-    """The command line asked for something impossible (exit 2)."""
+    """Something impossible was asked for (exit 2). ``option`` names the argument at fault as the
+    library's keyword (``layer_range``), ``value`` what it was given: the CLI words them as its flag."""
 
     exit_code = 2
+
+    def __init__(self, message: str, option: str | None = None, value: object = None) -> None:
+        where = option if option is None or value is None else f"{option}={value!r}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.message = message
+        self.option = option
+        self.value = value

@@ -9,21 +9,22 @@ thousands of layers at 200 dpi otherwise takes minutes and gigabytes.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from kinspect.errors import KinspectError
+from kinspect.errors import KinspectError, UsageError
 
 INSTALL_HINT = (
     "Graphviz is not installed (no 'dot' on PATH): install it with 'apt-get install graphviz' "
-    "(Debian/Ubuntu), 'brew install graphviz' (macOS) or from https://graphviz.org/download/; "
-    "'-o FILE.dot' writes DOT text without it"
+    "(Debian/Ubuntu), 'brew install graphviz' (macOS) or from https://graphviz.org/download/"
 )
 RASTER = {"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"}
 VECTOR = {"svg", "pdf", "ps", "eps"}
 FORMATS = RASTER | VECTOR
+TEXT = {"dot", "gv"}  # DOT text: written without Graphviz
 DEFAULT_RASTER_DPI = 96  # Keras draws at 200: four times the pixels, rarely what a screen needs
 MAX_SIDE = 32_000  # pixels; cairo cannot allocate surfaces beyond 32767 per side
 
@@ -32,6 +33,14 @@ class GraphvizError(KinspectError):
     """Graphviz is missing, failed or timed out (exit 2: nothing wrong with the model file)."""
 
     exit_code = 2
+
+
+class GraphvizMissing(GraphvizError):
+    """No ``dot`` on PATH."""
+
+
+class GraphvizTimeout(GraphvizError):
+    """Graphviz took longer than it was given."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,20 @@ class Rendered:
 
 def find_dot() -> str | None:
     return shutil.which("dot")
+
+
+def output_format(path: str) -> str:
+    """The format a file name asks for, by its extension: DOT text (``dot``, ``gv``) or an image
+    format, which needs Graphviz installed."""
+    fmt = os.path.splitext(path)[1].lower().lstrip(".")
+    if fmt not in FORMATS | TEXT:
+        known = ", ".join(f".{f}" for f in sorted((*FORMATS, "dot")))
+        raise UsageError(
+            f"unknown image format {fmt or '(no extension)'!r}; use one of {known}", "output", path
+        )
+    if fmt not in TEXT and find_dot() is None:
+        raise GraphvizMissing(INSTALL_HINT)
+    return fmt
 
 
 def probe(timeout: float = 10) -> DotInfo:
@@ -77,10 +100,7 @@ def _run(argv: list[str], data: bytes, timeout: float) -> bytes:
     try:
         proc = subprocess.run(argv, input=data, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise GraphvizError(
-            f"Graphviz '{argv[0]}' took longer than {timeout:g} s; try --timeout, -o FILE.svg, "
-            "--layer-range or --splines line"
-        ) from None
+        raise GraphvizTimeout(f"Graphviz '{argv[0]}' took longer than {timeout:g} s") from None
     except OSError as exc:
         raise GraphvizError(f"cannot run Graphviz '{argv[0]}': {exc.strerror or exc}") from None
     if proc.returncode != 0:
@@ -104,7 +124,7 @@ def layout(dot_text: str, timeout: float) -> bytes:
     :func:`render` can reuse for several formats."""
     dot = find_dot()
     if dot is None:
-        raise GraphvizError(INSTALL_HINT)
+        raise GraphvizMissing(INSTALL_HINT)
     return _run([dot, "-Tdot"], dot_text.encode("utf-8"), timeout)
 
 
@@ -121,7 +141,7 @@ def render(
     :func:`layout`) skips the layout when ``neato`` can draw it as it is."""
     dot = find_dot()
     if dot is None:
-        raise GraphvizError(INSTALL_HINT)
+        raise GraphvizMissing(INSTALL_HINT)
     data = dot_text.encode("utf-8")
     neato = shutil.which("neato")
     if fmt not in RASTER:

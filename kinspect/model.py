@@ -1,14 +1,15 @@
 """The plain data model: what a saved Keras model file says, without any weight values.
 
 Everything here is frozen and holds metadata and shapes only, so that a summary of
-a 1 GB file reads kilobytes. Arrays are reached through a loader's ``ArrayReader``.
+a 1 GB file reads kilobytes. Weight values are never held: a loader reads them in a child
+process and hands back plain statistics (:data:`StatsReader`).
 This module imports nothing from kinspect.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -198,3 +199,12 @@ class ModelInfo(_Totals):
                 yield from visit(layer.layers, depth + 1)
 
         return visit(self.layers, 0)
+
+
+# How analyzers get weight values without opening files: given ``(dataset path, track units,
+# count negatives)`` per tensor, the histogram bins (0: none) and the bytes to read, a loader
+# starts reading and returns a function that waits for the statistics, keyed by dataset path
+# (plain numbers, see kinspect.loaders.arrays).
+StatsReader = Callable[
+    [Sequence[tuple[str, bool, bool]], int, int], Callable[[], Mapping[str, Mapping[str, Any]]]
+]

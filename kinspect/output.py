@@ -1,9 +1,17 @@
-"""Writing results: atomically, so a reader never sees half a file."""
+"""Writing results: atomically, so a reader never sees half a file, and never over the input."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+
+from kinspect.errors import UsageError
+
+
+def refuse_input(source: str, target: str) -> None:
+    """Refuse to write ``target`` when it is the file ``source`` being read."""
+    if os.path.exists(source) and os.path.exists(target) and os.path.samefile(source, target):
+        raise UsageError("is the input file; kinspect never writes to the files it reads", "output", target)
 
 
 def write_atomic(path: str, data: str | bytes) -> None:

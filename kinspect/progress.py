@@ -1,5 +1,5 @@
-"""A byte progress bar on stderr for long reads: only on a terminal, and only once the work
-has taken long enough to be worth watching (short runs print nothing at all)."""
+"""A byte progress bar on stderr for long reads: only on a terminal, only for large reads, and
+only once the work has taken long enough to be worth watching (short runs print nothing)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class ByteProgress:
         if done >= 0:
             self.done = done
         if self.bar is None:
-            if time.monotonic() - self.start < DELAY or self.done >= total:
+            if time.monotonic() - self.start < DELAY or self.done >= total or not self.wanted(total):
                 return
             from rich.console import Console
             from rich.progress import (

@@ -445,8 +445,8 @@ def test_hostile_names_cannot_forge_lines(check_models: Path, tmp_path: Path) ->
     path = rezip(
         check_models / "clean.keras", tmp_path / "forge.keras", {"config.json": json.dumps(config).encode()}
     )
-    from kinspect.checks.report import render_text
     from kinspect.checks.runner import FileResult
+    from kinspect.render.check import render_text
 
     text = render_text([FileResult(str(path), tuple(findings(path, select=["KIN102"])))])
     assert all(ln.startswith(f"{path}: KIN102 ") for ln in text.splitlines()[:-1]), text

@@ -8,7 +8,7 @@ import pytest
 
 import kinspect
 from kinspect.analyzers.summary import summarize
-from kinspect.render.shapes import shape_json
+from kinspect.render.formatting import shape_json
 from kinspect.render.table import render_table
 from tests.conftest import load_oracle, oracle_names
 

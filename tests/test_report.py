@@ -249,13 +249,18 @@ def test_open_launches_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_without_graphviz_the_report_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kinspect import graphviz
-
-    monkeypatch.setattr(graphviz, "find_dot", lambda: None)
-    page = report(SAMPLE, tmp_path)
+    """Without Graphviz (no dot on PATH) the page is written and says why it has no drawing, and
+    one line on stderr names what was skipped and how to install Graphviz; the exit code is 0."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-graphviz"))
+    code, out, err = run_report(str(SAMPLE), "-o", str(tmp_path))
+    assert code == 0 and out == f"{tmp_path / 'report.html'}: healthy\n"
+    assert len(err.splitlines()) == 1 and "model.png" in err and "apt-get install graphviz" in err
+    page = Page((tmp_path / "report.html").read_text(encoding="utf-8"))
     assert "graph" in page.section_ids() and not page.tags("svg")
     assert not (tmp_path / "model.png").exists()
     assert "Graphviz is not installed" in (tmp_path / "report.html").read_text()
+    code, _, err = run_report(str(SAMPLE), "-o", str(tmp_path / "asked"), "--no-graph")
+    assert (code, err) == (0, ""), "nothing to say when the graph was not asked for"
 
 
 def test_weights_only_file(tmp_path: Path) -> None:
@@ -383,7 +388,7 @@ def test_large_model_page_stays_small() -> None:
     in well under a second's budget per thousand layers."""
     from kinspect.analyzers.report import build_report
     from kinspect.analyzers.tensorstats import Entry, Histogram, TensorStats
-    from kinspect.analyzers.weights import WeightsReport
+    from kinspect.analyzers.weights import WeightStats as WeightsReport
     from kinspect.model import Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
     from kinspect.render.html import render_html
 

@@ -1,1 +1,2 @@
-"""Analyzers: pure functions of a ModelInfo (and an ArrayReader where values are needed)."""
+"""Analyzers: pure functions of a ModelInfo (and of weight statistics a loader read, where values
+are needed); they never open files."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
-from kinspect.analyzers.weights import WeightsReport
+from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
 from kinspect.model import Format, LayerInfo, ModelInfo, ShapeTree, TensorRef
 
@@ -83,7 +83,7 @@ class Report:
     layers: tuple[LayerRow, ...]
     graph: GraphPart | None  # None: skipped (--no-graph)
     tensors: tuple[TensorRow, ...] | None  # None: skipped (--no-weights) or nothing to read
-    weights: WeightsReport | None
+    weights: WeightStats | None
     bins: int
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
@@ -167,7 +167,7 @@ def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ..
     return tuple(rows)
 
 
-def _tensor_rows(weights: WeightsReport, findings: Sequence[Finding]) -> tuple[TensorRow, ...]:
+def _tensor_rows(weights: WeightStats, findings: Sequence[Finding]) -> tuple[TensorRow, ...]:
     flagged: dict[tuple[str | None, str | None], list[Finding]] = {}
     for f in findings:
         flagged.setdefault((f.layer, f.tensor), []).append(f)
@@ -180,7 +180,7 @@ def _tensor_rows(weights: WeightsReport, findings: Sequence[Finding]) -> tuple[T
 
 
 def gather_notes(
-    model: ModelInfo, graph: GraphPart | None, weights: WeightsReport | None, skipped: Sequence[str]
+    model: ModelInfo, graph: GraphPart | None, weights: WeightStats | None, skipped: Sequence[str]
 ) -> tuple[str, ...]:
     """What kinspect could not determine or did not do, in plain words."""
     notes = list(model.notes)
@@ -209,7 +209,7 @@ def build_report(
     model: ModelInfo,
     *,
     graph: GraphPart | None = None,
-    weights: WeightsReport | None = None,
+    weights: WeightStats | None = None,
     checks: Iterable[Finding] = (),
     bins: int = 0,
     skipped: Sequence[str] = (),

@@ -105,9 +105,9 @@ def layer_range(layers: tuple[LayerInfo, ...], bounds: tuple[str, str] | None) -
         lower = [i for i, layer in enumerate(layers) if re.match(bounds[0], layer.name)]
         upper = [i for i, layer in enumerate(layers) if re.match(bounds[1], layer.name)]
     except re.error as exc:
-        raise UsageError(f"--layer-range: invalid regular expression ({exc})") from None
+        raise UsageError(f"invalid regular expression ({exc})", "layer_range") from None
     if not lower or not upper:
-        raise UsageError(f"--layer-range {bounds[0]} {bounds[1]} matches no layer names in the model")
+        raise UsageError("matches no layer names in the model", "layer_range", tuple(bounds))
     if min(lower) > max(upper):
         return min(upper), max(lower) + 1
     return min(lower), max(upper) + 1

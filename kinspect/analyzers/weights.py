@@ -1,13 +1,14 @@
 """Per-tensor weight statistics: which tensors to read, and the rows the user sees.
 
-Pure functions of a ModelInfo and the plain statistics the loaders' reader returns
-(:mod:`kinspect.loaders.arrays`); no arrays and no file access here.
+Pure functions of a ModelInfo and the plain statistics a loader's reader returns
+(:data:`kinspect.model.StatsReader`); no arrays and no file access here. :func:`measure` is
+the one flow every caller uses: plan, read, then rows and findings.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -16,7 +17,7 @@ from kinspect.analyzers.diagnostics import diagnose
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, Entry, Histogram, TensorStats
 from kinspect.errors import UsageError
 from kinspect.findings import Finding
-from kinspect.model import LayerInfo, ModelInfo, WeightInfo
+from kinspect.model import LayerInfo, ModelInfo, StatsReader, WeightInfo
 
 # Tensors whose last axis indexes output units (Dense columns, Conv filters): dead-unit masks.
 UNIT_KERNELS = {"kernel", "pointwise_kernel", "depthwise_kernel"}
@@ -59,7 +60,7 @@ def compile_regex(pattern: str | None) -> re.Pattern[str] | None:
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise UsageError(f"--layer: invalid regular expression ({exc})") from None
+        raise UsageError(f"invalid regular expression ({exc})", "layer") from None
 
 
 def plan(model: ModelInfo, layer: str | None = None, optimizer: bool = False) -> list[Entry]:
@@ -79,7 +80,7 @@ def plan(model: ModelInfo, layer: str | None = None, optimizer: bool = False) ->
     if regex is not None:
         entries = [e for e in entries if regex.search(e.layer)]
         if not entries:
-            raise UsageError(f"--layer {layer} matches no layer that has weights")
+            raise UsageError("matches no layer that has weights", "layer", layer)
     return entries
 
 
@@ -157,7 +158,7 @@ def total_bytes(entries: Sequence[Entry]) -> int:
 
 
 @dataclass(frozen=True)
-class WeightsReport:
+class WeightStats:
     """What ``kinspect weights`` shows: the rows (sorted, cut), the findings over every tensor
     read, and the optimizer's step and learning rate when the file has them."""
 
@@ -171,14 +172,14 @@ class WeightsReport:
     total_bytes: int
 
 
-def report(
+def weight_stats(
     model: ModelInfo,
     entries: Sequence[Entry],
     stats: Mapping[str, Mapping[str, Any]],
     sort: SortKey = SortKey.FILE,
     top: int | None = None,
     bins: int | None = None,
-) -> WeightsReport:
+) -> WeightStats:
     """Rows and findings from the reader's statistics (``stats`` keyed by dataset path)."""
     rows = [tensor_stats(e, stats.get(e.weight.path, {"error": "not read"})) for e in entries]
     state: dict[str, float | int] = {}
@@ -190,7 +191,7 @@ def report(
         state["learning_rate"] = model.compile.learning_rate
     name = model.compile.optimizer if model.compile else None
     findings = diagnose(rows, state, name)
-    return WeightsReport(
+    return WeightStats(
         model=model,
         rows=tuple(arrange(rows, sort, top)),
         findings=tuple(findings),
@@ -212,3 +213,28 @@ def wanted(model: ModelInfo, entries: Sequence[Entry]) -> list[tuple[str, bool, 
     seen = {e.weight.path for e in entries}
     out += [(w.path, False, False) for w in optimizer_scalars(model).values() if w.path not in seen]
     return out
+
+
+def measure(
+    model: ModelInfo,
+    read: StatsReader,
+    *,
+    layer: str | None = None,
+    optimizer: bool = False,
+    bins: int | None = None,
+    sort: SortKey = SortKey.FILE,
+    top: int | None = None,
+) -> Callable[[], WeightStats]:
+    """Start reading the statistics of ``model``'s tensors with ``read`` (a loader's reader);
+    returns a function that waits for them and gives the rows and findings.
+
+    ``layer`` (a regex searched in layer paths) and ``optimizer`` choose the tensors, ``bins``
+    adds a histogram to each, ``sort`` and ``top`` order and cut the rows (findings still cover
+    every tensor read). Two steps, so that a caller can do other work while the values are read.
+    """
+    entries = plan(model, layer, optimizer)
+    requests = wanted(model, entries)
+    if not requests:  # nothing stored to read: no reader child at all
+        return lambda: weight_stats(model, entries, {}, sort, top, bins)
+    waiting = read(requests, bins or 0, total_bytes(entries))
+    return lambda: weight_stats(model, entries, waiting(), sort, top, bins)

@@ -17,15 +17,10 @@ from kinspect.model import ModelInfo
 
 def diagnostics(info: ModelInfo) -> tuple[Finding, ...]:
     """The weights diagnostics of ``info`` (values read in the isolated reader child)."""
-    from kinspect.analyzers import weights
-    from kinspect.loaders.arrays import Request, read_stats
+    from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import in_child
 
-    entries = weights.plan(info)
-    if not entries:
-        return ()
-    requests = [Request(*w) for w in weights.wanted(info, entries)]
-    stats = read_stats(info, requests, total_bytes=weights.total_bytes(entries))
-    return tuple(weights.report(info, entries, stats).findings)
+    return tuple(measure(info, in_child(info))().findings)
 
 
 def _passed_on(rule_id: str) -> RuleFn:

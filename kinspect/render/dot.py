@@ -14,7 +14,7 @@ from enum import Enum
 
 from kinspect.analyzers.graph import Cluster, Graph, Node
 from kinspect.model import ShapeTree
-from kinspect.render.shapes import display_class
+from kinspect.render.formatting import display_class
 
 
 class Rankdir(str, Enum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kinspect.model import ModelInfo
-from kinspect.render.shapes import readable_bytes
+from kinspect.render.formatting import readable_bytes
 
 
 def metadata_lines(model: ModelInfo) -> list[str]:

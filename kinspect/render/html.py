@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from kinspect.analyzers.report import Report
 from kinspect.model import ShapeTree
-from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.formatting import display_class, readable_bytes, shape_text
 
 TEMPLATE = "report.html.j2"
 # Drawing elements Graphviz writes in SVG; anything else (script, foreignObject, links,

@@ -1,13 +1,12 @@
-"""JSON renderings: a public, versioned contract (see README "JSON output")."""
+"""The summary's JSON document: a public, versioned contract (see README "JSON output")."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kinspect.analyzers.summary import Summary
 from kinspect.model import CompileInfo, LayerInfo, ModelInfo, WeightIssue
-from kinspect.render.shapes import shape_json
+from kinspect.render.formatting import shape_json
 
 SUMMARY_SCHEMA = "kinspect/summary@1"
 
@@ -75,12 +74,12 @@ def _issue(issue: WeightIssue) -> dict[str, Any]:
     }
 
 
-def summary_json(summary: Summary) -> str:
+def summary_doc(summary: Summary) -> dict[str, Any]:
     model = summary.model
     known = model.format.value != "config.json"
     t = summary.totals
     rows = [r.layer for r in summary.rows if r.depth == 0]
-    doc = {
+    return {
         "schema": SUMMARY_SCHEMA,
         "file": model.path,
         "format": model.format.value,
@@ -101,4 +100,3 @@ def summary_json(summary: Summary) -> str:
         "weight_issues": [_issue(i) for i in model.weight_issues],
         "notes": list(model.notes),
     }
-    return json.dumps(doc, indent=2) + "\n"

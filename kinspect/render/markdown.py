@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kinspect.analyzers.summary import Summary
-from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 
 
 def _cell(text: str) -> str:
@@ -16,35 +16,14 @@ def _cell(text: str) -> str:
 
 def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
     model = summary.model
-    header = ["Layer (type)", "Output Shape", "Param #"]
-    if not summary.sequential_like:
-        header.append("Connected to")
-    if show_trainable:
-        header.append("Trainable")
+    header = summary_header(summary.sequential_like, show_trainable)
     lines = [f"### Model: {_cell(model.name)}", "", "| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---:" if h == "Param #" else "---" for h in header) + "|")
     for row in summary.rows:
-        layer = row.layer
-        indent = "&nbsp;&nbsp;" * row.depth + ("└ " if row.depth else "")
-        cells = [
-            f"{indent}{_cell(layer.name)} ({_cell(display_class(layer.class_name))})",
-            _cell(shape_text(layer.output_shape)),
-            f"{layer.params:,}",
-        ]
-        if not summary.sequential_like:
-            cells.append(_cell(", ".join(str(r) for r in layer.connections) or "-"))
-        if show_trainable:
-            cells.append(("Y" if layer.trainable else "N") if any(True for _ in layer.all_weights()) else "-")
+        cells = [_cell(c) for c in layer_cells(row.layer, summary.sequential_like, show_trainable, True)]
+        cells[0] = "&nbsp;&nbsp;" * row.depth + ("└ " if row.depth else "") + cells[0]
         lines.append("| " + " | ".join(cells) + " |")
-    t = summary.totals
-    lines += [
-        "",
-        f"- **Total params:** {t.total:,} ({readable_bytes(t.total_bytes)})",
-        f"- **Trainable params:** {t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
-        f"- **Non-trainable params:** {t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
-    ]
-    if t.optimizer:
-        lines.append(f"- **Optimizer params:** {t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})")
+    lines += ["", *(f"- **{label}:** {value}" for label, value in totals_lines(summary.totals))]
     for note in model.notes:
         lines.append(f"- Note: {_cell(note)}")
     return "\n".join(lines) + "\n"

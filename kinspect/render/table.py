@@ -9,49 +9,25 @@ from __future__ import annotations
 
 import shutil
 
-from kinspect.analyzers.summary import Row, Summary
+from kinspect.analyzers.summary import Summary
 from kinspect.errors import UsageError
 from kinspect.model import Format
 from kinspect.render.boxtable import Column, render
-from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 
 BOLD, RESET = "\033[1m", "\033[0m"
 
 
-def _connections(row: Row) -> str:
-    refs = row.layer.connections
-    return ", ".join(str(r) for r in refs) if refs else "-"
-
-
-def _fields(row: Row, sequential_like: bool, show_trainable: bool, known_params: bool) -> list[str]:
-    layer = row.layer
-    prefix = "   " * row.depth + "└ " if row.depth else ""
-    fields = [
-        f"{prefix}{layer.name} ({display_class(layer.class_name)})",
-        shape_text(layer.output_shape),
-        f"{layer.params:,}" if known_params else "?",
-    ]
-    if not sequential_like:
-        fields.append(_connections(row))
-    if show_trainable:
-        has_weights = any(True for _ in layer.all_weights())
-        fields.append(("Y" if layer.trainable else "N") if has_weights else "-")
-    return fields
-
-
 def columns_for(summary: Summary, line_length: int | None, show_trainable: bool) -> tuple[list[Column], int]:
     """Keras's columns and widths: positions are fractions of the line length."""
+    header = summary_header(summary.sequential_like, show_trainable)
     if summary.sequential_like:
-        default, positions = 88, [0.45, 0.80, 1.0]
-        header, align = ["Layer (type)", "Output Shape", "Param #"], ["left", "left", "right"]
+        default, positions, align = 88, [0.45, 0.80, 1.0], ["left", "left", "right"]
     else:
-        default, positions = 108, [0.3, 0.56, 0.74, 1.0]
-        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
-        align = ["left", "left", "right", "left"]
+        default, positions, align = 108, [0.3, 0.56, 0.74, 1.0], ["left", "left", "right", "left"]
     if show_trainable:
         default += 12
         positions = [p * 0.90 for p in positions] + [1.0]
-        header.append("Trainable")
         align.append("center")
     default = min(default, shutil.get_terminal_size().columns - 4)
     line_length = line_length or default
@@ -74,15 +50,12 @@ def render_table(
     """The summary text; ``line_length`` defaults as Keras's does (88 or 108, capped by the terminal)."""
     cols, width = columns_for(summary, line_length, show_trainable)
     known = summary.model.format is not Format.CONFIG_JSON
-    rows = [_fields(row, summary.sequential_like, show_trainable, known) for row in summary.rows]
+    rows = []
+    for row in summary.rows:
+        cells = layer_cells(row.layer, summary.sequential_like, show_trainable, known)
+        cells[0] = ("   " * row.depth + "└ " if row.depth else "") + cells[0]
+        rows.append(cells)
     bold = (lambda s: f"{BOLD}{s}{RESET}") if color else (lambda s: s)
-    t = summary.totals
     lines = [bold(f'Model: "{summary.model.name}"'), *render(cols, rows, width)]
-    lines.append(bold(" Total params: ") + f"{t.total:,} ({readable_bytes(t.total_bytes)})")
-    lines.append(bold(" Trainable params: ") + f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})")
-    lines.append(
-        bold(" Non-trainable params: ") + f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})"
-    )
-    if t.optimizer:
-        lines.append(bold(" Optimizer params: ") + f"{t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})")
+    lines += [bold(f" {label}: ") + value for label, value in totals_lines(summary.totals)]
     return "\n".join(lines) + "\n"

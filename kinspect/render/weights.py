@@ -1,17 +1,16 @@
-"""``kinspect weights`` renderings: a text table with sparklines, and the JSON contract."""
+"""``kinspect weights`` renderings: a text table with sparklines, and the JSON document."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from kinspect.analyzers.diagnostics import evidence
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
-from kinspect.analyzers.weights import WeightsReport
+from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding
+from kinspect.render.formatting import readable_bytes
 from kinspect.render.header import metadata_lines
-from kinspect.render.shapes import readable_bytes
 
 WEIGHTS_SCHEMA = "kinspect/weights@1"
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -45,7 +44,7 @@ def _zeros(row: TensorStats) -> str:
     return f"{100 * row.zeros / row.size:.1f}%"
 
 
-def _cells(row: TensorStats, histograms: bool) -> list[str]:
+def tensor_cells(row: TensorStats, histograms: bool) -> list[str]:
     cells = [row.layer, row.name, _shape(row.shape), row.dtype, f"{row.size:,}"]
     if row.error:
         return [*cells, f"({row.error})"]
@@ -56,7 +55,7 @@ def _cells(row: TensorStats, histograms: bool) -> list[str]:
     return cells
 
 
-def render_text(result: WeightsReport) -> str:
+def render_text(result: WeightStats) -> str:
     """Metadata, the table, then findings: each with its evidence and a one-line hint."""
     model = result.model
     histograms = result.bins is not None
@@ -70,7 +69,7 @@ def render_text(result: WeightsReport) -> str:
               "NaN", "Inf"]  # fmt: skip
     if histograms:
         header.append(f"Histogram ({result.bins} bins)")
-    table = [header] + [_cells(r, histograms) for r in result.rows]
+    table = [header] + [tensor_cells(r, histograms) for r in result.rows]
     ncol = len(header)
     widths = [max(len(r[i]) for r in table if i < len(r)) for i in range(ncol)]
     right = set(range(4, 13))
@@ -144,7 +143,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
             "message": f.message, "evidence": evidence(f), "hint": f.hint}  # fmt: skip
 
 
-def render_json(result: WeightsReport) -> str:
+def weights_doc(result: WeightStats) -> dict[str, Any]:
     model = result.model
     opt = dict(result.optimizer)
     optimizer = None
@@ -155,7 +154,7 @@ def render_json(result: WeightsReport) -> str:
             "iterations": opt.get("iterations"),
             "learning_rate": opt.get("learning_rate"),
         }
-    doc = {
+    return {
         "schema": WEIGHTS_SCHEMA,
         "file": model.path,
         "format": model.format.value,
@@ -167,4 +166,3 @@ def render_json(result: WeightsReport) -> str:
         "tensors": [_tensor(r) for r in result.rows],
         "findings": [finding_json(f) for f in result.findings],
     }
-    return json.dumps(doc, indent=2, allow_nan=False) + "\n"

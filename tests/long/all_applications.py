@@ -26,7 +26,7 @@ def main() -> int:
 
     from kinspect import load
     from kinspect.analyzers.summary import summarize
-    from kinspect.render.shapes import shape_json
+    from kinspect.render.formatting import shape_json
     from kinspect.render.table import render_table
     from tests.build_fixtures import LINE, keras3_layer, keras3_rows, keras3_summary
 

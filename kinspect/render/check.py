@@ -54,8 +54,8 @@ def render_text(results: Sequence[FileResult]) -> str:
     return "".join(f"{ln}\n" for ln in lines) + count_line(results) + "\n"
 
 
-def render_json(results: Sequence[FileResult]) -> str:
-    doc = {
+def check_doc(results: Sequence[FileResult]) -> dict[str, Any]:
+    return {
         "schema": "kinspect/check@1",
         "files": [
             {
@@ -70,7 +70,6 @@ def render_json(results: Sequence[FileResult]) -> str:
         ],
         "summary": count_line(results),
     }
-    return json.dumps(doc, indent=2) + "\n"
 
 
 def _uri(path: str) -> str:

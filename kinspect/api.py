@@ -1,0 +1,376 @@
+"""kinspect's library API: what each command computes, returned as values (README "Python API").
+
+Nothing in a file is executed or imported. Each function returns a frozen value
+(:mod:`kinspect.results`) that prints as the command line prints it, converts to the command's
+JSON document, and shows as HTML in a notebook; the CLI is a thin shell over these functions.
+Errors are :class:`~kinspect.errors.InputError` (a file cannot be read) and
+:class:`~kinspect.errors.UsageError` (an impossible request), both one-line messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kinspect import graphviz, loaders
+from kinspect.analyzers.graph import build_graph
+from kinspect.analyzers.summary import summarize
+from kinspect.analyzers.weights import SortKey, WeightStats, measure
+from kinspect.errors import InputError, KinspectError, UsageError
+from kinspect.findings import Finding
+from kinspect.loaders.readers import in_child, in_children
+from kinspect.loaders.registry import SUFFIXES
+from kinspect.model import ModelInfo
+from kinspect.output import refuse_input, write_atomic
+from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
+from kinspect.results import CheckResult, Graph, ReportResult, Summary, WeightReport
+
+PathLike = str | os.PathLike[str]
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+E = TypeVar("E", bound=Enum)
+
+REPORT_BINS = 24  # histogram bins per tensor in the report
+REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
+REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
+REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
+
+
+def load(path: PathLike, arch: PathLike | None = None) -> ModelInfo:
+    """Read a saved Keras model or weights file into a :class:`~kinspect.model.ModelInfo`.
+
+    ``arch`` pairs a weights-only file with the ``.keras``, ``.h5`` or ``config.json`` that
+    describes its architecture.
+    """
+    return loaders.load(path, arch)
+
+
+def summary(
+    path: PathLike,
+    *,
+    arch: PathLike | None = None,
+    expand_nested: bool = False,
+    layer_range: Sequence[str] | None = None,
+    show_trainable: bool = False,
+    line_length: int | None = None,
+    color: bool = False,
+) -> Summary:
+    """What ``model.summary()`` shows for the model in ``path``, with the file's metadata.
+
+    ``layer_range`` is ``(start, end)``: only the layers from the first name matching ``start``
+    to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
+    ``line_length`` and ``color`` lay out the text, as Keras's options do.
+    """
+    bounds = _bounds(layer_range)
+    table = summarize(load(path, arch), expand_nested, bounds)
+    return Summary(**_fields(table), show_trainable=show_trainable, line_length=line_length, color=color)
+
+
+def weights(
+    path: PathLike,
+    *,
+    histograms: bool = False,
+    bins: int = 20,
+    layer: str | None = None,
+    optimizer: bool = False,
+    sort: str = "file",
+    top: int | None = None,
+    progress: bool | Progress = False,
+) -> WeightReport:
+    """Statistics of every stored tensor in ``path``, and the health diagnostics over them.
+
+    ``histograms`` adds a ``bins``-bin histogram per tensor; ``layer`` (a regex searched in
+    layer paths such as ``outer/inner/dense``) and ``optimizer`` (also its slots) choose the
+    tensors; ``sort`` (``file``, ``name``, ``layer``, or largest first: ``size``, ``norm``,
+    ``std``, ``mean``, ``min``, ``max``, ``absmax``, ``zeros``, ``nan``, ``inf``) and ``top``
+    order and cut the rows. ``progress``: True for a bar on a terminal during long reads, or
+    a function called with the bytes read and the bytes in all.
+    """
+    if bins < 1 or (top is not None and top < 1):
+        raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
+    key = _choice(SortKey, sort, "sort")
+    info = load(path)
+    with contextlib.ExitStack() as stack:
+        if progress is True:
+            from kinspect.progress import ByteProgress
+
+            progress = stack.enter_context(ByteProgress(f"reading {os.path.basename(info.path)}"))
+        read = in_child(info, progress or None)
+        stats = measure(
+            info, read, layer=layer, optimizer=optimizer, bins=bins if histograms else None, sort=key, top=top
+        )()
+    return WeightReport(**_fields(stats))
+
+
+def check(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    select: str | Sequence[str] | None = None,
+    ignore: str | Sequence[str] | None = None,
+    fail_on: str | None = None,
+    max_params: int | None = None,
+    max_file_size: str | int | None = None,
+    max_layers: int | None = None,
+    allow_layer: str | Sequence[str] | None = None,
+    forbid_layer: str | Sequence[str] | None = None,
+    input_shape: Any = None,
+    input_dtype: str | None = None,
+    min_keras_version: str | None = None,
+    arch: PathLike | None = None,
+    config: PathLike | bool | None = None,
+    jobs: int | None = None,
+) -> CheckResult:
+    """Run the check rules over one file or several (in ``jobs`` processes; default: one per core).
+
+    The settings are ``kinspect check``'s options: ``select``/``ignore`` rule ids or prefixes
+    (``"KIN1"``), ``fail_on`` (``error``, ``warning``, ``info``), the budgets (``max_params``,
+    ``max_file_size`` such as ``"50MB"``, ``max_layers``, ``allow_layer``, ``forbid_layer``,
+    ``input_shape`` such as ``(None, 28, 28, 1)`` or a list of shapes, ``input_dtype``,
+    ``min_keras_version``) and ``arch`` for weights-only files. ``[tool.kinspect]`` of a
+    pyproject.toml is read only when asked: ``config=True`` for the nearest one above the
+    current directory, or its path; arguments given here override it.
+    """
+    from kinspect.checks.runner import check_files
+    from kinspect.checks.settings import find_pyproject, merge, read_table
+
+    files = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if (
+        isinstance(input_shape, (list, tuple))
+        and input_shape
+        and all(isinstance(s, (list, tuple)) for s in input_shape)
+    ):
+        input_shape = [list(s) for s in input_shape]  # several shapes, as the TOML lists them
+    source = find_pyproject() if config is True else Path(config) if config else None
+    table = (read_table(source) or {}) if source else {}
+    flags = {
+        "select": select, "ignore": ignore, "fail-on": fail_on, "max-params": max_params,
+        "max-file-size": max_file_size, "max-layers": max_layers, "allow-layer": allow_layer,
+        "forbid-layer": forbid_layer, "input-shape": input_shape, "input-dtype": input_dtype,
+        "min-keras-version": min_keras_version, "arch": os.fspath(arch) if arch else None,
+    }  # fmt: skip
+    settings = merge(table, flags)
+    results = check_files([os.fspath(f) for f in files], settings, jobs)
+    return CheckResult(tuple(results), settings.fail_on)
+
+
+def graph(
+    path: PathLike,
+    *,
+    arch: PathLike | None = None,
+    expand_nested: bool = False,
+    layer_range: Sequence[str] | None = None,
+    show_shapes: bool = False,
+    show_dtype: bool = False,
+    show_layer_names: bool = True,
+    show_layer_activations: bool = False,
+    show_trainable: bool = False,
+    show_params: bool = False,
+    color_by: str = "none",
+    rankdir: str = "TB",
+    dpi: int | None = None,
+    splines: str | None = None,
+    max_megapixels: float = 50.0,
+    timeout: float = 300.0,
+) -> Graph:
+    """The layer graph ``keras.utils.plot_model`` draws for ``path``, from the file alone.
+
+    The options are plot_model's (``show_shapes``…, ``rankdir`` ``TB``/``LR``/``BT``/``RL``,
+    ``expand_nested``, ``layer_range``, ``dpi``) and kinspect's: ``show_params``, ``color_by``
+    (``none``, ``family``, ``params``), ``splines`` (``ortho``, ``curved``, ``polyline``,
+    ``spline``, ``line``), the largest raster image and Graphviz's ``timeout`` in seconds.
+    """
+    style = DotStyle(
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        show_layer_activations=show_layer_activations,
+        show_trainable=show_trainable,
+        show_params=show_params,
+        color_by=_choice(ColorBy, color_by, "color_by"),
+        rankdir=_choice(Rankdir, rankdir, "rankdir"),
+        splines=_choice(Splines, splines, "splines") if splines else None,
+    )
+    bounds = _bounds(layer_range)
+    info = load(path, arch)
+    drawing = build_graph(info, expand_nested, bounds)
+    notes = list(drawing.notes)
+    if splines is None and len(drawing.nodes) > LARGE_GRAPH:
+        notes.append(
+            f"{len(drawing.nodes):,} nodes: edges drawn as splines, not ortho as Keras does "
+            "(Graphviz's ortho routing takes minutes on graphs this size; --splines ortho forces it)"
+        )
+    return Graph(info.path, drawing, style, dpi, max_megapixels, timeout, tuple(notes))
+
+
+def report(
+    path: PathLike, out_dir: PathLike | None = None, *, graph: bool = True, weights: bool = True
+) -> ReportResult:
+    """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
+    weights, diagnostics and check findings, notes) and ``out_dir/model.png`` (the graph).
+
+    ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
+    ``weights`` False skip those sections (no Graphviz run; no weight values read).
+    """
+    from kinspect import __version__
+    from kinspect.analyzers.report import build_report
+    from kinspect.render.html import render_html
+
+    path = os.fspath(path)
+    out = os.fspath(out_dir) if out_dir else _report_dir(path)
+    page, image = os.path.join(out, "report.html"), os.path.join(out, "model.png")
+    refuse_input(path, page)
+    refuse_input(path, image)
+    info = load(path)
+    skipped = [] if graph else ["graph skipped (--no-graph)"]
+    skipped += [] if weights else ["weights skipped (--no-weights)"]
+    drawable = graphviz.find_dot() is not None
+    # Child processes are forked before any thread starts: the weight readers, then the checks'
+    # raw read; Graphviz then draws in threads while the readers work.
+    reading = _start_weights(info) if weights else None
+    checks, note = _check_findings(info)
+    skipped += [note] if note else []
+    drawing = _start_graph(info, drawable) if graph else None
+    stats, note = reading() if reading is not None else (None, None)
+    skipped += [note] if note else []
+    graph_part, png = drawing() if drawing is not None else (None, None)
+    value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
+                         skipped=skipped, version=__version__)  # fmt: skip
+    os.makedirs(out, exist_ok=True)
+    if png is not None:
+        write_atomic(image, png)
+    write_atomic(page, render_html(value))
+    missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
+    warnings = (missing,) if graph and not drawable else ()
+    written = image if png is not None else None
+    return ReportResult(page, written, value.verdict, value.problems, value.notes, warnings)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """A dataclass value's fields, to build the API's richer value from the analyzer's."""
+    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+
+
+def _bounds(layer_range: Sequence[str] | None) -> tuple[str, str] | None:
+    """``(start, end)`` regexes, or None for every layer."""
+    if not layer_range:
+        return None
+    if isinstance(layer_range, str) or len(layer_range) != 2:
+        raise UsageError("must be two regular expressions, (start, end)", "layer_range", layer_range)
+    return layer_range[0], layer_range[1]
+
+
+def _choice(kind: type[E], value: str, option: str) -> E:
+    """A user's string as one of a closed set, or a UsageError listing the set."""
+    try:
+        return kind(value)
+    except ValueError:
+        known = ", ".join(repr(k.value) for k in kind)
+        raise UsageError(f"not one of {known}", option, value) from None
+
+
+def _report_dir(model: str) -> str:
+    """``<file name without its model suffix>-report``, in the current directory."""
+    name = os.path.basename(os.path.normpath(model))
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return f"{name or 'model'}-report"
+
+
+def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, str | None]]:
+    """Start reading every tensor's statistics and histogram in up to REPORT_READERS children;
+    returns a function that waits for them, or for a note saying why there are none."""
+    try:
+        waiting = measure(info, in_children(info, REPORT_READERS), bins=REPORT_BINS)
+    except InputError as exc:
+        note = f"weights: could not be read ({exc.problem})"
+        return lambda: (None, note)
+
+    def result() -> tuple[WeightStats | None, str | None]:
+        try:
+            stats = waiting()
+        except InputError as exc:
+            return None, f"weights: could not be read ({exc.problem})"
+        if not stats.total_tensors:
+            return None, "weights: the file holds no weights to read"
+        return stats, None
+
+    return result
+
+
+def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, bytes | None]]:
+    """Start drawing the graph (SVG to inline, PNG to write) in threads; returns a function that
+    waits for them and gives the report's GraphPart and the PNG bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kinspect.analyzers.report import GraphPart
+
+    drawing = build_graph(info)
+    count = len(drawing.nodes)
+    if not drawable:
+        part = GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT))
+        return lambda: (part, None)
+    large = count > LARGE_GRAPH  # shapes and curved edges cost Graphviz minutes on thousands of nodes
+    style = DotStyle(show_shapes=not large, color_by=ColorBy.FAMILY, splines=Splines.LINE if large else None)
+    text = render_dot(drawing, style)
+    pool = ThreadPoolExecutor(2)
+
+    def draw(fmt: str, laid_out: Any) -> Any:
+        # Both drawings share one layout (the slow part); each is then only drawn.
+        return graphviz.render(
+            text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT, laid_out.result()
+        )
+
+    laid_out = pool.submit(graphviz.layout, text, REPORT_GRAPH_TIMEOUT)
+    jobs = {fmt: pool.submit(draw, fmt, laid_out) for fmt in ("svg", "png")}
+    pool.shutdown(wait=False)
+
+    def result() -> tuple[Any, bytes | None]:
+        notes = list(drawing.notes)
+        if large:
+            notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
+        out: dict[str, bytes | None] = {}
+        for fmt, job in jobs.items():
+            try:
+                image = job.result()
+                out[fmt] = image.data
+                if image.notes:  # the raster was scaled down to fit the megapixel cap
+                    notes.append(
+                        f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
+                        "megapixels); the inline drawing has full detail, and 'kinspect graph "
+                        "--max-megapixels' draws a larger PNG"
+                    )
+            except graphviz.GraphvizError as exc:
+                out[fmt] = None
+                notes.append(f"{fmt.upper()}: {exc}")
+        svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
+        png = out["png"]
+        return GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes))), png
+
+    return result
+
+
+def _check_findings(info: ModelInfo) -> tuple[list[Finding], str | None]:
+    """Findings of the default check rules other than the numerics ones (KIN2xx: those are the
+    weights diagnostics the report already has), each with its rule's rationale as the hint."""
+    from kinspect.checks import RULES, resolve
+    from kinspect.checks.base import Subject
+    from kinspect.checks.runner import run_rules
+    from kinspect.loaders import read_raw
+
+    try:
+        subject = Subject(info.path, info, read_raw(info.path))
+    except KinspectError as exc:
+        return [], f"checks: not run ({exc})"
+    enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}
+    found, error = run_rules(subject, enabled)
+    note = f"checks: {error}" if error else None
+    return [dataclasses.replace(f, hint=f.hint or RULES[f.rule].rationale) for f in found], note
