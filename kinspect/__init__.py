@@ -44,10 +44,14 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     """The API's functions and result types, imported when first asked for (PEP 562)."""
-    if name in _API or name in _RESULTS:
-        from importlib import import_module
+    if name in _API:
+        from kinspect import api
 
-        return getattr(import_module("kinspect.api" if name in _API else "kinspect.results"), name)
+        return getattr(api, name)
+    if name in _RESULTS:
+        from kinspect import results
+
+        return getattr(results, name)
     raise AttributeError(f"module 'kinspect' has no attribute {name!r}")
 
 
