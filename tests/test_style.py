@@ -23,3 +23,10 @@ def test_ruff_check() -> None:
 def test_ruff_format() -> None:
     proc = _ruff("format", "--check", ".")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_types() -> None:
+    """Type hints in kinspect/ are checked (settings in pyproject's [tool.mypy])."""
+    exe = shutil.which("mypy", path=str(Path(sys.executable).parent)) or "mypy"
+    proc = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

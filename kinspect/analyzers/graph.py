@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from kinspect.analyzers.summary import layer_range
 from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
@@ -160,7 +160,7 @@ def _dtype(layer: LayerInfo, model_dtype: str | None) -> str | None:
     return _COMPUTE.get(policy, policy) if policy else None
 
 
-def _is_shape(raw: Any) -> bool:
+def _is_shape(raw: Any) -> TypeGuard[list[int | None]]:
     return isinstance(raw, list) and all(
         d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in raw
     )
@@ -332,7 +332,7 @@ class _Builder:
                 refs = inner.outputs if out else inner.inputs
                 ref = refs[index] if index < len(refs) else (refs[0] if refs else None)
                 found = inner.find(ref.layer) if ref else None
-                if found is None:
+                if found is None or ref is None:
                     return [path]
                 nxt, index = found, ref.tensor if out else 0
             layer, scope, path = nxt, inner, (*path, nxt.name)

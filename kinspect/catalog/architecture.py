@@ -138,7 +138,7 @@ def _refs(value: Any) -> tuple[TensorRef, ...]:
         raise ConfigError("input_layers/output_layers is not a list")
     if len(value) == 3 and isinstance(value[0], str):
         value = [value]
-    refs = []
+    refs: list[TensorRef] = []
     for item in value:
         if isinstance(item, Mapping):  # nested dict structures of outputs
             refs.extend(_refs(item))
@@ -201,10 +201,10 @@ def _keras2_kwarg(value: Any, names: set[str]) -> Any:
 def _node(data: Any, names: set[str]) -> NodeSpec:
     if isinstance(data, Mapping):  # Keras 3
         args = _keras3_value(data.get("args", []))
-        kwargs = _keras3_value(data.get("kwargs", {}))
-        if not isinstance(args, list) or not isinstance(kwargs, Mapping):
+        named = _keras3_value(data.get("kwargs", {}))
+        if not isinstance(args, list) or not isinstance(named, Mapping):
             raise ConfigError("inbound node args/kwargs have the wrong type")
-        return NodeSpec(tuple(args), dict(kwargs))
+        return NodeSpec(tuple(args), dict(named))
     if isinstance(data, list):  # Keras 2: one entry per input tensor
         if data and isinstance(data[0], str):  # tf_keras TFOpLambda: a single bare entry
             data = [data]

@@ -180,6 +180,7 @@ def lambda_layer(config: Mapping[str, Any], call: Call) -> ShapeTree:
         return (batch, *single)
     if isinstance(declared, (list, tuple)) and declared:
         shapes = [_static_shape(s) for s in declared]
-        if all(s is not None for s in shapes):
-            return [(batch, *s) for s in shapes]
+        fixed = [s for s in shapes if s is not None]
+        if len(fixed) == len(shapes):
+            return [(batch, *s) for s in fixed]
     raise ShapeUnknown("Lambda output_shape is a function or not a static shape")

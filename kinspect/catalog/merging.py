@@ -123,10 +123,11 @@ def _concat_keras3(shapes: list[Shape], axis: int) -> Shape:
     """Concatenate.compute_output_shape: the first input's dims, summed along ``axis``."""
     out = list(shapes[0])
     for shape in shapes[1:]:
-        if out[axis] is None or shape[axis] is None:
+        total, dim = out[axis], shape[axis]
+        if total is None or dim is None:
             out[axis] = None
             break
-        out[axis] += shape[axis]
+        out[axis] = total + dim
     return tuple(out)
 
 

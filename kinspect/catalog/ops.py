@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, rule
+from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, known, rule
 
 _MISSING = object()
 
@@ -89,9 +89,9 @@ def _axes(axis: Any) -> list[Any]:
 
 def broadcast(shape1: Sequence[Dim], shape2: Sequence[Dim]) -> Shape:
     """operation_utils.broadcast_shapes: None with 1 stays None, None with n gives n."""
-    s1, s2 = list(shape1), list(shape2)
-    s1 = [1] * (len(s2) - len(s1)) + s1
-    s2 = [1] * (len(s1) - len(s2)) + s2
+    ones: list[Dim] = [1] * abs(len(shape1) - len(shape2))
+    s1 = (ones if len(shape1) < len(shape2) else []) + list(shape1)
+    s2 = (ones if len(shape2) < len(shape1) else []) + list(shape2)
     out: list[Dim] = []
     for a, b in zip(s1, s2, strict=True):
         if a == 1:
@@ -117,7 +117,8 @@ def reduce_shape(shape: Shape, axis: Any = None, keepdims: Any = False) -> Shape
 
 def _flat(shape: Shape) -> Shape:
     """A flattened tensor: its size, unknown if any dim is."""
-    return (None,) if None in shape else (math.prod(shape),)
+    dims = known(shape)
+    return (None,) if dims is None else (math.prod(dims),)
 
 
 # Ops whose output has the shape of their first argument (activations, elementwise math,
@@ -229,17 +230,18 @@ def reshape(config: Mapping[str, Any], call: Call) -> Shape:
     new = [d if _is_int(d) else None for d in new]
     if any(d is not None and d < -1 for d in new) or new.count(-1) > 1:
         raise ShapeUnknown(f"invalid newshape {new}")
-    if None in shape or None in new:
+    dims, want = known(shape), known(new)
+    if dims is None or want is None:
         return tuple(None if d == -1 else d for d in new)
-    size = math.prod(shape)
-    if -1 not in new:
-        if math.prod(new) != size:
+    size = math.prod(dims)
+    if -1 not in want:
+        if math.prod(want) != size:
             raise ShapeUnknown(f"cannot reshape {shape} to {new}")
-        return tuple(new)
-    known = math.prod(d for d in new if d != -1)
-    if known == 0 or size % known:
+        return want
+    rest = math.prod(d for d in want if d != -1)
+    if rest == 0 or size % rest:
         raise ShapeUnknown(f"cannot reshape {shape} to {new}")
-    return tuple(size // known if d == -1 else d for d in new)
+    return tuple(size // rest if d == -1 else d for d in want)
 
 
 @rule("ops.Transpose")
@@ -348,7 +350,7 @@ def unstack(config: Mapping[str, Any], call: Call) -> list[Shape]:
     num = config.get("num")
     if num is None:
         num = shape[axis]
-    if not _is_int(num):
+    if not isinstance(num, int) or isinstance(num, bool):
         raise ShapeUnknown("unstack along an unknown dim")
     return [shape[:axis] + shape[axis + 1 :]] * num
 
@@ -398,11 +400,12 @@ def slice_op(config: Mapping[str, Any], call: Call) -> Shape:
 
 @rule("ops.Tile")
 def tile(config: Mapping[str, Any], call: Call) -> Shape:
-    shape = list(_tensor(call))
+    shape: list[Dim] = list(_tensor(call))
     repeats = _axes(config["repeats"])
     if not all(_is_int(r) for r in repeats):
         raise ShapeUnknown(f"repeats {repeats!r}")
-    shape = [1] * (len(repeats) - len(shape)) + shape
+    ones: list[Dim] = [1] * (len(repeats) - len(shape))
+    shape = ones + shape
     repeats = [1] * (len(shape) - len(repeats)) + repeats
     return tuple(None if d is None else d * r for d, r in zip(shape, repeats, strict=True))
 
@@ -415,9 +418,10 @@ def repeat(config: Mapping[str, Any], call: Call) -> Shape:
         raise ShapeUnknown(f"repeats {repeats!r}")
     axis = config.get("axis")
     if axis is None:
-        if None in shape:
+        dims = known(shape)
+        if dims is None:
             return (None,)
-        size = math.prod(shape)
+        size = math.prod(dims)
         if len(repeats) == 1:
             return (size * repeats[0],)
         if len(repeats) != size:
@@ -477,10 +481,11 @@ def glu(config: Mapping[str, Any], call: Call) -> Shape:
     """nn.Glu halves ``axis``."""
     shape = list(_tensor(call))
     axis = _axis(config.get("axis", -1), len(shape))
-    if shape[axis] is not None:
-        if shape[axis] % 2:
+    half = shape[axis]
+    if half is not None:
+        if half % 2:
             raise ShapeUnknown("glu axis size must be even")
-        shape[axis] //= 2
+        shape[axis] = half // 2
     return tuple(shape)
 
 

@@ -113,14 +113,14 @@ def max_num_bounding_boxes(config: Mapping[str, Any], call: Call) -> ShapeTree:
     if not _is_shape_tree(x):
         raise ShapeUnknown("expected an image tensor or a dict of tensors")
     out = _copy_tree(x)
-    boxes = out.get("bounding_boxes") if isinstance(out, Mapping) else None
-    if isinstance(boxes, Mapping):
+    boxes = out.get("bounding_boxes") if isinstance(out, dict) else None
+    if isinstance(boxes, dict):
         if set(boxes) - {"boxes", "labels"}:
             raise ShapeUnknown("unsupported keys in bounding_boxes")
         number = _int(config, "max_number")
         for key in ("boxes", "labels"):
             shape = boxes.get(key)
-            if not is_shape(shape) or len(shape) < 2:
+            if not is_shape(shape) or shape is None or len(shape) < 2:
                 raise ShapeUnknown(f"bounding_boxes[{key!r}] is not a batched tensor")
             boxes[key] = (shape[0], number, *shape[2:])
     return out

@@ -10,7 +10,7 @@ first (the package's ``__init__``), so the registries are complete whenever they
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -113,6 +113,11 @@ def rule(*class_names: str) -> Callable[[Rule], Rule]:
         return fn
 
     return register
+
+
+def known(dims: Sequence[Dim]) -> tuple[int, ...] | None:
+    """The dims when every one is known, else None (so that products of dims are typed ints)."""
+    return None if any(d is None for d in dims) else tuple(d for d in dims if d is not None)
 
 
 def is_shape(value: Any) -> bool:

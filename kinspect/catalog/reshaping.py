@@ -15,7 +15,17 @@ from kinspect.catalog.conv import (
     register_ranked,
     split_spatial,
 )
-from kinspect.catalog.registry import Call, Dim, Rule, Shape, ShapeUnknown, keras_major, rule, weightless
+from kinspect.catalog.registry import (
+    Call,
+    Dim,
+    Rule,
+    Shape,
+    ShapeUnknown,
+    keras_major,
+    known,
+    rule,
+    weightless,
+)
 
 
 def _pairs(value: Any, rank: int, name: str) -> tuple[tuple[int, int], ...]:
@@ -113,7 +123,8 @@ def flatten(config: Mapping[str, Any], call: Call) -> Shape:
     if not shape:
         raise ShapeUnknown("Flatten needs an input of rank >= 1")
     rest = shape[1:]
-    return (shape[0], None if any(d is None for d in rest) else math.prod(rest))
+    dims = known(rest)
+    return (shape[0], None if dims is None else math.prod(dims))
 
 
 @rule("Reshape")
@@ -134,17 +145,18 @@ def reshape(config: Mapping[str, Any], call: Call) -> Shape:
     if sum(d == -1 for d in target) > 1:
         raise ShapeUnknown(f"target_shape {target!r} has more than one -1")
     inner = shape[1:]
-    if None in inner or None in target:
+    dims, want = known(inner), known(target)
+    if dims is None or want is None:
         return (shape[0], *(None if d == -1 else d for d in target))
-    size = math.prod(inner)
-    if -1 not in target:
-        if math.prod(target) != size:
+    size = math.prod(dims)
+    if -1 not in want:
+        if math.prod(want) != size:
             raise ShapeUnknown(f"cannot reshape {inner} to {target}")
-        return (shape[0], *target)
-    known = math.prod(d for d in target if d != -1)
-    if known == 0 or size % known:
+        return (shape[0], *want)
+    rest = math.prod(d for d in want if d != -1)
+    if rest == 0 or size % rest:
         raise ShapeUnknown(f"cannot reshape {inner} to {target}")
-    return (shape[0], *(size // known if d == -1 else d for d in target))
+    return (shape[0], *(size // rest if d == -1 else d for d in want))
 
 
 @rule("Permute")

@@ -63,7 +63,8 @@ VAR_NAMES: dict[str, Names] = {
 # Bidirectional's forward_layer/backward_layer) and MultiHeadAttention's projections.
 def _child(leaf: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
     if leaf == "cell":
-        return "LSTMCell", config.get("cell") if isinstance(config.get("cell"), Mapping) else {}
+        cell = config.get("cell")
+        return "LSTMCell", cell if isinstance(cell, Mapping) else {}
     if leaf in ("query_dense", "key_dense", "value_dense", "output_dense"):
         return "EinsumDense", {"bias_axes": "x" if _opt(config.get("use_bias", True)) else None}
     return None
