@@ -1,41 +1,35 @@
-"""Shared fixtures: models built with Keras and saved in every format, cached on disk."""
+"""Shared fixtures, golden files, and the ``keras`` and ``slow`` markers.
+
+Models built with Keras come from ``tests/keras_build.py`` (built once in a child process, cached
+on disk). Tests that need Keras are marked ``keras`` at collection (``tests/markers.py`` says
+how) and skipped, with the command that installs it, where Keras is missing.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import importlib.util
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.keras_build import built
+from tests.markers import KERAS_MODULES, KerasImportGuard, needs_keras, slow_tests, update_slow
+
+# For the tests that call Keras in this process (the shape rules' oracle).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 TESTS = Path(__file__).parent
-BUILD_INPUTS = ["zoo.py", "zoo_keras2.py", "build_fixtures.py"]
-
-
-def _cache_dir() -> Path:
-    from importlib.metadata import version
-
-    digest = hashlib.sha256()
-    for name in BUILD_INPUTS:
-        digest.update((TESTS / name).read_bytes())
-    for package in ("keras", "tf_keras", "tensorflow-cpu"):
-        try:
-            digest.update(version(package).encode())
-        except Exception:
-            digest.update(b"-")
-    root = Path(os.environ.get("KINSPECT_FIXTURES", TESTS / ".fixtures"))
-    return root / digest.hexdigest()[:16]
+MISSING = [name for name in KERAS_MODULES if importlib.util.find_spec(name) is None]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from current output")
+    parser.addoption("--update-slow", action="store_true", help="re-measure tests/slow.txt")
 
 
 @pytest.fixture
@@ -59,31 +53,14 @@ def check_golden(name: str, text: str, update: bool) -> None:
 
 @pytest.fixture(scope="session")
 def zoo_dir() -> Path:
-    """Directory of ``<name>.{keras,h5,weights.h5}`` + ``<name>.oracle.json``, built once."""
-    import fcntl
-
-    path = _cache_dir()
-    done = path / "COMPLETE"
-    path.mkdir(parents=True, exist_ok=True)
-    # pytest-xdist workers share the cache: one builds, the others wait on the lock.
-    with open(path / "LOCK", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            _build(path)
-            done.write_text("ok")
-    return path
+    """Directory of ``<name>.{keras,h5,weights.h5}`` + ``<name>.oracle.json`` for every zoo model."""
+    return built("build_zoo.py", "zoo.py", "zoo_keras2.py")
 
 
-def _build(path: Path) -> None:
-    """Keras runs in a child process: the test process itself never builds models."""
-    proc = subprocess.run(
-        [sys.executable, str(TESTS / "build_fixtures.py"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=3000,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"building fixtures failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+@pytest.fixture(scope="session")
+def check_models() -> Path:
+    """The models of the check tests (``tests/build_check.py``), Keras 3 and tf_keras."""
+    return built("build_check.py")
 
 
 def oracle_names() -> list[str]:
@@ -105,3 +82,35 @@ def oracle_names() -> list[str]:
 
 def load_oracle(zoo: Path, name: str) -> dict:
     return json.loads((zoo / f"{name}.oracle.json").read_text())
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    missing = ", ".join(MISSING)
+    skip = pytest.mark.skip(reason=f"needs Keras ({missing} not installed): pip install -e '.[test]'")
+    slow = slow_tests()
+    for item in items:
+        if needs_keras(item):
+            item.add_marker(pytest.mark.keras)
+            if MISSING:
+                item.add_marker(skip)
+        if item.nodeid in slow:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if MISSING or not any(item.get_closest_marker("keras") for item in session.items):
+        sys.meta_path.insert(0, KerasImportGuard())
+
+
+DURATIONS: dict[str, float] = {}  # node id → seconds of the test's call, for --update-slow
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":  # with pytest-xdist, the controller sees every worker's reports
+        DURATIONS[report.nodeid] = report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.getoption("--update-slow") and not hasattr(session.config, "workerinput"):
+        update_slow(DURATIONS)

@@ -26,44 +26,15 @@ import pytest
 from kinspect.cli import main
 from kinspect.errors import InputError
 from kinspect.loaders.isolate import isolated
+from tests.keras_build import built
 
 READ_TIMEOUT = "5"  # seconds the reader child may take in these tests (hangs must end fast)
 
-BUILD = """
-import os, sys
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import keras
-
-out = sys.argv[1]
-x = keras.Input((8,), name="x")
-h = keras.layers.Dense(4, name="d1")(x)
-h = keras.layers.BatchNormalization(name="bn")(h)
-tiny = keras.Model(x, keras.layers.Dense(2, name="d2")(h), name="tiny")
-tiny.compile(optimizer="adam", loss="mse")
-tiny.save(f"{out}/tiny.keras")
-tiny.save(f"{out}/tiny.h5")
-tiny.save_weights(f"{out}/tiny.weights.h5")
-
-x = keras.Input((6, 6, 1))
-conv = keras.layers.Conv2D(2, 3)(x)
-keras.Model(x, keras.layers.Flatten()(conv), name="conv").save(f"{out}/conv.keras")
-
-wide = keras.Sequential([keras.Input((8,))] + [keras.layers.Dense(n) for n in (4, 3, 2, 1)], name="wide")
-wide.save(f"{out}/wide.keras")
-"""
-
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small models saved by Keras in a subprocess (keeps TensorFlow out of this process)."""
-    out = tmp_path_factory.mktemp("models")
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(
-        [sys.executable, "-c", BUILD, str(out)], capture_output=True, text=True, timeout=600, env=env
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+def models() -> Path:
+    """Small models saved by Keras: ``tiny`` (in every format), ``conv`` and ``wide``."""
+    return built("build_bad_input.py")
 
 
 @pytest.fixture(autouse=True)

@@ -21,14 +21,8 @@ from kinspect.checks.runner import check_file
 from kinspect.checks.settings import merge
 from kinspect.cli import main
 from kinspect.findings import Finding, Severity
-from tests.check_models import built
 
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture(scope="module")
-def check_models() -> Path:
-    return built()
 
 
 def findings(path: Path | str, **flags: Any) -> list[Finding]:

@@ -8,8 +8,6 @@ import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -26,15 +24,10 @@ from kinspect.checks.base import Subject
 from kinspect.cli import cli, main
 from kinspect.loaders.raw import RawFile
 from tests import test_bad_input as bad
-from tests.check_models import built
+from tests.keras_build import built
 
 # KINSPECT_FUZZ=20 runs 20x the suite's budget (the occasional long run: README, "Robustness").
 SCALE = int(os.environ.get("KINSPECT_FUZZ", "1"))
-
-
-@pytest.fixture(scope="module")
-def check_models() -> Path:
-    return built()
 
 
 @pytest.fixture(autouse=True)
@@ -210,13 +203,8 @@ def test_check_mutation_fuzz(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("tiny")
-    proc = subprocess.run(
-        [sys.executable, "-c", bad.BUILD, str(out)], capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+def tiny() -> Path:
+    return built("build_bad_input.py")
 
 
 def hostile_files(tiny: Path, tmp: Path) -> Iterator[Path]:

@@ -15,15 +15,9 @@ import pytest
 
 from kinspect.checks import RULES
 from kinspect.cli import main
-from tests.check_models import built
 
 ROOT = Path(__file__).parent.parent
 SCHEMA = Path(__file__).parent / "sarif" / "sarif-schema-2.1.0.json"
-
-
-@pytest.fixture(scope="module")
-def check_models() -> Path:
-    return built()
 
 
 def test_sarif_is_valid_against_the_official_schema(

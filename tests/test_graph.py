@@ -1,7 +1,7 @@
 """``kinspect graph``: Keras's own ``model_to_dot`` is the oracle for nodes, labels and edges.
 
 The fixtures record what ``keras.utils.model_to_dot(model, show_shapes=True)`` draws for the
-live model (``tests/build_fixtures.py``); kinspect draws from the saved file and must give the
+live model (``tests/build_zoo.py``); kinspect draws from the saved file and must give the
 same boxes with the same text, joined by the same edges.
 """
 

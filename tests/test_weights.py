@@ -3,7 +3,6 @@ diagnostic planted and clean, the CLI (golden files, errors) and the process bou
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from kinspect.cli import cli, main
 from tests.conftest import TESTS, check_golden
+from tests.keras_build import built
 
 ROOT = TESTS.parent
 SAMPLE = "samples/mnist_cnn.keras"
@@ -25,24 +25,8 @@ SAMPLE = "samples/mnist_cnn.keras"
 
 @pytest.fixture(scope="session")
 def planted() -> Path:
-    """Models with planted defects, built once by ``build_weights_fixtures.py`` in a Keras child."""
-    import fcntl
-    from importlib.metadata import version
-
-    digest = hashlib.sha256((TESTS / "build_weights_fixtures.py").read_bytes())
-    digest.update(version("keras").encode())
-    path = (
-        Path(os.environ.get("KINSPECT_FIXTURES", TESTS / ".fixtures")) / f"weights-{digest.hexdigest()[:12]}"
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    with open(path / "LOCK", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (path / "COMPLETE").exists():
-            proc = subprocess.run([sys.executable, str(TESTS / "build_weights_fixtures.py"), str(path)],
-                                  capture_output=True, text=True, timeout=1200)  # fmt: skip
-            assert proc.returncode == 0, proc.stderr[-3000:]
-            (path / "COMPLETE").write_text("ok")
-    return path
+    """Models with planted defects (``tests/build_weights.py``)."""
+    return built("build_weights.py")
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -1,6 +1,6 @@
 """Models built with Keras 3: the fixtures every parity test compares kinspect against.
 
-Each builder returns a live model. ``tests/fixtures.py`` saves it in every format
+Each builder returns a live model. ``tests/build_zoo.py`` saves it in every format
 and records what Keras itself reports, which is the oracle.
 """
 

@@ -28,7 +28,7 @@ def main() -> int:
     from kinspect.analyzers.summary import summarize
     from kinspect.render.formatting import shape_json
     from kinspect.render.table import render_table
-    from tests.build_fixtures import LINE, keras3_layer, keras3_rows, keras3_summary
+    from tests.build_zoo import LINE, keras3_layer, keras3_rows, keras3_summary
 
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     only = sys.argv[sys.argv.index("--only") + 1 :] if "--only" in sys.argv else None

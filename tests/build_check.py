@@ -1,12 +1,17 @@
-"""Builds the models of tests/test_check*.py with Keras 3 (``k3``) or tf_keras (``k2``), in a child."""
+"""Builds the models of tests/test_check*.py: ``python tests/build_check.py OUTDIR``.
+
+Keras 3 writes ``nested_lambda``, ``wrapped_lambda``, ``lambda_activation``, ``clean``, ``other``;
+tf_keras writes ``k2_nested_lambda``, ``k2_functional_lambda``; each in several formats.
+"""
 
 import os
 import sys
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-out = sys.argv[1]
-if sys.argv[2] == "k3":
+
+
+def keras3(out: str) -> None:
     import keras
 
     L = keras.layers
@@ -33,7 +38,9 @@ if sys.argv[2] == "k3":
     clean.save(f"{out}/clean.h5")
     clean.save_weights(f"{out}/clean.weights.h5")
     keras.Sequential([keras.Input((5,)), L.Dense(3, name="d")], name="other").save(f"{out}/other.keras")
-else:
+
+
+def keras2(out: str) -> None:
     import tf_keras as keras
 
     L = keras.layers
@@ -50,3 +57,8 @@ else:
     x = keras.Input((8,))
     m = keras.Model(x, L.Dense(2, name="head")(inner(x)), name="k2_functional_lambda")
     m.save(f"{out}/k2_functional_lambda.h5")
+
+
+if __name__ == "__main__":
+    keras3(sys.argv[1])
+    keras2(sys.argv[1])

@@ -1,6 +1,6 @@
 """Build the models ``tests/test_weights.py`` diagnoses: clean, trained, and with planted defects.
 
-Run as ``python tests/build_weights_fixtures.py OUTDIR`` (Keras runs in this child process,
+Run as ``python tests/build_weights.py OUTDIR`` (Keras runs in this child process,
 never in the test process). Each defect is planted with ``set_weights`` on a real Keras model.
 """
 

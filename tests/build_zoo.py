@@ -1,6 +1,6 @@
 """Build the fixture models with Keras, save them in every format, and record the oracle.
 
-Run as ``python tests/build_fixtures.py OUTDIR``. For every model of ``tests/zoo.py``
+Run as ``python tests/build_zoo.py OUTDIR``. For every model of ``tests/zoo.py``
 (Keras 3) and ``tests/zoo_keras2.py`` (tf_keras), it writes the saved files and
 ``<name>.oracle.json``: what the live Keras model reports (parameter counts, output
 shapes, trainable split), the text of ``summary()`` on the model loaded back, and the
