@@ -12,7 +12,16 @@ path); every length and count is bounded before anything is allocated. Nothing h
 
 from __future__ import annotations
 
-from kinspect.tfio.bundle import Bundle, Entry, chunks, dtype_name, itemsize, read_bundle, read_strings, verify
+from kinspect.tfio.bundle import (
+    Bundle,
+    Entry,
+    chunks,
+    dtype_name,
+    itemsize,
+    read_bundle,
+    read_strings,
+    verify,
+)
 from kinspect.tfio.errors import TFIOError
 from kinspect.tfio.objectgraph import Attribute, Node, SlotRef, read_object_graph
 from kinspect.tfio.savedmodel import (

@@ -222,7 +222,9 @@ def _entry(
         elements *= dim
     width = itemsize(dtype)
     if width is not None and elements * width != size:
-        raise TFIOError(f"{where}: {dtype} {list(shape)} takes {elements * width} bytes, the index says {size}")
+        raise TFIOError(
+            f"{where}: {dtype} {list(shape)} takes {elements * width} bytes, the index says {size}"
+        )
     if dtype == "string" and elements and size < elements + 4:
         raise TFIOError(f"{where}: {elements} strings cannot fit in {size} bytes")
     if shard not in shard_sizes:
@@ -279,7 +281,7 @@ def _check_extent(extent: Extent, shape: tuple[int, ...], where: str) -> Extent:
     if len(extent) != len(shape):
         raise TFIOError(f"{where}: a slice of rank {len(extent)} of a tensor of rank {len(shape)}")
     out = []
-    for (start, length), dim in zip(extent, shape):
+    for (start, length), dim in zip(extent, shape, strict=True):
         if length is not None and length < 0:  # -1 is "the whole dimension" in a slice key
             if length != -1 or start != 0:
                 raise TFIOError(f"{where}: invalid slice extent {start}:{length}")
@@ -439,10 +441,8 @@ def chunks(bundle: Bundle, entry: Entry, chunk_bytes: int = CHUNK_BYTES) -> Iter
         while left:
             piece = f.read(min(chunk_bytes, left))
             if not piece:
-                raise TFIOError(
-                    f"data shard {os.path.basename(bundle.shard_path(entry.shard))} is shorter than its index says",
-                    bundle.shard_path(entry.shard),
-                )
+                path = bundle.shard_path(entry.shard)
+                raise TFIOError(f"data shard {os.path.basename(path)} is shorter than its index says", path)
             left -= len(piece)
             yield piece
 

@@ -83,7 +83,9 @@ def read_object_graph(data: Buffer) -> tuple[Node, ...]:
     nodes = []
     for item in raw:
         children = tuple((c["local_name"], node_id(c["node_id"], "child")) for c in item["children"])
-        attributes = tuple(Attribute(a["name"], a["full_name"], a["checkpoint_key"]) for a in item["attributes"])
+        attributes = tuple(
+            Attribute(a["name"], a["full_name"], a["checkpoint_key"]) for a in item["attributes"]
+        )
         slots = tuple(
             SlotRef(
                 node_id(s["original_variable_node_id"], "slot variable"),

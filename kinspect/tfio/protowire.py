@@ -103,6 +103,7 @@ def iter_fields(data: Buffer, start: int = 0, end: int | None = None) -> Iterato
     if not 0 <= start <= end <= len(data):
         raise TFIOError("message bounds outside the buffer")
     pos = start
+    value: Any
     while pos < end:
         tag, pos = read_varint(data, pos, end)
         field, wire = tag >> 3, tag & 7
@@ -269,7 +270,9 @@ def _packed(kind: str, data: Buffer, start: int, end: int, budget: list[int]) ->
             raise TFIOError(f"packed {kind} field of {end - start} bytes")
         if (end - start) // width > budget[0]:
             raise TFIOError("too many fields in a message")
-        values = [convert(kind, int.from_bytes(data[p : p + width], "little")) for p in range(start, end, width)]
+        values = [
+            convert(kind, int.from_bytes(data[p : p + width], "little")) for p in range(start, end, width)
+        ]
     budget[0] -= len(values)
     if budget[0] < 0:
         raise TFIOError("too many fields in a message")

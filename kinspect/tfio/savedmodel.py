@@ -49,13 +49,19 @@ TENSOR_INFO: Schema = {
     4: ("coo_sparse", "message", False, COO_SPARSE),
     5: ("composite_tensor", "bytes", False, None),  # a TypeSpecProto and components: not decoded
 }
-TENSOR_INFO_MAP_ENTRY: Schema = {1: ("key", "string", False, None), 2: ("value", "message", False, TENSOR_INFO)}
+TENSOR_INFO_MAP_ENTRY: Schema = {
+    1: ("key", "string", False, None),
+    2: ("value", "message", False, TENSOR_INFO),
+}
 SIGNATURE_DEF: Schema = {
     1: ("inputs", "message", True, TENSOR_INFO_MAP_ENTRY),
     2: ("outputs", "message", True, TENSOR_INFO_MAP_ENTRY),
     3: ("method_name", "string", False, None),
 }
-SIGNATURE_MAP_ENTRY: Schema = {1: ("key", "string", False, None), 2: ("value", "message", False, SIGNATURE_DEF)}
+SIGNATURE_MAP_ENTRY: Schema = {
+    1: ("key", "string", False, None),
+    2: ("value", "message", False, SIGNATURE_DEF),
+}
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,9 @@ def keras_metadata(path: str | os.PathLike[str]) -> tuple[MetadataNode, ...]:
     """The nodes of a ``keras_metadata.pb`` file, in file order."""
     data = _read_capped(path, MAX_METADATA_BYTES, "Keras metadata")
     proto = decode(SAVED_METADATA, data)
-    return tuple(MetadataNode(n["node_id"], n["node_path"], n["identifier"], n["metadata"]) for n in proto["nodes"])
+    return tuple(
+        MetadataNode(n["node_id"], n["node_path"], n["identifier"], n["metadata"]) for n in proto["nodes"]
+    )
 
 
 def signatures(saved_model_pb: str | os.PathLike[str]) -> tuple[Signature, ...]:
@@ -130,9 +138,9 @@ def _meta_graph(f: BinaryIO, span: tuple[int, int], budget: list[int]) -> MetaGr
     tags: list[str] = []
     version = ""
     entries = []
-    for number, wire, value in _fields(f, *span, budget):
+    for number, wire, value in _fields(f, span[0], span[1], budget):
         if number == 1 and wire == LEN:  # meta_info_def: tags (4) and tensorflow_version (5)
-            for inner, inner_wire, inner_value in _fields(f, *value, budget):
+            for inner, inner_wire, inner_value in _fields(f, value[0], value[1], budget):
                 if inner in (4, 5) and inner_wire == LEN:
                     text = _read_text(f, inner_value)
                     if inner == 4:
@@ -181,7 +189,9 @@ def _tensor_spec(info: dict[str, Any] | None) -> TensorSpec:
     else:
         shape = tuple(None if d["size"] < 0 else d["size"] for d in shape_proto["dim"])
     if info["coo_sparse"] is not None:
-        return TensorSpec(info["coo_sparse"]["values_tensor_name"], dtype_name(info["dtype"]), shape, "coo_sparse")
+        return TensorSpec(
+            info["coo_sparse"]["values_tensor_name"], dtype_name(info["dtype"]), shape, "coo_sparse"
+        )
     if info["composite_tensor"]:
         return TensorSpec(info["name"], dtype_name(info["dtype"]), shape, "composite")
     return TensorSpec(info["name"], dtype_name(info["dtype"]), shape)

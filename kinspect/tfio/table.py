@@ -25,10 +25,12 @@ builder writes them), so no byte is read twice and the time is linear in the fil
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from kinspect.tfio.crc import crc32c, unmask
 from kinspect.tfio.errors import TFIOError
@@ -77,15 +79,15 @@ def decode_handle(value: bytes) -> BlockHandle:
     return BlockHandle(offset, size)
 
 
-def read_block(f: object, handle: BlockHandle, limit: int, what: str = "block") -> bytes:
+def read_block(f: BinaryIO, handle: BlockHandle, limit: int, what: str = "block") -> bytes:
     """The contents of the block at ``handle`` of file ``f``, its CRC checked; its trailer must
     end at or before ``limit``."""
     if handle.size > MAX_BLOCK_BYTES:
         raise TFIOError(f"{what} of {handle.size} bytes (more than {MAX_BLOCK_BYTES})")
     if handle.offset + handle.size + TRAILER_BYTES > limit:
         raise TFIOError(f"{what} at offset {handle.offset} ({handle.size} bytes) past the end of the table")
-    f.seek(handle.offset)  # type: ignore[attr-defined]
-    raw: bytes = f.read(handle.size + TRAILER_BYTES)  # type: ignore[attr-defined]
+    f.seek(handle.offset)
+    raw = f.read(handle.size + TRAILER_BYTES)
     if len(raw) != handle.size + TRAILER_BYTES:
         raise TFIOError(f"truncated {what} at offset {handle.offset}")
     stored = unmask(int.from_bytes(raw[-4:], "little"))
@@ -109,7 +111,7 @@ def block_entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
         raise TFIOError(f"block of {size} bytes claims {count} restart points")
     limit = size - 4 * (count + 1)  # where the restart array starts
     restarts = struct.unpack_from(f"<{count}I", block, limit)
-    if restarts[0] != 0 or any(b <= a for a, b in zip(restarts, restarts[1:])) or restarts[-1] > limit:
+    if restarts[0] != 0 or any(b <= a for a, b in itertools.pairwise(restarts)) or restarts[-1] > limit:
         raise TFIOError("block restart points out of order or out of range")
     if limit == 0 and count > 1:
         raise TFIOError("empty block with several restart points")
