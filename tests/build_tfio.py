@@ -38,8 +38,9 @@ def checkpoint_oracle(name: str, prefix: Path, **extra: Any) -> None:
     for key in sorted(shapes):
         record: dict[str, Any] = {"dtype": dtypes[key].name, "shape": list(shapes[key])}
         if dtypes[key] == tf.string:
-            value = np.asarray(reader.get_tensor(key))
-            record["strings"] = [bytes(s).hex() for s in value.ravel()]
+            value = reader.get_tensor(key)  # bytes for a scalar (numpy's "S" arrays drop trailing NULs)
+            items = [value] if isinstance(value, bytes) else np.asarray(value, dtype=object).ravel()
+            record["strings"] = [bytes(s).hex() for s in items]
         elif dtypes[key] != tf.variant:
             value = np.ascontiguousarray(reader.get_tensor(key))
             record["sha256"] = hashlib.sha256(value.tobytes()).hexdigest()
@@ -224,13 +225,13 @@ def variant() -> None:
     checkpoint_oracle("variant", Path(ckpt.write(str(OUT / "variant" / "ckpt"))))
 
 
-def keras_model() -> tf_keras.Model:
+def keras_model(optimizer: Any = None) -> tf_keras.Model:
     inputs = tf_keras.Input((8,), name="x")
     hidden = tf_keras.layers.Dense(16, activation="relu", name="hidden")(inputs)
     hidden = tf_keras.layers.BatchNormalization(name="bn")(hidden)
     outputs = tf_keras.layers.Dense(3, name="out")(hidden)
     model = tf_keras.Model(inputs, outputs, name="tiny")
-    model.compile(optimizer=tf_keras.optimizers.Adam(1e-3), loss="mse")
+    model.compile(optimizer=optimizer or tf_keras.optimizers.Adam(1e-3), loss="mse")
     model.fit(RNG.normal(size=(32, 8)), RNG.normal(size=(32, 3)), epochs=1, verbose=0)
     return model
 
@@ -240,6 +241,10 @@ def keras() -> None:
     model.save_weights(str(OUT / "keras_weights" / "ckpt"))  # no .h5 suffix: the TF format
     checkpoint_oracle("keras_weights", OUT / "keras_weights" / "ckpt")
     model.save(str(OUT / "keras_savedmodel"), save_format="tf")
+    # The legacy optimizer keeps its state in slot variables (".OPTIMIZER_SLOT" keys).
+    legacy = keras_model(tf_keras.optimizers.legacy.Adam(1e-3))
+    legacy.save_weights(str(OUT / "keras_weights_legacy" / "ckpt"))
+    checkpoint_oracle("keras_weights_legacy", OUT / "keras_weights_legacy" / "ckpt")
     savedmodel_oracle("keras_savedmodel", OUT / "keras_savedmodel")
 
 

@@ -28,5 +28,6 @@ def prefix(root: Path, name: str) -> Path:
 
 # Every checkpoint the builder writes (the names of its oracles), for parametrized tests.
 CHECKPOINTS = ["small", "dtypes", "dtypes_ckpt", "many_raw", "many_ckpt", "sliced_raw", "sliced_v1",
-               "sharded", "variant", "keras_weights", "keras_savedmodel", "module_savedmodel"]  # fmt: skip
+               "sharded", "variant", "keras_weights", "keras_weights_legacy", "keras_savedmodel",
+               "module_savedmodel"]  # fmt: skip
 SAVEDMODELS = ["keras_savedmodel", "module_savedmodel"]
