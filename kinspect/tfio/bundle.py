@@ -32,12 +32,12 @@ from typing import Any, BinaryIO, Literal
 
 from kinspect.tfio import table
 from kinspect.tfio.crc import crc32c, mask, unmask
-from kinspect.tfio.errors import TFIOError
+from kinspect.tfio.errors import TFIOError, open_binary
 from kinspect.tfio.protowire import Schema, decode, iter_fields, read_varint, signed64
 
 MAX_SHARDS = 100_000
 MAX_RANK = 254  # TensorShape::kMaxDims
-MAX_ENTRY_FIELDS = 1_000_000
+MAX_ENTRY_FIELDS = 100_000
 MAX_ELEMENTS = (1 << 63) - 1  # TensorShape's limit on the element count
 BUNDLE_VERSION = 1  # kTensorBundleVersion: what a consumer of this code understands
 CHUNK_BYTES = 1 << 20
@@ -424,11 +424,7 @@ class _Reader:
 
 
 def _open_shard(bundle: Bundle, entry: Entry) -> BinaryIO:
-    path = bundle.shard_path(entry.shard)
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise TFIOError(f"cannot open data shard {os.path.basename(path)}: {exc.strerror}", path) from None
+    return open_binary(bundle.shard_path(entry.shard), "data shard")
 
 
 def chunks(bundle: Bundle, entry: Entry, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:

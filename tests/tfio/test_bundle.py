@@ -279,3 +279,14 @@ def test_no_numpy_at_import() -> None:
 
     code = "import sys, kinspect.tfio; assert 'numpy' not in sys.modules, 'numpy imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_unopenable_files(tmp_path: Path) -> None:
+    with pytest.raises(
+        TFIOError, match=r"cannot open checkpoint index nothing\.index: No such file"
+    ) as caught:
+        read_bundle(tmp_path / "nothing")
+    assert caught.value.path == str(tmp_path / "nothing.index")
+    (tmp_path / "dir.index").mkdir()
+    with pytest.raises(TFIOError, match="Is a directory"):
+        read_bundle(tmp_path / "dir")

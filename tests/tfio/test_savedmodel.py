@@ -139,3 +139,10 @@ def test_caps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pb.write_bytes(craft.field(2, craft.field(9, 1) * 20))
     with pytest.raises(TFIOError, match="more than 10 fields"):
         meta_graphs(pb)
+
+
+def test_unopenable_files(tmp_path: Path) -> None:
+    with pytest.raises(TFIOError, match=r"cannot open SavedModel saved_model\.pb: No such file"):
+        meta_graphs(tmp_path / "saved_model.pb")
+    with pytest.raises(TFIOError, match=r"cannot open Keras metadata file keras_metadata\.pb"):
+        keras_metadata(tmp_path / "keras_metadata.pb")
