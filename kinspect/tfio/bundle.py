@@ -18,7 +18,7 @@ covers the lengths *as uint32* (uint64 for a string over 4 GiB), the 4 stored ch
 the string bytes. A variant tensor is ``[varint64 length][bytes][masked CRC]`` per element.
 
 Caps (a :class:`TFIOError` past them): :data:`MAX_SHARDS` shards, :data:`MAX_RANK` dimensions,
-:data:`MAX_ENTRY_FIELDS` decoded fields in one entry (slices included) and the table's caps
+:data:`MAX_SLICES` slices of one tensor and the table's caps
 (:mod:`kinspect.tfio.table`). Every offset and size is checked against the shard's real size, and
 the size of every fixed-width tensor against its dtype and shape, when the bundle is read.
 """
@@ -32,12 +32,12 @@ from typing import Any, BinaryIO, Literal
 
 from kinspect.tfio import table
 from kinspect.tfio.crc import crc32c, mask, unmask
-from kinspect.tfio.errors import TFIOError
-from kinspect.tfio.protowire import Schema, decode, iter_fields, read_varint, signed64
+from kinspect.tfio.errors import TFIOError, open_binary
+from kinspect.tfio.protowire import Schema, decode, iter_fields, read_varint, signed32, signed64
 
 MAX_SHARDS = 100_000
 MAX_RANK = 254  # TensorShape::kMaxDims
-MAX_ENTRY_FIELDS = 1_000_000
+MAX_SLICES = 100_000  # stored slices of one partitioned tensor
 MAX_ELEMENTS = (1 << 63) - 1  # TensorShape's limit on the element count
 BUNDLE_VERSION = 1  # kTensorBundleVersion: what a consumer of this code understands
 CHUNK_BYTES = 1 << 20
@@ -203,12 +203,12 @@ def read_bundle(prefix: str | os.PathLike[str]) -> Bundle:
 def _entry(
     bundle: Bundle, key: str, value: bytes, shard_sizes: dict[int, int], extent: Extent | None
 ) -> Entry:
-    proto = decode(ENTRY, value, max_items=MAX_ENTRY_FIELDS)
+    proto = _parse_entry(value)
     where = f"tensor {key!r}"
     dtype = dtype_name(proto["dtype"])
     if dtype == "invalid":
         raise TFIOError(f"{where} has no dtype")
-    shape = _shape(proto["shape"], where)
+    shape = _shape(proto["dims"], proto["unknown_rank"], where)
     if proto["slices"]:
         slices = tuple(_extent(raw, shape, where) for raw in proto["slices"])
         return Entry(key, dtype, shape, 0, 0, 0, proto["crc32c"], True, slices)
@@ -243,14 +243,70 @@ def _entry(
     return Entry(key, dtype, shape, shard, offset, size, proto["crc32c"], extent=extent)
 
 
-def _shape(proto: dict[str, Any] | None, where: str) -> tuple[int, ...]:
-    if proto is None:
-        return ()
-    if proto["unknown_rank"]:
+def _parse_entry(value: bytes) -> dict[str, Any]:
+    """A ``BundleEntryProto`` (the schema :data:`ENTRY`), decoded by hand: this runs once per key.
+    Same semantics as :func:`~kinspect.tfio.protowire.decode` (a wrong wire type is an unknown
+    field, the last scalar wins, repeated ``shape`` messages merge)."""
+    out: dict[str, Any] = {"dtype": 0, "dims": [], "unknown_rank": False, "shard_id": 0, "offset": 0,
+                           "size": 0, "crc32c": 0, "slices": []}  # fmt: skip
+    for number, wire, raw in iter_fields(value):
+        if wire == 0 and number in _ENTRY_VARINTS:
+            name, convert = _ENTRY_VARINTS[number]
+            out[name] = convert(raw)
+        elif number == 6 and wire == 5:
+            out["crc32c"] = raw
+        elif number == 2 and wire == 2:
+            _parse_shape(value, raw[0], raw[1], out)
+        elif number == 7 and wire == 2:
+            out["slices"].append(value[raw[0] : raw[1]])
+            if len(out["slices"]) > MAX_SLICES:
+                raise TFIOError(f"partitioned tensor of more than {MAX_SLICES} slices")
+    return out
+
+
+def _parse_shape(value: bytes, pos: int, end: int, out: dict[str, Any]) -> None:
+    """A ``TensorShapeProto`` into ``out["dims"]`` and ``out["unknown_rank"]``. The usual encoding,
+    a run of ``dim { size: n }`` with one-byte tags and lengths, is read inline; from the first
+    field that is not, the rest goes through :func:`iter_fields`."""
+    dims = out["dims"]
+    while pos + 2 < end and value[pos] == 0x12 and value[pos + 1] < 0x80 and value[pos + 2] == 0x08:
+        stop = pos + 2 + value[pos + 1]
+        if stop > end:
+            break
+        size, after = read_varint(value, pos + 3, stop)
+        if after != stop:
+            break
+        dims.append(signed64(size))
+        pos = stop
+        if len(dims) > MAX_RANK:
+            raise TFIOError(f"tensor shape of more than {MAX_RANK} dimensions")
+    for number, wire, raw in iter_fields(value, pos, end):
+        if number == 2 and wire == 2:
+            size = 0
+            for dim_field, dim_wire, dim_raw in iter_fields(value, *raw):
+                if dim_field == 1 and dim_wire == 0:
+                    size = signed64(dim_raw)
+            dims.append(size)
+            if len(dims) > MAX_RANK:
+                break
+        elif number == 3 and wire == 0:
+            out["unknown_rank"] = raw != 0
+    if len(dims) > MAX_RANK:
+        raise TFIOError(f"tensor shape of more than {MAX_RANK} dimensions")
+
+
+_ENTRY_VARINTS = {
+    1: ("dtype", signed32),
+    3: ("shard_id", signed32),
+    4: ("offset", signed64),
+    5: ("size", signed64),
+}
+
+
+def _shape(dims: list[int], unknown_rank: bool, where: str) -> tuple[int, ...]:
+    if unknown_rank:
         raise TFIOError(f"{where} has a shape of unknown rank")
-    if len(proto["dim"]) > MAX_RANK:
-        raise TFIOError(f"{where} has {len(proto['dim'])} dimensions")
-    shape = tuple(dim["size"] for dim in proto["dim"])
+    shape = tuple(dims)
     elements = 1
     for dim in shape:
         if dim < 0:
@@ -424,11 +480,7 @@ class _Reader:
 
 
 def _open_shard(bundle: Bundle, entry: Entry) -> BinaryIO:
-    path = bundle.shard_path(entry.shard)
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise TFIOError(f"cannot open data shard {os.path.basename(path)}: {exc.strerror}", path) from None
+    return open_binary(bundle.shard_path(entry.shard), "data shard")
 
 
 def chunks(bundle: Bundle, entry: Entry, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from kinspect.tfio.bundle import SHAPE, dtype_name
-from kinspect.tfio.errors import TFIOError
+from kinspect.tfio.errors import TFIOError, open_binary
 from kinspect.tfio.protowire import LEN, VARINT, Schema, decode, iter_file_fields
 
 MAX_METADATA_BYTES = 256 << 20
@@ -98,7 +98,7 @@ class MetaGraph:
 
 def keras_metadata(path: str | os.PathLike[str]) -> tuple[MetadataNode, ...]:
     """The nodes of a ``keras_metadata.pb`` file, in file order."""
-    data = _read_capped(path, MAX_METADATA_BYTES, "Keras metadata")
+    data = _read_capped(path, MAX_METADATA_BYTES, "Keras metadata file")
     proto = decode(SAVED_METADATA, data)
     return tuple(
         MetadataNode(n["node_id"], n["node_path"], n["identifier"], n["metadata"]) for n in proto["nodes"]
@@ -113,7 +113,7 @@ def signatures(saved_model_pb: str | os.PathLike[str]) -> tuple[Signature, ...]:
 def meta_graphs(saved_model_pb: str | os.PathLike[str]) -> tuple[MetaGraph, ...]:
     """The meta graphs of a ``saved_model.pb``: tags, TensorFlow version and signatures."""
     graphs = []
-    with open(saved_model_pb, "rb") as f:
+    with open_binary(saved_model_pb, "SavedModel") as f:
         size = os.fstat(f.fileno()).st_size
         budget = [MAX_FIELDS]
         for number, wire, value in _fields(f, 0, size, budget):
@@ -198,8 +198,8 @@ def _tensor_spec(info: dict[str, Any] | None) -> TensorSpec:
 
 
 def _read_capped(path: str | os.PathLike[str], cap: int, what: str) -> bytes:
-    with open(path, "rb") as f:
+    with open_binary(path, what) as f:
         size = os.fstat(f.fileno()).st_size
         if size > cap:
-            raise TFIOError(f"{what} file of {size} bytes (more than {cap})")
+            raise TFIOError(f"{what} of {size} bytes (more than {cap})")
         return f.read(cap + 1)

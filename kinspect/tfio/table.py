@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from kinspect.tfio.crc import crc32c, unmask
-from kinspect.tfio.errors import TFIOError
+from kinspect.tfio.errors import TFIOError, open_binary
 from kinspect.tfio.protowire import read_varint, read_varint32
 
 MAGIC = 0xDB4775248B80FB57
@@ -42,7 +42,7 @@ TRAILER_BYTES = 5  # block type byte + masked CRC32C
 NO_COMPRESSION, SNAPPY = 0, 1
 
 MAX_BLOCK_BYTES = 64 << 20  # TensorFlow's blocks are ~256 KiB (table_options.h block_size)
-MAX_ENTRIES = 10_000_000  # keys in one table
+MAX_ENTRIES = 1_000_000  # keys in one table (a bundle holds ~0.5 KB of Python objects per key)
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def block_entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
 
 def entries(path: str | os.PathLike[str]) -> Iterator[tuple[bytes, bytes]]:
     """Every (key, value) of the table at ``path``, in key order, from every data block."""
-    with open(path, "rb") as f:
+    with open_binary(path, "checkpoint index") as f:
         size = os.fstat(f.fileno()).st_size
         if size < FOOTER_BYTES:
             raise TFIOError(f"too short for a table ({size} bytes)")
