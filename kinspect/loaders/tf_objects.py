@@ -505,18 +505,23 @@ def weights_of(obj: Obj, trainable: bool = True, class_name: str = "") -> list[W
     ]  # fmt: skip
 
 
-def layer_infos(obj: Obj) -> tuple[LayerInfo, ...]:
-    """LayerInfos of a weights-only view: real names where the full names tell them, nesting."""
+def layer_infos(obj: Obj, trainable: bool = True) -> tuple[LayerInfo, ...]:
+    """LayerInfos of a weights-only view: real names where the full names tell them, nesting, and
+    classes and trainable flags where a SavedModel's metadata gives them."""
     out = []
     for child in obj.children:
-        if child.container:
-            out.append(LayerInfo(name=child.name, class_name=child.class_name or "?", is_model=True,
-                                 layers=layer_infos(child), weights=tuple(weights_of(child))))  # fmt: skip
-        else:
-            cls = child.class_name or ""
-            out.append(
-                LayerInfo(name=child.name, class_name=cls or "?", weights=tuple(weights_of(child, True, cls)))
+        live = trainable and child.trainable
+        cls = child.class_name or ""
+        out.append(
+            LayerInfo(
+                name=child.name,
+                class_name=cls or "?",
+                trainable=child.trainable,
+                weights=tuple(weights_of(child, live, cls)),
+                layers=layer_infos(child, live) if child.container else (),
+                is_model=child.container,
             )
+        )
     return tuple(out)
 
 
