@@ -317,3 +317,49 @@ def test_verify_checks_the_data_checksums(
     assert err.count("\n") == 1 and "data CRC32C mismatch" in err and str(copy) in err
     code, out, _ = run("check", str(copy), "--verify")
     assert code == 3 and "cannot read" in out and "CRC32C" in out
+
+
+# ---- pure parts ------------------------------------------------------------------------------
+
+
+def test_keras_json_encodings_decode_as_plain_json() -> None:
+    """tf_keras's json_utils encodings become lists; nothing is looked up or instantiated."""
+    from kinspect.loaders.savedmodel import decode
+
+    encoded = {
+        "batch_input_shape": {
+            "class_name": "__tuple__",
+            "items": [None, {"class_name": "TensorShape", "items": [2, 3]}],
+        },
+        "unknown_rank": {"class_name": "TensorShape", "items": None},
+        "slice": {"class_name": "__ellipsis__"},
+        "name": {"class_name": "__bytes__", "value": "abc"},
+        "spec": {"class_name": "TypeSpec", "type_spec": "tf.TensorSpec", "serialized": [1]},
+        "layer": {"class_name": "Dense", "config": {"units": 2}},
+    }
+    assert decode(encoded) == {
+        "batch_input_shape": [None, [2, 3]], "unknown_rank": None, "slice": "...", "name": "abc",
+        "spec": {"class_name": "TypeSpec", "type_spec": "tf.TensorSpec", "serialized": [1]},
+        "layer": {"class_name": "Dense", "config": {"units": 2}},
+    }  # fmt: skip
+    deep: Any = 1
+    for _ in range(100_000):
+        deep = {"class_name": "__tuple__", "items": [deep]}
+    value = decode(deep)  # iterative: no recursion limit
+    for _ in range(100_000):
+        value = value[0]
+    assert value == 1
+
+
+def test_state_file_text_format(tmp_path: Path) -> None:
+    from kinspect.loaders.tf_checkpoint import latest
+
+    (tmp_path / 'we"ird').mkdir()
+    (tmp_path / 'we"ird' / "ckpt-7.index").write_bytes(b"x")
+    state = tmp_path / "checkpoint"
+    state.write_text(
+        f'model_checkpoint_path: "{tmp_path}/we\\"ird/ckpt-7"\nall_model_checkpoint_paths: "ckpt-\\0613"\n'
+    )
+    prefix, notes = latest(str(tmp_path), str(state))
+    assert prefix == str(tmp_path / 'we"ird' / "ckpt-7")  # absolute, inside its directory: accepted
+    assert "also listed: ckpt-13" in notes[0]  # \\061 is "1"

@@ -117,7 +117,6 @@ class Tree:
     unclaimed: list[Var] = field(default_factory=list)  # variables outside model and optimizer
     other_state: list[str] = field(default_factory=list)  # non-variable saved values (lookup tables)
     path: tuple[str, ...] = ()  # local names from the checkpoint root to the model
-    has_graph: bool = True
     notes: list[str] = field(default_factory=list)
 
 
@@ -276,17 +275,13 @@ def build_tree(nodes: Sequence[Any], bundle: Any, prefix_name: str) -> Tree:
         if number in opt_nodes:
             (tree.optimizer_hidden if number in hidden else tree.optimizer).append(var)
             tree.optimizer_names[number] = slot_names.get(number) or var.full_name or var.key
-        elif number in metric_nodes or _parent_name(graph, number) in BOOKKEEPING:
+        elif number in metric_nodes:
             tree.bookkeeping.append(var)
         else:
             tree.unclaimed.append(var)
     tree.optimizer.sort(key=lambda v: v.node)
     tree.optimizer_hidden.sort(key=lambda v: v.node)
     return tree
-
-
-def _parent_name(graph: _Graph, node: int) -> str | None:
-    return next((n for n, c in graph.children(0) if c == node), None)
 
 
 def _model_root(graph: _Graph, root: int) -> tuple[int, tuple[str, ...]]:
@@ -470,7 +465,7 @@ def name_based_tree(bundle: Any, prefix_name: str) -> Tree:
     """A checkpoint without an object graph (``tf.compat.v1.train.Saver``, Estimators): tensors
     are keyed by variable name; layers are their name scopes."""
     model = Obj(local="", node=-1, container=True, name=prefix_name)
-    tree = Tree(model=model, has_graph=False)
+    tree = Tree(model=model)
     layers: dict[str, Obj] = {}
     for number, (key, entry) in enumerate(bundle.entries.items()):
         var = Var(number, key, key, entry.dtype, tuple(entry.shape), bool(entry.sliced))
