@@ -197,7 +197,30 @@ def read_bundle(prefix: str | os.PathLike[str]) -> Bundle:
             raise TFIOError("checkpoint key is not UTF-8") from None
         bundle.entries[key] = _entry(bundle, key, value, shard_sizes, None)
     bundle.pieces.update((name, tuple(items)) for name, items in pieces.items())
+    for entry in bundle.entries.values():
+        if entry.sliced:
+            _check_pieces(entry, bundle.pieces.get(entry.key, ()))
     return bundle
+
+
+def _check_pieces(entry: Entry, pieces: tuple[Entry, ...]) -> None:
+    """Each slice of a partitioned tensor is stored once, with the dtype and shape its extent says."""
+    by_extent = {piece.extent: piece for piece in pieces}
+    for extent in entry.slices:
+        piece = by_extent.get(extent)
+        if piece is None:
+            raise TFIOError(f"partitioned tensor {entry.key!r} lacks its slice {_spec(extent)}")
+        shape = tuple(dim if n is None else n for (_, n), dim in zip(extent, entry.shape, strict=True))
+        if piece.dtype != entry.dtype or piece.shape != shape:
+            raise TFIOError(
+                f"slice {_spec(extent)} of {entry.key!r} is {piece.dtype} {list(piece.shape)}, "
+                f"not {entry.dtype} {list(shape)}"
+            )
+
+
+def _spec(extent: Extent) -> str:
+    """TensorFlow's slice notation: ``0,5:-`` (start,length per dimension, ``-`` for all of it)."""
+    return ":".join("-" if n is None else f"{start},{n}" for start, n in extent)
 
 
 def _entry(
