@@ -176,8 +176,10 @@ def read_bundle(prefix: str | os.PathLike[str]) -> Bundle:
     if not 1 <= num_shards <= MAX_SHARDS:
         raise TFIOError(f"checkpoint header claims {num_shards} data shards")
     version = header["version"] or {"producer": 0, "min_consumer": 0, "bad_consumers": []}
-    if version["min_consumer"] > BUNDLE_VERSION or BUNDLE_VERSION in version["bad_consumers"]:
+    if version["min_consumer"] > BUNDLE_VERSION:
         raise TFIOError(f"checkpoint format version {version['min_consumer']} is newer than this reader's")
+    if BUNDLE_VERSION in version["bad_consumers"]:
+        raise TFIOError(f"checkpoint format refuses readers of version {BUNDLE_VERSION}")
     if version["producer"] < 0:
         raise TFIOError(f"checkpoint producer version {version['producer']} is invalid")
     if header["endianness"] not in (0, 1):
@@ -233,6 +235,8 @@ def _entry(
         raise TFIOError(f"{where} has no dtype")
     shape = _shape(proto["dims"], proto["unknown_rank"], where)
     if proto["slices"]:
+        if extent is not None:
+            raise TFIOError(f"a stored slice of {where} is itself partitioned")
         slices = tuple(_extent(raw, shape, where) for raw in proto["slices"])
         return Entry(key, dtype, shape, 0, 0, 0, proto["crc32c"], True, slices)
     shard, offset, size = proto["shard_id"], proto["offset"], proto["size"]

@@ -219,6 +219,7 @@ def test_bad_entry(tmp_path: Path, value: bytes, message: str) -> None:
         ({"num_shards": 0}, "claims 0 data shards"),
         ({"num_shards": 10**6}, "claims 1000000 data shards"),
         ({"min_consumer": 2}, "version 2 is newer"),
+        ({"bad_consumer": 1}, "refuses readers of version 1"),
         ({"endianness": 5}, "unknown endianness 5"),
     ],
 )
@@ -304,6 +305,9 @@ def test_partitioned_tensor_checks_its_slices(tmp_path: Path) -> None:
     assert b.entries["w"].slices == (((0, 5), (0, None)),) and b.pieces["w"][0].shape == (5, 4)
     with pytest.raises(TFIOError, match=r"'w' lacks its slice 0,5:-"):
         read_bundle(crafted(tmp_path, {b"w": full}))
+    nested = good + craft.field(7, craft.field(1, b"") + craft.field(1, b""))
+    with pytest.raises(TFIOError, match="a stored slice of tensor 'w' is itself partitioned"):
+        read_bundle(crafted(tmp_path, {b"w": full, key: nested}, shard=bytes(80)))
     wrong = craft.entry(DT_FLOAT, (4, 5), 0, 0, 80)
     with pytest.raises(TFIOError, match=r"slice 0,5:- of 'w' is float32 \[4, 5\], not float32 \[5, 4\]"):
         read_bundle(crafted(tmp_path, {b"w": full, key: wrong}, shard=bytes(80)))
