@@ -176,8 +176,10 @@ def read_bundle(prefix: str | os.PathLike[str]) -> Bundle:
     if not 1 <= num_shards <= MAX_SHARDS:
         raise TFIOError(f"checkpoint header claims {num_shards} data shards")
     version = header["version"] or {"producer": 0, "min_consumer": 0, "bad_consumers": []}
-    if version["min_consumer"] > BUNDLE_VERSION or BUNDLE_VERSION in version["bad_consumers"]:
+    if version["min_consumer"] > BUNDLE_VERSION:
         raise TFIOError(f"checkpoint format version {version['min_consumer']} is newer than this reader's")
+    if BUNDLE_VERSION in version["bad_consumers"]:
+        raise TFIOError(f"checkpoint format refuses readers of version {BUNDLE_VERSION}")
     if version["producer"] < 0:
         raise TFIOError(f"checkpoint producer version {version['producer']} is invalid")
     if header["endianness"] not in (0, 1):
@@ -197,7 +199,30 @@ def read_bundle(prefix: str | os.PathLike[str]) -> Bundle:
             raise TFIOError("checkpoint key is not UTF-8") from None
         bundle.entries[key] = _entry(bundle, key, value, shard_sizes, None)
     bundle.pieces.update((name, tuple(items)) for name, items in pieces.items())
+    for entry in bundle.entries.values():
+        if entry.sliced:
+            _check_pieces(entry, bundle.pieces.get(entry.key, ()))
     return bundle
+
+
+def _check_pieces(entry: Entry, pieces: tuple[Entry, ...]) -> None:
+    """Each slice of a partitioned tensor is stored once, with the dtype and shape its extent says."""
+    by_extent = {piece.extent: piece for piece in pieces}
+    for extent in entry.slices:
+        piece = by_extent.get(extent)
+        if piece is None:
+            raise TFIOError(f"partitioned tensor {entry.key!r} lacks its slice {_spec(extent)}")
+        shape = tuple(dim if n is None else n for (_, n), dim in zip(extent, entry.shape, strict=True))
+        if piece.dtype != entry.dtype or piece.shape != shape:
+            raise TFIOError(
+                f"slice {_spec(extent)} of {entry.key!r} is {piece.dtype} {list(piece.shape)}, "
+                f"not {entry.dtype} {list(shape)}"
+            )
+
+
+def _spec(extent: Extent) -> str:
+    """TensorFlow's slice notation: ``0,5:-`` (start,length per dimension, ``-`` for all of it)."""
+    return ":".join("-" if n is None else f"{start},{n}" for start, n in extent)
 
 
 def _entry(
@@ -210,6 +235,8 @@ def _entry(
         raise TFIOError(f"{where} has no dtype")
     shape = _shape(proto["dims"], proto["unknown_rank"], where)
     if proto["slices"]:
+        if extent is not None:
+            raise TFIOError(f"a stored slice of {where} is itself partitioned")
         slices = tuple(_extent(raw, shape, where) for raw in proto["slices"])
         return Entry(key, dtype, shape, 0, 0, 0, proto["crc32c"], True, slices)
     shard, offset, size = proto["shard_id"], proto["offset"], proto["size"]

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from kinspect.tfio.bundle import SHAPE, dtype_name
 from kinspect.tfio.errors import TFIOError, open_binary
-from kinspect.tfio.protowire import LEN, VARINT, Schema, decode, iter_file_fields
+from kinspect.tfio.protowire import LEN, Schema, decode, iter_file_fields
 
 MAX_METADATA_BYTES = 256 << 20
 MAX_SIGNATURE_BYTES = 16 << 20
@@ -117,10 +117,8 @@ def meta_graphs(saved_model_pb: str | os.PathLike[str]) -> tuple[MetaGraph, ...]
         size = os.fstat(f.fileno()).st_size
         budget = [MAX_FIELDS]
         for number, wire, value in _fields(f, 0, size, budget):
-            if number == 2 and wire == LEN:  # SavedModel.meta_graphs
+            if number == 2 and wire == LEN:  # SavedModel.meta_graphs; other fields are skipped
                 graphs.append(_meta_graph(f, value, budget))
-            elif number != 1 or wire != VARINT:  # saved_model_schema_version is the only other field
-                raise TFIOError("not a SavedModel proto (unexpected top-level field)")
     if not graphs:
         raise TFIOError("SavedModel has no meta graph")
     return tuple(graphs)

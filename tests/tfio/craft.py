@@ -142,7 +142,8 @@ def entry(dtype: int, dims: tuple[int, ...], shard: int, offset: int, size: int,
     )
 
 
-def header(num_shards: int = 1, endianness: int = 0, min_consumer: int = 0) -> bytes:
+def header(num_shards: int = 1, endianness: int = 0, min_consumer: int = 0, bad_consumer: int = 0) -> bytes:
     """A ``BundleHeaderProto``."""
     version = field(1, 1) + (field(2, min_consumer) if min_consumer else b"")
+    version += field(3, bad_consumer) if bad_consumer else b""
     return field(1, num_shards) + (field(2, endianness) if endianness else b"") + field(3, version)

@@ -219,6 +219,7 @@ def test_bad_entry(tmp_path: Path, value: bytes, message: str) -> None:
         ({"num_shards": 0}, "claims 0 data shards"),
         ({"num_shards": 10**6}, "claims 1000000 data shards"),
         ({"min_consumer": 2}, "version 2 is newer"),
+        ({"bad_consumer": 1}, "refuses readers of version 1"),
         ({"endianness": 5}, "unknown endianness 5"),
     ],
 )
@@ -290,3 +291,23 @@ def test_unopenable_files(tmp_path: Path) -> None:
     (tmp_path / "dir.index").mkdir()
     with pytest.raises(TFIOError, match="Is a directory"):
         read_bundle(tmp_path / "dir")
+
+
+def test_partitioned_tensor_checks_its_slices(tmp_path: Path) -> None:
+    """A slice the full entry names must be stored, with the dtype and shape of its extent."""
+    full = craft.entry(DT_FLOAT, (10, 4), 0, 0, 0) + craft.field(
+        7, craft.field(1, craft.field(1, 0) + craft.field(2, 5)) + craft.field(1, b"")
+    )
+    key = b"\0w\x00\x01\x01\x02" + bytes([0x80, 0x85, 0x80, 0x7F])  # w, rank 2, 0,5 and 0,-1
+    assert bundle._slice_key(key) == ("w", ((0, 5), (0, None)))
+    good = craft.entry(DT_FLOAT, (5, 4), 0, 0, 80)
+    b = read_bundle(crafted(tmp_path, {b"w": full, key: good}, shard=bytes(80)))
+    assert b.entries["w"].slices == (((0, 5), (0, None)),) and b.pieces["w"][0].shape == (5, 4)
+    with pytest.raises(TFIOError, match=r"'w' lacks its slice 0,5:-"):
+        read_bundle(crafted(tmp_path, {b"w": full}))
+    nested = good + craft.field(7, craft.field(1, b"") + craft.field(1, b""))
+    with pytest.raises(TFIOError, match="a stored slice of tensor 'w' is itself partitioned"):
+        read_bundle(crafted(tmp_path, {b"w": full, key: nested}, shard=bytes(80)))
+    wrong = craft.entry(DT_FLOAT, (4, 5), 0, 0, 80)
+    with pytest.raises(TFIOError, match=r"slice 0,5:- of 'w' is float32 \[4, 5\], not float32 \[5, 4\]"):
+        read_bundle(crafted(tmp_path, {b"w": full, key: wrong}, shard=bytes(80)))
