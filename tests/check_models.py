@@ -37,3 +37,27 @@ def built() -> Path:
                 assert proc.returncode == 0, proc.stderr[-3000:]
             (path / "COMPLETE").write_text("ok")
     return path
+
+
+PRECISION = TESTS / "check_precision_build.py"
+
+
+def built_precision() -> Path:
+    """The models of tests/test_check_precision.py (see tests/check_precision_build.py)."""
+    digest = hashlib.sha256(PRECISION.read_bytes() + (TESTS / "check_custom.py").read_bytes()).hexdigest()[
+        :12
+    ]
+    path = Path(os.environ.get("KINSPECT_FIXTURES", TESTS / ".fixtures")) / f"precision-{digest}"
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "LOCK", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (path / "COMPLETE").exists():
+            env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+            for flavour in ("k3", "k2"):
+                proc = subprocess.run(
+                    [sys.executable, str(PRECISION), str(path), flavour],
+                    capture_output=True, text=True, timeout=900, env=env,
+                )  # fmt: skip
+                assert proc.returncode == 0, proc.stderr[-3000:]
+            (path / "COMPLETE").write_text("ok")
+    return path

@@ -29,7 +29,7 @@ def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
         cells = [
             f"{indent}{_cell(layer.name)} ({_cell(display_class(layer.class_name))})",
             _cell(shape_text(layer.output_shape)),
-            f"{layer.params:,}",
+            f"{layer.params:,}" if model.params_known else "?",
         ]
         if not summary.sequential_like:
             cells.append(_cell(", ".join(str(r) for r in layer.connections) or "-"))
@@ -37,13 +37,22 @@ def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
             cells.append(("Y" if layer.trainable else "N") if any(True for _ in layer.all_weights()) else "-")
         lines.append("| " + " | ".join(cells) + " |")
     t = summary.totals
-    lines += [
-        "",
-        f"- **Total params:** {t.total:,} ({readable_bytes(t.total_bytes)})",
-        f"- **Trainable params:** {t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
-        f"- **Non-trainable params:** {t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
-    ]
-    if t.optimizer:
+    if not model.params_known:
+        lines += [
+            "",
+            *(
+                f"- **{what} params:** unknown (no weights read)"
+                for what in ("Total", "Trainable", "Non-trainable")
+            ),
+        ]
+    else:
+        lines += [
+            "",
+            f"- **Total params:** {t.total:,} ({readable_bytes(t.total_bytes)})",
+            f"- **Trainable params:** {t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
+            f"- **Non-trainable params:** {t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
+        ]
+    if t.optimizer and model.params_known:
         lines.append(f"- **Optimizer params:** {t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})")
     for note in model.notes:
         lines.append(f"- Note: {_cell(note)}")

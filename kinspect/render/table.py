@@ -11,7 +11,6 @@ import shutil
 
 from kinspect.analyzers.summary import Row, Summary
 from kinspect.errors import UsageError
-from kinspect.model import Format
 from kinspect.render.boxtable import Column, render
 from kinspect.render.shapes import display_class, readable_bytes, shape_text
 
@@ -73,11 +72,15 @@ def render_table(
 ) -> str:
     """The summary text; ``line_length`` defaults as Keras's does (88 or 108, capped by the terminal)."""
     cols, width = columns_for(summary, line_length, show_trainable)
-    known = summary.model.format is not Format.CONFIG_JSON
+    known = summary.model.params_known
     rows = [_fields(row, summary.sequential_like, show_trainable, known) for row in summary.rows]
     bold = (lambda s: f"{BOLD}{s}{RESET}") if color else (lambda s: s)
     t = summary.totals
     lines = [bold(f'Model: "{summary.model.name}"'), *render(cols, rows, width)]
+    if not known:  # no weights read: unknown, never 0
+        unknown = "unknown (no weights read)"
+        lines += [bold(f" {what} params: ") + unknown for what in ("Total", "Trainable", "Non-trainable")]
+        return "\n".join(lines) + "\n"
     lines.append(bold(" Total params: ") + f"{t.total:,} ({readable_bytes(t.total_bytes)})")
     lines.append(bold(" Trainable params: ") + f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})")
     lines.append(
