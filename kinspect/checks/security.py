@@ -251,10 +251,6 @@ def _config(subject: Subject) -> Any:
     return [config, extra, *subject.raw.shadowed]
 
 
-def _root(name: str) -> str:
-    return name.replace(">", ".").split(".", 1)[0]
-
-
 def marshalled(value: Any) -> bool:
     """A string (or ``[code, defaults, closure]`` list) holding base64 of a marshalled code object,
     as Keras's ``func_dump`` writes it (keras/src/utils/python_utils.py). Only its first bytes are
@@ -326,18 +322,18 @@ def reference(node: Node) -> Reference | None:
     """
     value = node.value
     cls = value.get("class_name")
+    if value.get("function_type") == "function" and node.key == "config":
+        # A Keras 2 Lambda's config (also inside a tf.keras .keras file): tf.keras looked its
+        # function up in the namespace of ``module`` when that module was already imported
+        # (tf_keras/src/layers/core/lambda_layer.py, _parse_function_from_config).
+        fn, mod = value.get("function"), value.get("module")
+        return _in_module(
+            mod if isinstance(mod, str) else "?", fn if isinstance(fn, str) else "?", None, function=True
+        )
     if not isinstance(cls, str):
         return None
     if "module" in value:
         return _new_style(value, cls)
-    inner = value.get("config")
-    if cls == "Lambda" and isinstance(inner, Mapping) and inner.get("function_type") == "function":
-        # Keras 2 (tf.keras <= 2.10): the function is looked up in the namespace of ``module`` when
-        # that module is already imported (tf_keras/src/layers/core/lambda_layer.py).
-        fn, mod = inner.get("function"), inner.get("module")
-        return _in_module(
-            mod if isinstance(mod, str) else "?", fn if isinstance(fn, str) else "?", None, function=True
-        )
     if ("." in cls or ">" in cls) and "config" in value:
         # A registered name as class (legacy .h5, Keras 2 SavedModel): a registry lookup only.
         return Reference(cls, False, custom=cls not in KERAS_REGISTERED)
