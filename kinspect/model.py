@@ -185,6 +185,15 @@ class ModelInfo(_Totals):
     file_size: int = 0
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     notes: tuple[str, ...] = ()
+    # Why the file's weights were not read (a weights member kinspect does not read), when they
+    # were not: the parameter counts are then unknown, not zero.
+    weights_unread: str | None = None
+
+    @property
+    def params_known(self) -> bool:
+        """Whether the parameter counts say what the file holds: not for an architecture alone
+        (a config.json), nor for a file whose weights were not read."""
+        return self.format is not Format.CONFIG_JSON and self.weights_unread is None
 
     def all_weights(self) -> Iterator[WeightInfo]:
         for layer in self.layers:

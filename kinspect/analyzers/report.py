@@ -14,7 +14,7 @@ from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
 from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
-from kinspect.model import Format, LayerInfo, ModelInfo, ShapeTree, TensorRef
+from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
 
 
 def is_problem(finding: Finding) -> bool:
@@ -132,7 +132,7 @@ def _ports(model: ModelInfo) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
 def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ...]:
     """Every layer, nested ones after their model, depth first, in Keras's order."""
     total = model.params
-    known = model.format is not Format.CONFIG_JSON
+    known = model.params_known
     rows: list[LayerRow] = []
 
     def add(layer: LayerInfo, parent: int | None, depth: int, prefix: str) -> None:
@@ -224,7 +224,7 @@ def build_report(
     inputs, outputs = _ports(model)
     return Report(
         model=model,
-        totals=totals(model) if model.format is not Format.CONFIG_JSON else None,
+        totals=totals(model) if model.params_known else None,
         inputs=inputs,
         outputs=outputs,
         layers=layer_rows(model, problems),

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.errors import InputError, UnsafeArchiveError
-from kinspect.loaders import snapshot
-from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
+from kinspect.loaders import pickles, snapshot
+from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small, unsafe_members
 from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
@@ -26,6 +26,7 @@ SUFFIXES = (".keras",)
 
 WEIGHTS = "model.weights.h5"
 SHARDED = "model.weights.json"
+NPZ = "model.weights.npz"
 
 
 def sniff(path: str, head: bytes) -> bool:
@@ -130,6 +131,12 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
             listing = datasets(path, zf, pending)  # a child lists the weights while we parse
         except (ArchiveError, H5Error, OSError) as exc:
             raise InputError(path, f"cannot read the weights: {exc}") from None
+        unread = _unread(set(zf.namelist()))
+        notes = [f"{unread}: parameter counts unknown"] if unread else []
+        notes += [
+            f"the archive holds several members named {name!r:.100}; kinspect, like Keras, reads the last"
+            for name in duplicate_members(zf)
+        ]
     spec = parse_architecture(path, config)
     shapes = propagate_shapes(path, spec, is_keras2(config))
     found = listing()
@@ -147,11 +154,25 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
         optimizer_weights=optimizer,
         shapes=shapes,
+        notes=notes,
+        weights_unread=unread,
     )  # fmt: skip
 
 
+def _unread(names: set[str]) -> str | None:
+    """Why the archive's weights are not read, when they are not."""
+    if WEIGHTS in names or SHARDED in names:
+        return None
+    if NPZ in names:
+        # Keras's weights_format="npz" stores each layer's variables as a pickled dict
+        # (keras/src/saving/saving_lib.py, NpzIOStore): kinspect never unpickles.
+        return f"the weights are in {NPZ}, pickled objects that kinspect does not load"
+    return f"the archive has no weights member ({WEIGHTS})"
+
+
 def raw(path: str) -> RawFile:
-    """Member names and the config, also of an archive that ``load`` refuses."""
+    """Member names and the config, also of an archive that ``load`` refuses; members holding
+    pickled data; and every config.json, when several members have that name."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = tuple(zf.namelist())
@@ -162,9 +183,17 @@ def raw(path: str) -> RawFile:
                 config, problem = parse_json(read_small(zf, "config.json"), "config.json")
             if "metadata.json" in names:
                 metadata, _ = parse_json(read_small(zf, "metadata.json"), "metadata.json")
+            duplicates = tuple(duplicate_members(zf))
+            hidden = (
+                [i for i in zf.infolist() if i.filename == "config.json"][:-1]
+                if "config.json" in duplicates
+                else []
+            )
+            shadowed = tuple(parse_json(read_small(zf, info), "config.json")[0] for info in hidden[:16])
+            pickled = pickles.scan(path, zf)
     except READ_ERRORS as exc:
         return RawFile(is_archive=True, problem=f"unreadable archive ({str(exc)[:100]})")
-    return RawFile(config, metadata, names, unsafe, True, problem)
+    return RawFile(config, metadata, names, unsafe, True, problem, duplicates, pickled, shadowed)
 
 
 def sources(info: ModelInfo) -> list[Source]:

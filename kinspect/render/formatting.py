@@ -71,8 +71,14 @@ def layer_cells(
     return cells
 
 
-def totals_lines(totals: Totals) -> list[tuple[str, str]]:
-    """``(label, value)`` of the parameter totals under the table; optimizer ones when stored."""
+def totals_lines(totals: Totals, known: bool = True) -> list[tuple[str, str]]:
+    """``(label, value)`` of the parameter totals under the table; optimizer ones when stored.
+    When the file's weights were not read (``known`` false) the totals are unknown, never 0."""
+    if not known:
+        return [
+            (f"{what} params", "unknown (no weights read)")
+            for what in ("Total", "Trainable", "Non-trainable")
+        ]
     t = totals
     lines = [
         ("Total params", f"{t.total:,} ({readable_bytes(t.total_bytes)})"),

@@ -76,7 +76,7 @@ def _issue(issue: WeightIssue) -> dict[str, Any]:
 
 def summary_doc(summary: Summary) -> dict[str, Any]:
     model = summary.model
-    known = model.format.value != "config.json"
+    known = model.params_known  # null, not 0, for weights the file does not give kinspect
     t = summary.totals
     rows = [r.layer for r in summary.rows if r.depth == 0]
     return {
@@ -89,10 +89,10 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
         "total_params": t.total - t.optimizer if known else None,
         "trainable_params": t.trainable if known else None,
         "non_trainable_params": t.non_trainable if known else None,
-        "optimizer_params": t.optimizer,
-        "total_bytes": t.total_bytes - t.optimizer_bytes,
-        "trainable_bytes": t.trainable_bytes,
-        "non_trainable_bytes": t.non_trainable_bytes,
+        "optimizer_params": t.optimizer if known else None,
+        "total_bytes": t.total_bytes - t.optimizer_bytes if known else None,
+        "trainable_bytes": t.trainable_bytes if known else None,
+        "non_trainable_bytes": t.non_trainable_bytes if known else None,
         "layers": [_layer(layer, known, True) for layer in rows],
         "unmatched_weights": [
             {"path": w.path, "shape": list(w.shape), "dtype": w.dtype} for w in model.unmatched_weights
