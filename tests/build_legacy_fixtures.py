@@ -724,7 +724,9 @@ def k1_models() -> dict[str, tuple[Keras1File, Callable[[], Any], dict[str, Any]
     # A Keras 1 functional Model: two inputs, a nested Sequential, merge() in concat and sum modes,
     # two outputs (keras/engine/topology.py ``Container.get_config``).
     def node(*refs: str) -> list[list[list[Any]]]:
-        return [[[r, 0, 0] for r in refs]]
+        # A container (the nested Sequential) starts with a node of its own, never serialized:
+        # its calls are numbered from 1 (keras/engine/topology.py ``Container.get_config``).
+        return [[[r, 1 if r.startswith("sequential") else 0, 0] for r in refs]]
 
     seq = [dense("dense_2", 16, 8, shape=[None, 8]), dense("dense_3", 16, 16, "relu")]
     fn_layers = [
