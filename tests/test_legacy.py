@@ -404,6 +404,19 @@ def test_keras2_and_keras3_configs_are_untouched(zoo_dir: Path) -> None:
     assert seen > 500
 
 
+def test_a_custom_class_named_like_a_keras1_one_is_not_translated() -> None:
+    """Keras 3 entries carry a ``module``: a custom ``Merge`` there is the user's class."""
+    from kinspect.catalog.architecture import parse_model
+
+    custom = {"module": "my_pkg", "class_name": "Merge", "config": {"name": "m", "mode": "sum"},
+              "registered_name": "my_pkg>Merge", "inbound_nodes": []}  # fmt: skip
+    keras1 = {"class_name": "Merge", "config": {"name": "m", "mode": "sum"}, "inbound_nodes": []}
+    for entry, expected in ((custom, ("Merge", None)), (keras1, ("Add", "Merge"))):
+        spec = parse_model({"class_name": "Functional", "config": {"layers": [entry], "input_layers": [],
+                                                                    "output_layers": []}})  # fmt: skip
+        assert (spec.layers[0].class_name, spec.layers[0].keras1) == expected
+
+
 def test_sequential_layers_refuses_what_it_cannot_build() -> None:
     from kinspect.catalog.legacy import LegacyError
 

@@ -246,7 +246,9 @@ def _layer(
     if not isinstance(config, Mapping):
         raise ConfigError(f"layer of class {class_name} has no config mapping")
     keras1 = None
-    if model is None and not is_model_entry(class_name, config):
+    # Keras 1 (and 2) entries have no ``module``; a Keras 3 entry is never a Keras 1 one, and a
+    # custom class that happens to be called Merge or Dense is not translated.
+    if model is None and entry.get("module") is None and not is_model_entry(class_name, config):
         original = class_name
         class_name, config, translated = translate_layer(class_name, config)
         keras1 = original if translated else None

@@ -208,7 +208,7 @@ def translate_layer(class_name: str, config: Mapping[str, Any]) -> tuple[str, Ma
             if inner_changed:
                 cfg["layer"] = {**inner, "class_name": inner_class, "config": inner_config}
                 changed = True
-    return new_class, cfg, changed
+    return (new_class, cfg, True) if changed else (class_name, config, False)
 
 
 def _input_shape(cfg: dict[str, Any], length_key: str | None) -> bool:
