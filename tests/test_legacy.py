@@ -214,8 +214,28 @@ def test_every_command_reads_them(legacy_dir: Path, name: str, command: str, cap
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Traceback" not in captured.err
-    if command == "check":  # Keras 1 classes (Merge…) are Keras's own: no "needs code" finding
-        assert "KIN103" not in captured.out
+    if command == "check":
+        found = [f for entry in json.loads(captured.out)["files"] for f in entry["findings"]]
+        assert not [f for f in found if f["severity"] == "error"], found
+        # A Keras 1 Merge is no class of any Keras since 2.2: the "needs code" warning names it alone.
+        needs = {f["message"].split(" (")[0] for f in found if f["rule"] == "KIN103"}
+        assert needs <= {"loading needs code for Merge"}, needs
+        assert bool(needs) == (name in ("k1_functional", "k1_merge_seq")), needs
+
+
+def test_custom_class_in_a_bare_list_is_found(legacy_dir: Path, tmp_path: Path, capsys: Any) -> None:
+    """``check`` walks a bare-list Sequential's layers too: a custom class there needs code."""
+    path = tmp_path / "custom.h5"
+    shutil.copyfile(legacy_dir / "k22_mlp.h5", path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        config["config"][2]["class_name"] = "MyDense"
+        f.attrs["model_config"] = json.dumps(config).encode()
+    info = kinspect.load(path)
+    layer = info.layers[2]
+    assert (layer.class_name, layer.params, layer.output_shape) == ("MyDense", 330, None)
+    assert main(["check", str(path)]) == 0
+    assert "KIN103 warning loading needs code for MyDense (used by dense_2)" in capsys.readouterr().out
 
 
 # --- contradictions and layouts kinspect does not derive -----------------------------------------
@@ -358,9 +378,10 @@ def test_translate_wrappers_and_merge() -> None:
     assert cls == "TimeDistributed" and cfg["batch_input_shape"] == [None, None, 5]
     assert cfg["layer"] == {"class_name": "Dense", "config": {"name": "t_dense", "units": 3}}
     for mode, target in (("sum", "Add"), ("mul", "Multiply"), ("ave", "Average"), ("max", "Maximum")):
-        assert translate_layer("Merge", {"name": "m", "mode": mode})[0] == target
-    assert translate_layer("Merge", {"mode": "concat", "concat_axis": 1})[1]["axis"] == 1
-    cls, cfg, _ = translate_layer("Merge", {"mode": "cos", "dot_axes": [1, 1]})
+        assert translate_layer("Merge", {"name": "m", "mode": mode, "mode_type": "raw"})[0] == target
+    assert translate_layer("Merge", {"mode": "concat", "mode_type": "raw", "concat_axis": 1})[1]["axis"] == 1
+    assert translate_layer("Merge", {"mode": "sum"}) == ("Merge", {"mode": "sum"}, False)  # not Keras 1's
+    cls, cfg, _ = translate_layer("Merge", {"mode": "cos", "mode_type": "raw", "dot_axes": [1, 1]})
     assert (cls, cfg["axes"], cfg["normalize"]) == ("Dot", [1, 1], True)
     cls, cfg, _ = translate_layer(
         "Merge",
@@ -372,7 +393,7 @@ def test_translate_wrappers_and_merge() -> None:
         },
     )
     assert (cls, cfg["function_type"], cfg["output_shape"]) == ("Lambda", "lambda", [4])
-    assert translate_layer("Merge", {"mode": "nonsense"})[0] == "Merge"  # no equivalent: unknown class
+    assert translate_layer("Merge", {"mode": "nonsense", "mode_type": "raw"})[0] == "Merge"  # no equivalent
 
 
 def test_keras2_and_keras3_configs_are_untouched(zoo_dir: Path) -> None:
@@ -408,9 +429,10 @@ def test_a_custom_class_named_like_a_keras1_one_is_not_translated() -> None:
     """Keras 3 entries carry a ``module``: a custom ``Merge`` there is the user's class."""
     from kinspect.catalog.architecture import parse_model
 
-    custom = {"module": "my_pkg", "class_name": "Merge", "config": {"name": "m", "mode": "sum"},
-              "registered_name": "my_pkg>Merge", "inbound_nodes": []}  # fmt: skip
-    keras1 = {"class_name": "Merge", "config": {"name": "m", "mode": "sum"}, "inbound_nodes": []}
+    merge = {"name": "m", "mode": "sum", "mode_type": "raw"}
+    custom = {"module": "my_pkg", "class_name": "Merge", "config": merge, "registered_name": "my_pkg>Merge",
+              "inbound_nodes": []}  # fmt: skip
+    keras1 = {"class_name": "Merge", "config": merge, "inbound_nodes": []}
     for entry, expected in ((custom, ("Merge", None)), (keras1, ("Add", "Merge"))):
         spec = parse_model({"class_name": "Functional", "config": {"layers": [entry], "input_layers": [],
                                                                     "output_layers": []}})  # fmt: skip

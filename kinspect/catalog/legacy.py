@@ -38,11 +38,12 @@ RENAMED = {
     "Deconvolution2D": "Conv2DTranspose",
 }
 
-# Keras 1.2.2 layer classes with no class of that name in Keras 2: renamed above, translated
-# (Merge, TimeDistributedDense), or dropped by Keras 2 (no shape rule: shown as "?").
-KERAS1.update(
-    RENAMED, {"Merge", "TimeDistributedDense", "MaxoutDense", "Highway", "SReLU", "ParametricSoftplus"}
-)
+# Keras 1 class names no Keras 2 class has, known as Keras's own (not custom): the renamed ones and
+# TimeDistributedDense. Not ``Merge``, a name custom tf.keras layers use too (a Keras 1 Merge is
+# told by its config, see translate_layer), nor the classes Keras 2 dropped (Highway, MaxoutDense,
+# SReLU, ParametricSoftplus), which no Keras since 2.2 loads without their code: kinspect reads
+# their weights from the file and shows their shape as unknown.
+KERAS1.update(RENAMED, {"TimeDistributedDense"})
 
 # keras/legacy/interfaces.py: (Keras 1 argument, Keras 2 argument) per Keras 2 class.
 _REGULARIZED = [
@@ -167,10 +168,10 @@ def translate_layer(class_name: str, config: Mapping[str, Any]) -> tuple[str, Ma
 
     A config with nothing Keras 1 about it comes back unchanged with ``translated`` False.
     """
-    if class_name == "Merge":
+    if class_name == "Merge" and "mode" in config and "mode_type" in config:  # Keras 1.0–1.2 get_config
         merged_class, merged = _merge(config)
         return merged_class, merged, True
-    if class_name == "TimeDistributedDense":
+    if class_name == "TimeDistributedDense" and "output_dim" in config:
         # Keras 1's TimeDistributedDense is Keras 2's TimeDistributed(Dense): same shapes and weights.
         outer = ("name", "trainable", "batch_input_shape", "input_dtype", "input_dim", "input_length")
         _, base, _ = translate_layer("Layer", {k: config[k] for k in outer if k in config})
