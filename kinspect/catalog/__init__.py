@@ -14,6 +14,7 @@ from kinspect.catalog import (
     attention,
     conv,
     core,
+    legacy,
     merging,
     normalization,
     ops,

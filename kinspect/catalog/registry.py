@@ -290,14 +290,19 @@ _keras_major = keras_major  # expected_weights' parameter of that name hides the
 
 # --- built-in classes -----------------------------------------------------------------------------
 
+# Keras 1 layer classes (Convolution2D, Merge, Highway…), which kinspect.catalog.legacy translates
+# to their Keras 2 form where Keras 2 has one; filled by that module on import.
+KERAS1: set[str] = set()
+
 # Every class the catalog knows is one of Keras's: a shape rule or fallback, an expected-weights spec,
-# weightless or a documented lack of a spec, or named variables. The coverage tests keep these lists
-# complete for keras.layers and tf_keras.layers, so any other class name is a custom class.
-_KNOWN: tuple[Collection[str], ...] = (RULES, FALLBACK, SPECS, WEIGHTLESS, NO_SPEC, VAR_NAMES)
+# weightless or a documented lack of a spec, named variables, or a Keras 1 class. The coverage tests
+# keep these lists complete for keras.layers and tf_keras.layers, so any other class name is a custom
+# class.
+_KNOWN: tuple[Collection[str], ...] = (RULES, FALLBACK, SPECS, WEIGHTLESS, NO_SPEC, VAR_NAMES, KERAS1)
 
 
 def is_builtin(class_name: str) -> bool:
-    """Whether ``class_name`` names a layer class Keras ships (Keras 3 or tf.keras 2).
+    """Whether ``class_name`` names a layer class Keras ships (Keras 3, tf.keras 2 or Keras 1).
 
     Recorded Keras 3 operations (``ops.*``) are not layer classes.
     """

@@ -13,8 +13,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # Variables Keras creates with trainable=False (BatchNormalization's moving
-# statistics, Normalization's adapted state, Keras 2 renorm statistics).
-NON_TRAINABLE = {"moving_mean", "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev"}
+# statistics, Normalization's adapted state, Keras 2 renorm statistics, and Keras 1's
+# BatchNormalization statistics, keras/layers/normalization.py in Keras 1.2.2).
+NON_TRAINABLE = {
+    "moving_mean",
+    "moving_variance",
+    "moving_stddev",
+    "renorm_mean",
+    "renorm_stddev",
+    "running_mean",
+    "running_std",
+}
 NON_TRAINABLE_BY_CLASS = {"Normalization": {"mean", "variance", "count"}}
 
 Names = Callable[[Mapping[str, Any]], list[str]]
@@ -104,6 +113,29 @@ def to_snake_case(name: str) -> str:
 def legacy_name(weight_name: str) -> str:
     """``dense/kernel:0`` → ``kernel``-bearing path without the ``:0`` suffix."""
     return weight_name[:-2] if weight_name.endswith(":0") else weight_name
+
+
+def short_legacy_name(layer_name: str, weight_name: str) -> str:
+    """A stored weight's name without its layer: ``dense/kernel:0`` → ``kernel`` (Keras 2, sub-object
+    paths kept: ``forward_lstm/lstm_cell/kernel``); ``dense_1_W:0`` → ``W`` (Keras 1, which named
+    variables ``<layer>_<weight>`` with no path, keras/layers/core.py ``name='{}_W'.format(self.name)``)."""
+    name = legacy_name(weight_name)
+    parts = name.split("/")
+    if len(parts) > 1 and parts[0] == layer_name:
+        return "/".join(parts[1:])
+    if len(parts) == 1 and name.startswith(f"{layer_name}_") and len(name) > len(layer_name) + 1:
+        return name[len(layer_name) + 1 :]
+    return name
+
+
+def keras1_owner(weight_name: str, layer_names: Mapping[str, Any] | set[str]) -> str | None:
+    """Which of ``layer_names`` a Keras 1 weight name (``dense_1_W:0``, no path) belongs to: the
+    longest name it starts with followed by ``_``; None for a name with a path or no owner."""
+    name = legacy_name(weight_name)
+    if "/" in name:
+        return None
+    owners = [n for n in layer_names if name.startswith(f"{n}_") and len(name) > len(n) + 1]
+    return max(owners, key=len) if owners else None
 
 
 def is_trainable_name(class_name: str, name: str) -> bool:

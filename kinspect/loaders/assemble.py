@@ -15,9 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.legacy import keras1_expected
 from kinspect.catalog.propagate import Address, ShapeResult
 from kinspect.catalog.registry import expected_weights, is_builtin
-from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name, to_snake_case
+from kinspect.catalog.weightnames import (
+    is_trainable_name,
+    keras1_owner,
+    keras3_name,
+    legacy_name,
+    short_legacy_name,
+    to_snake_case,
+)
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
 
@@ -105,11 +113,14 @@ def assign_legacy(
     """Match Keras 2 layout groups (layer name → [(weight name, dataset)]) to ``spec``'s layers."""
     out = Assignment()
     seen: set[str] = set()
-    for layer in saved_layers(spec):
-        entries = groups.get(layer.name)
+    layers = saved_layers(spec)
+    by_position = _unnamed_groups(layers, groups)
+    for layer in layers:
+        group = by_position.get(layer.name, layer.name)
+        entries = groups.get(group)
         if entries is None:
             continue
-        seen.add(layer.name)
+        seen.add(group)
         _assign_legacy_layer(layer, (layer.name,), entries, trainable, out)
     for name, entries in groups.items():
         if name not in seen:
@@ -119,6 +130,22 @@ def assign_legacy(
     return out
 
 
+def _unnamed_groups(
+    layers: list[LayerSpec], groups: Mapping[str, list[tuple[str, Dataset]]]
+) -> dict[str, str]:
+    """Groups for nested models whose config stores no name (a Keras <= 2.2.0 bare-list Sequential
+    inside another): matched by position among the groups no layer names, as Keras 2 loads legacy
+    weights in order (keras/engine/saving.py ``load_weights_from_hdf5_group``)."""
+    unnamed = [layer.name for layer in layers if layer.model is not None and not layer.model.named]
+    if not unnamed:
+        return {}
+    names = {layer.name for layer in layers}
+    spare = [g for g, entries in groups.items() if g not in names and entries]
+    if any(n in groups for n in unnamed) or len(spare) != len(unnamed):
+        return {}
+    return dict(zip(unnamed, spare, strict=True))
+
+
 def _assign_legacy_layer(
     layer: LayerSpec, address: Address, entries: list[tuple[str, Dataset]], trainable: bool, out: Assignment
 ) -> None:
@@ -126,13 +153,10 @@ def _assign_legacy_layer(
     if layer.model is None:
         out.by_layer.setdefault(address, []).extend(
             WeightInfo(
-                _short(layer.name, w),
-                ds.path,
-                ds.shape,
-                ds.dtype,
-                live and is_trainable_name(layer.class_name, w),
+                short, ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, short)
             )
             for w, ds in entries
+            for short in [short_legacy_name(layer.name, w)]
         )
         return
     # A nested model's group holds its sub-layers' weights, named "<sublayer>/<weight>"
@@ -144,10 +168,12 @@ def _assign_legacy_layer(
     for w, ds in entries:
         parts = legacy_name(w).split("/")
         hit = next((i for i, p in enumerate(parts[:-1]) if p in children), None)
-        if hit is None:
-            own.append((w, ds))
-        else:
+        if hit is not None:
             routed.setdefault(parts[hit], []).append(("/".join(parts[hit + 1 :]), ds))
+        elif (owner := keras1_owner(w, children)) is not None:  # Keras 1: "dense_1_W", no path
+            routed.setdefault(owner, []).append((w, ds))
+        else:
+            own.append((w, ds))
     for child in saved_layers(layer.model):
         _assign_legacy_layer(child, (*address, child.name), routed.get(child.name, []), live, out)
     out.by_layer.setdefault(address, []).extend(
@@ -156,15 +182,6 @@ def _assign_legacy_layer(
         )
         for w, ds in own
     )
-
-
-def _short(layer_name: str, weight_name: str) -> str:
-    """``dense/kernel:0`` → ``kernel``; keeps sub-object paths (``forward_lstm/lstm_cell/kernel``)."""
-    name = legacy_name(weight_name)
-    parts = name.split("/")
-    if len(parts) > 1 and parts[0] == layer_name:
-        parts = parts[1:]
-    return "/".join(parts)
 
 
 def is_custom(layer: LayerSpec) -> bool:
@@ -190,6 +207,12 @@ def compare_weights(
     expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
     if expected is None:
         return stored, []
+    if layer.keras1 is not None:  # Keras 1 stored some weights in another layout
+        layout, note = keras1_expected(layer.class_name, layer.config, expected, [w.shape for w in stored])
+        if layout is None:
+            shapes.note(address, note or "Keras 1 weights not checked")
+            return stored, []
+        expected = layout
     where = "/".join(address)
     # Keras 3 files name sub-objects by path (``query_dense/vars/0``), which HDF5 lists in
     # alphabetical order: match those by name. Keras 2 files keep layer.weights order.

@@ -105,7 +105,7 @@ def build_model(
         layers = build_layers(spec, shapes, weights, keras2, issues=issues)
     except RecursionError:
         raise InputError(path, "model graph is nested too deeply") from None
-    notes = list(meta.pop("notes", ()))
+    notes = [*spec.notes, *meta.pop("notes", ())]
     unmatched = tuple(weights.unmatched) if weights else ()
     if weights is not None:
         notes.extend(weights_verdict(path, layers, weights, issues, paired))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kinspect.catalog.weightnames import is_trainable_name, legacy_name
+from kinspect.catalog.weightnames import is_trainable_name, legacy_name, short_legacy_name
 from kinspect.errors import InputError
 from kinspect.loaders.assemble import assign_legacy
 from kinspect.loaders.common import (
@@ -72,13 +72,8 @@ def weights_only(path: str, snap: Snapshot, arch: Arch | None) -> ModelInfo:
         return build_model(path, Format.LEGACY_WEIGHTS_H5, spec, keras2, assign_legacy(spec, groups),
                            **{**arch_meta, **meta})  # fmt: skip
     layers = [
-        (name, None, [WeightInfo(_short(name, w), ds.path, ds.shape, ds.dtype, is_trainable_name("", w))
-                      for w, ds in entries])
+        (name, None, [WeightInfo(short, ds.path, ds.shape, ds.dtype, is_trainable_name("", short))
+                      for w, ds in entries for short in [short_legacy_name(name, w)]])
         for name, entries in groups.items()
     ]  # fmt: skip
     return weights_only_model(path, Format.LEGACY_WEIGHTS_H5, layers, **meta)
-
-
-def _short(layer: str, weight: str) -> str:
-    name = legacy_name(weight)
-    return name[len(layer) + 1 :] if name.startswith(f"{layer}/") else name

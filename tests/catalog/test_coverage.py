@@ -9,6 +9,7 @@ import inspect
 from types import ModuleType
 
 from kinspect.catalog import FALLBACK, NO_SPEC, RULES, SPECS, WEIGHTLESS, builtin_classes, is_builtin
+from kinspect.catalog.registry import KERAS1
 
 # Classes tf.keras saves under names tf_keras.layers does not export: (module, class name).
 TF_KERAS_INTERNAL = (
@@ -133,8 +134,16 @@ def test_is_builtin_is_every_keras_layer_class() -> None:
     k3, _ = _keras3()
     k2, _ = _tf_keras()
     assert all(is_builtin(n) for n in k3 | k2)
-    # weightnames.VAR_NAMES also names a cell Keras 3 does not export.
+    # weightnames.VAR_NAMES also names a cell Keras 3 does not export; KERAS1 names Keras 1 classes.
     from keras.src.layers.rnn.conv_lstm import ConvLSTMCell
 
-    assert set(builtin_classes()) - _known() == {ConvLSTMCell.__name__}
+    assert set(builtin_classes()) - _known() - KERAS1 == {ConvLSTMCell.__name__}
+    assert {"Convolution2D", "AtrousConvolution2D", "TimeDistributedDense"} <= KERAS1
+    assert not {"Merge", "Highway"} & KERAS1  # names custom tf.keras layers use too
+    # A Keras 1 class that Keras 2 renamed or dropped is no class of keras.layers / tf_keras.layers
+    # under that name, except tf.keras's own aliases (Convolution2D = Conv2D…).
+    assert (
+        not (KERAS1 - {n for n in KERAS1 if n.startswith(("Convolution", "SeparableConvolution"))})
+        & _exported()
+    )
     assert not is_builtin("MyLayer") and not is_builtin("ops.Add")
