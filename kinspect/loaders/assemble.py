@@ -21,6 +21,10 @@ from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
 
+# Keras 3 layout paths of what is saved beside the weights: the optimizer's variables, and
+# (tf.keras) the state of compiled metrics, ``metrics/mean/vars/0``.
+NOT_WEIGHTS = ("optimizer/", "metrics/")
+
 
 @dataclass
 class Assignment:
@@ -35,7 +39,7 @@ def _plain(name: str) -> str:
     return "/".join(part.lstrip("_") for part in name.split("/"))
 
 
-def _natural(path: str) -> list[tuple[int, str]]:
+def natural(path: str) -> list[tuple[int, str]]:
     """``vars/2`` before ``vars/10``: HDF5 lists names alphabetically, Keras numbers them."""
     return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
 
@@ -53,15 +57,15 @@ def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: b
     out = Assignment()
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
-    for key in sorted(datasets, key=_natural):
+    for key in sorted(datasets, key=natural):
         parts = key.split("/")
         for i, part in enumerate(parts[:-1]):
             if part == "layers" and i + 1 < len(parts) - 1:
                 index.setdefault("/".join(parts[: i + 2]), []).append(key)
     _assign_container(spec, "layers", (), datasets, index, trainable, out, claimed)
     for path, ds in datasets.items():
-        if path not in claimed and not path.startswith("optimizer/"):
-            out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
+        if path not in claimed and not path.startswith(NOT_WEIGHTS):
+            out.unmatched.append(WeightInfo(path, ds.path, ds.shape, ds.dtype, True))
     return out
 
 
@@ -95,7 +99,7 @@ def _assign_container(
                 rel = key[len(path) + 1 :]
                 name = keras3_name(layer.class_name, layer.config, rel)
                 train = live and is_trainable_name(layer.class_name, name)
-                weights.append(WeightInfo(name, key, ds.shape, ds.dtype, train))
+                weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, train))
                 claimed.add(key)
 
 
