@@ -129,6 +129,7 @@ def optional_text(obj: h5py.Group, name: str) -> str | None:
 TEXT_ATTRS = ("model_config", "training_config", "keras_version", "backend")
 LIST_ATTRS = ("layer_names", "weight_names")
 VARS_NAME = "name"  # on Keras 3.6+ ``vars`` groups: the real name of the layer (or model, optimizer)
+MAX_NAME_BYTES = 4096  # a layer name longer than this is not shown
 MAX_ORDERED = 200_000  # groups whose creation order is read
 
 
@@ -166,7 +167,7 @@ def _vars_name(f: h5py.File, raw: bytes) -> str | None:
         oid = h5py.h5o.open(f.id, raw)
         if not h5py.h5a.exists(oid, VARS_NAME.encode()):
             return None
-        return text(read_attr(h5py.Group(oid), VARS_NAME, MAX_TEXT_BYTES))
+        return text(read_attr(h5py.Group(oid), VARS_NAME, MAX_NAME_BYTES))
     except (H5Error, UnicodeDecodeError, OSError, KeyError, ValueError, TypeError):
         return None  # an odd name is not worth refusing the weights
 

@@ -176,8 +176,8 @@ class _Node:
     parent: str
     class_name: str | None
     container: bool = False
-    weights: list[tuple[str, Dataset]] | None = None
-    children: list[str] | None = None
+    weights: list[tuple[str, Dataset]] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
 
 
 def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, Any]) -> ModelInfo:
@@ -204,7 +204,7 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
             continue
         up = parents[obj]
         if up == "" or (up in shown and up in containers and _rel(up, obj).startswith(f"{CONTAINER}/")):
-            shown[obj] = _Node(obj, up, _class_of(_rel(up, obj)), obj in containers, [], [])
+            shown[obj] = _Node(obj, up, _class_of(_rel(up, obj)), obj in containers)
             home[obj] = obj
         else:
             home[obj] = home.get(up, "")
@@ -220,14 +220,10 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
         elif (where := home[match.group("owner") or ""]) == "":
             own.append(ds)
         else:
-            node = shown[where]
-            assert node.weights is not None
-            node.weights.append((_rel(where, key), ds))
+            shown[where].weights.append((_rel(where, key), ds))
     for obj, node in shown.items():
         if node.parent:
-            children = shown[node.parent].children
-            assert children is not None
-            children.append(obj)
+            shown[node.parent].children.append(obj)
     built: dict[str, LayerInfo] = {}
     unnamed = False
     for obj in reversed(list(shown)):  # children before their parents: no recursion
@@ -236,14 +232,14 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
         cls = node.class_name or ""
         weights = tuple(
             WeightInfo(name, ds.path, ds.shape, ds.dtype, is_trainable_name(cls, name))
-            for rel, ds in node.weights or ()
+            for rel, ds in node.weights
             for name in (keras3_name(cls, {}, rel),)
         )
         built[obj] = LayerInfo(
             name=found.names.get(obj, obj.rpartition("/")[2]),
             class_name=node.class_name or "?",
             weights=weights,
-            layers=tuple(built.pop(c) for c in node.children or ()),
+            layers=tuple(built.pop(c) for c in node.children),
             is_model=node.container,
         )
     layers = tuple(built[o] for o in shown if shown[o].parent == "")
