@@ -174,6 +174,48 @@ def windows_joins() -> Iterator[None]:
         gfile.join = posix
 
 
+@contextlib.contextmanager
+def tf_keras_2_12_to_2_14(numbering_2_13: bool) -> Iterator[None]:
+    """tf_keras's saving_lib as tf.keras 2.12-2.14 walked a model (keras-team/keras v2.13.1,
+    v2.14.0 ``keras/saving/saving_lib.py``): ``dir()`` in ascending order with
+    ``_layer_checkpoint_dependencies`` not skipped, so a model's layers are saved under that
+    attribute (a dict that lists each layer with weights twice). With ``numbering_2_13``
+    (2.12, 2.13) a container's entries are numbered before already-saved ones are skipped."""
+    from tf_keras.src.saving import saving_lib as lib
+    from tf_keras.src.utils import generic_utils
+
+    def walk(trackable: Any) -> Iterator[tuple[str, Any]]:
+        for attr in sorted(dir(trackable)):
+            if attr.startswith("__") or attr in lib.ATTR_SKIPLIST:
+                continue
+            try:
+                yield attr, getattr(trackable, attr)
+            except Exception:  # as saving_lib does: an attribute that raises is not visited
+                continue
+
+    def containers(
+        container: Any, weights_store: Any, assets_store: Any, inner_path: str, visited_trackables: Any
+    ) -> None:
+        used: dict[str, int] = {}
+        for item in list(container.values()) if isinstance(container, dict) else container:
+            if lib._is_keras_trackable(item):
+                name = generic_utils.to_snake_case(item.__class__.__name__)
+                used[name] = used.get(name, -1) + 1
+                name = f"{name}_{used[name]}" if used[name] else name
+                where = lib.tf.io.gfile.join(inner_path, name)
+                lib._save_state(item, weights_store, assets_store, where, visited_trackables)
+
+    saved = (lib.ATTR_SKIPLIST, lib._walk_trackable, lib._save_container_state)
+    lib.ATTR_SKIPLIST = saved[0] - {"_layer_checkpoint_dependencies"}
+    lib._walk_trackable = walk
+    if numbering_2_13:
+        lib._save_container_state = containers
+    try:
+        yield
+    finally:
+        lib.ATTR_SKIPLIST, lib._walk_trackable, lib._save_container_state = saved
+
+
 def tf_keras_windows(out: str) -> None:
     import tf_keras as tk
     from tf_keras import layers
@@ -199,6 +241,14 @@ def tf_keras_windows(out: str) -> None:
         model.save_weights(os.path.join(out, "windows.weights.h5"))
     with h5py.File(os.path.join(out, "windows.weights.h5")) as f:
         assert "layers\\sequential\\layers\\dense" in f and "layers" not in f, list(f)
+    for name, numbering_2_13 in (("tf2_13", True), ("tf2_14", False)):
+        with tf_keras_2_12_to_2_14(numbering_2_13):
+            model.save(os.path.join(out, f"{name}.keras"))
+            model.save_weights(os.path.join(out, f"{name}.weights.h5"))
+            with windows_joins():
+                model.save(os.path.join(out, f"{name}_windows.keras"))
+    with h5py.File(os.path.join(out, "tf2_13.weights.h5")) as f:
+        assert "_layer_checkpoint_dependencies/dense_2" in f and "layers" not in f, list(f)
     # tf.keras on Windows reads back what it wrote: the same values.
     with windows_joins():
         back = tk.models.load_model(os.path.join(out, "windows.keras"))

@@ -194,42 +194,68 @@ def test_windows_fixture_has_the_windows_layout(built: Path) -> None:
         assert "layers" not in f and "vars" in f and "optimizer" in f
 
 
-@pytest.mark.parametrize("suffix", [".keras", ".weights.h5"])
-def test_windows_files_read_like_the_same_model_saved_elsewhere(built: Path, suffix: str) -> None:
-    windows = summary_json(built / f"windows{suffix}")
-    posix = summary_json(built / f"posix{suffix}")
+# (file, the same model saved by tf_keras as it saves today, extra arguments)
+TF_KERAS_LAYOUTS = [
+    ("windows.keras", "posix.keras", ()),
+    ("windows.weights.h5", "posix.weights.h5", ()),
+    ("tf2_14.keras", "posix.keras", ()),
+    ("tf2_13.keras", "posix.keras", ()),
+    ("tf2_14_windows.keras", "posix.keras", ()),
+    ("tf2_13_windows.keras", "posix.keras", ()),
+    ("tf2_14.weights.h5", "posix.weights.h5", ("--arch", "posix.keras")),
+    ("tf2_13.weights.h5", "posix.weights.h5", ("--arch", "posix.keras")),
+]
+
+
+def _no_paths(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {**layer, "weights": [without(w, "path") for w in layer.get("weights", [])],
+         "layers": _no_paths(layer["layers"])}
+        for layer in layers
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "reference", "extra"), TF_KERAS_LAYOUTS, ids=lambda v: str(v))
+def test_tf_keras_layouts_read_like_the_same_model_saved_today(
+    built: Path, name: str, reference: str, extra: tuple[str, ...]
+) -> None:
+    """tf.keras saved on Windows (``layers\\dense``) and by 2.12-2.14
+    (``_layer_checkpoint_dependencies``, numbered as 2.13 or as 2.14 did): the same model,
+    the same summary, the same values, read where they are stored."""
+    args = [str(built / a) if a.endswith(".keras") else a for a in extra]
+    got = summary_json(built / name, *args)
+    want = summary_json(built / reference, *args)
     ignore = ("file", "file_size", "model", "layers")
-    assert without(windows, *ignore) == without(posix, *ignore)
-    assert without(windows["model"], "name", "date_saved") == without(posix["model"], "name", "date_saved")
-
-    def unslashed(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
-        for layer in layers:
-            weights = [{**w, "path": w["path"].replace("\\", "/")} for w in layer.get("weights", [])]
-            out.append({**layer, "weights": weights, "layers": unslashed(layer["layers"])})
-        return out
-
-    assert unslashed(windows["layers"]) == unslashed(posix["layers"])
-    if suffix == ".keras":
-        want = oracle(built, "windows")
-        assert windows["total_params"] == want["total_params"]
-        assert [layer["params"] for layer in windows["layers"]] == [
-            layer["params"] for layer in want["layers"]
+    assert without(got, *ignore) == without(want, *ignore)
+    assert without(got["model"], "name", "date_saved") == without(want["model"], "name", "date_saved")
+    assert _no_paths(got["layers"]) == _no_paths(want["layers"])
+    live = oracle(built, "windows")
+    if name.endswith(".keras"):
+        assert got["total_params"] == live["total_params"]
+        assert [la["params"] for la in got["layers"]] == [la["params"] for la in live["layers"]]
+    tensors = weights_json(built / name, "--optimizer")  # ``weights`` takes no --arch
+    reference_tensors = weights_json(built / reference, "--optimizer")
+    if "windows" in name:
+        assert any("\\" in t["path"] for t in tensors["tensors"])  # read where it is stored
+    if not extra:
+        assert [without(t, "path") for t in tensors["tensors"]] == [
+            without(t, "path") for t in reference_tensors["tensors"]
         ]
-    tensors = weights_json(built / f"windows{suffix}", "--optimizer")
-    reference = weights_json(built / f"posix{suffix}", "--optimizer")
-    assert any("\\" in t["path"] for t in tensors["tensors"])  # read where it is stored
-    assert [without(t, "path") for t in tensors["tensors"]] == [
-        without(t, "path") for t in reference["tensors"]
-    ]
-    assert tensors["optimizer"] == reference["optimizer"]
-    live = arrays(built, "windows")
+    assert tensors["optimizer"] == reference_tensors["optimizer"]
     assert_stats_match(
         [t for t in tensors["tensors"] if t["kind"] == "weight"],
-        [a for k, a in live.items() if not k.startswith("(optimizer)")],
+        [a for k, a in arrays(built, "windows").items() if not k.startswith("(optimizer)")],
     )
-    code, out, err = run("check", str(built / f"windows{suffix}"))
-    assert code == run("check", str(built / f"posix{suffix}"))[0] == 0, out + err
+    code, out, err = run("check", str(built / name), *args)
+    assert code == run("check", str(built / reference), *args)[0] == 0, out + err
+
+
+def test_2_13_numbering_is_not_the_2_14_one(built: Path) -> None:
+    """The two tf.keras 2.12-2.14 namings really differ in these fixtures."""
+    with h5py.File(built / "tf2_13.weights.h5") as f13, h5py.File(built / "tf2_14.weights.h5") as f14:
+        assert set(f13["_layer_checkpoint_dependencies"]) != set(f14["_layer_checkpoint_dependencies"])
+        assert "dense_2" in f13["_layer_checkpoint_dependencies"]
+        assert "dense_1" in f14["_layer_checkpoint_dependencies"]
 
 
 def test_a_backslash_twin_of_a_path_is_not_merged(tmp_path: Path) -> None:

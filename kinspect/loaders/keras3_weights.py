@@ -25,14 +25,13 @@ from typing import Any
 
 from kinspect.catalog.registry import builtin_classes
 from kinspect.catalog.weightnames import is_trainable_name, keras3_name, to_snake_case
-from kinspect.loaders.assemble import assign_keras3, natural
+from kinspect.loaders.assemble import CONTAINERS, assign_keras3, natural
 from kinspect.loaders.common import Arch, build_model, weights_only_info
 from kinspect.loaders.snapshot import Dataset, Snapshot
 from kinspect.model import Format, LayerInfo, ModelInfo, WeightInfo
 
 OPTIMIZER = "optimizer"  # the model's ``optimizer`` attribute: its variables are slots, not weights
 METRICS = "metrics"  # tf.keras also saves compiled metrics' state (``metrics/mean/vars/0``)
-CONTAINER = "layers"  # Sequential and Functional keep their layers in this container
 MODEL_CLASSES = {"sequential": "Sequential", "functional": "Functional"}
 
 _OWNED = re.compile(r"^(?:(?P<owner>.*)/)?vars/[^/]+$")
@@ -193,7 +192,7 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
         return ""
 
     parents = {o: parent_of(o) for o in objects if o}
-    containers = {p for o, p in parents.items() if _rel(p, o).startswith(f"{CONTAINER}/")}
+    containers = {p for o, p in parents.items() if _in_container(_rel(p, o))}
     # Which shown layer each saved object's variables belong to: a top-level object is a
     # layer, and so is an entry of a shown model's ``layers``; any other sub-object (a
     # wrapper's forward_layer/cell, a custom layer's own sublayers) belongs to its owner.
@@ -203,7 +202,7 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
         if not obj:
             continue
         up = parents[obj]
-        if up == "" or (up in shown and up in containers and _rel(up, obj).startswith(f"{CONTAINER}/")):
+        if up == "" or (up in shown and up in containers and _in_container(_rel(up, obj))):
             shown[obj] = _Node(obj, up, _class_of(_rel(up, obj)), obj in containers)
             home[obj] = obj
         else:
@@ -265,6 +264,11 @@ def _from_paths(path: str, fmt: Format, found: Keras3Listing, saved: dict[str, A
         unmatched_weights=unmatched,
         **saved,
     )  # fmt: skip
+
+
+def _in_container(rel: str) -> bool:
+    """Whether a path below a model is an entry of its layers (``layers/dense``)."""
+    return rel.split("/", 1)[0] in CONTAINERS and "/" in rel
 
 
 def _rel(parent: str, child: str) -> str:

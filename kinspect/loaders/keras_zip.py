@@ -135,10 +135,11 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
     spec = parse_architecture(path, config)
     shapes = propagate_shapes(path, spec, is_keras2(config))
     found = listing(started())
-    weights = assign_keras3(spec, found.datasets) if found.datasets else None
+    version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
+    weights = assign_keras3(spec, found.datasets, keras_version=version) if found.datasets else None
     return build_model(
         path, Format.KERAS, spec, is_keras2(config), weights,
-        keras_version=meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None,
+        keras_version=version,
         date_saved=meta.get("date_saved") if isinstance(meta.get("date_saved"), str) else None,
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
