@@ -179,6 +179,8 @@ class ModelInfo(_Totals):
     optimizer_weights: tuple[WeightInfo, ...] = ()
     # Weights in the file that no layer of the architecture explains.
     unmatched_weights: tuple[WeightInfo, ...] = ()
+    # State of compiled metrics (tf.keras saves it with the weights): neither weights nor parameters.
+    metric_weights: tuple[WeightInfo, ...] = ()
     # Stored weights that disagree with what the architecture builds (checked where known).
     weight_issues: tuple[WeightIssue, ...] = ()
     has_architecture: bool = True

@@ -4,7 +4,8 @@ Matching weights to layers reproduces how Keras wrote them:
 
 * Keras 3 (``layers/<path>/vars/<i>``): a container's entries are named by the
   snake_case class name made unique in order (keras/src/saving/saving_lib.py
-  ``_save_container_state``), not by the layer's name.
+  ``_save_container_state``), not by the layer's name; tf.keras 2.12-2.14 kept the
+  layers under ``_layer_checkpoint_dependencies`` instead (see :class:`_Layout`).
 * Keras 2 (``layer_names``/``weight_names``): a group per top-level layer, named
   as the layer; a nested model's group holds all its sub-layers' weights.
 """
@@ -29,6 +30,10 @@ from kinspect.catalog.weightnames import (
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
 
+# Keras 3 layout paths of what is saved beside the weights: the optimizer's variables, and
+# (tf.keras) the state of compiled metrics, ``metrics/mean/vars/0``.
+NOT_WEIGHTS = ("optimizer/", "metrics/")
+
 
 @dataclass
 class Assignment:
@@ -43,7 +48,7 @@ def _plain(name: str) -> str:
     return "/".join(part.lstrip("_") for part in name.split("/"))
 
 
-def _natural(path: str) -> list[tuple[int, str]]:
+def natural(path: str) -> list[tuple[int, str]]:
     """``vars/2`` before ``vars/10``: HDF5 lists names alphabetically, Keras numbers them."""
     return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
 
@@ -56,20 +61,76 @@ def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
     return layers
 
 
-def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool = True) -> Assignment:
-    """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers."""
+# tf.keras 2.12-2.14 walked ``dir(model)`` in ascending order, so it reached a model's layers
+# through ``_layer_checkpoint_dependencies`` before ``layers`` (2.15 skips that attribute:
+# keras-team/keras bd465a78); Keras 3 reads such files by renaming the container
+# (keras/src/saving/saving_lib.py ``H5IOStore.get``, "Fix for 2.13 compatibility").
+CONTAINERS = ("layers", "_layer_checkpoint_dependencies")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a Keras 3 layout file names a model's layers.
+
+    ``container``: the attribute holding them. ``wasteful``: tf.keras 2.12-2.13 numbered
+    every entry of ``_layer_checkpoint_dependencies``, whose dict lists a layer with weights
+    twice (``layer_with_weights-i`` and ``layer-j``), before skipping the second one
+    (the skip came first from 2.14 on: keras-team/keras 0454a403), so such a layer uses up
+    two numbers: ``dense``, ``dense_2``, ``dense_4``.
+    """
+
+    container: str = "layers"
+    wasteful: bool = False
+
+
+def _layouts(datasets: Mapping[str, Dataset], keras_version: str | None) -> list[_Layout]:
+    legacy = CONTAINERS[1]
+    if any(key.startswith("layers/") for key in datasets) or not any(
+        key.startswith(f"{legacy}/") for key in datasets
+    ):
+        return [_Layout()]
+    old = isinstance(keras_version, str) and keras_version.startswith(("2.12.", "2.13."))
+    return [_Layout(legacy, old), _Layout(legacy, not old)]
+
+
+def assign_keras3(
+    spec: ModelSpec,
+    datasets: Mapping[str, Dataset],
+    trainable: bool = True,
+    keras_version: str | None = None,
+) -> Assignment:
+    """Match the datasets of a Keras 3 layout file (keyed by ``/`` paths) to ``spec``'s layers.
+
+    Where the file could follow more than one naming (tf.keras 2.12-2.14), the first one
+    that explains every tensor wins, else the one that explains the most: a wrong naming
+    always leaves some tensor unexplained. ``keras_version`` says which to try first.
+    """
+    best: Assignment | None = None
+    for layout in _layouts(datasets, keras_version):
+        out = _assign_layout(spec, datasets, trainable, layout)
+        if not out.unmatched:
+            return out
+        if best is None or len(out.unmatched) < len(best.unmatched):
+            best = out
+    assert best is not None
+    return best
+
+
+def _assign_layout(
+    spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool, layout: _Layout
+) -> Assignment:
     out = Assignment()
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
-    for key in sorted(datasets, key=_natural):
+    for key in sorted(datasets, key=natural):
         parts = key.split("/")
         for i, part in enumerate(parts[:-1]):
-            if part == "layers" and i + 1 < len(parts) - 1:
+            if part == layout.container and i + 1 < len(parts) - 1:
                 index.setdefault("/".join(parts[: i + 2]), []).append(key)
-    _assign_container(spec, "layers", (), datasets, index, trainable, out, claimed)
+    _assign_container(spec, layout.container, (), datasets, index, trainable, out, claimed, layout)
     for path, ds in datasets.items():
-        if path not in claimed and not path.startswith("optimizer/"):
-            out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
+        if path not in claimed and not path.startswith(NOT_WEIGHTS):
+            out.unmatched.append(WeightInfo(path, ds.path, ds.shape, ds.dtype, True))
     return out
 
 
@@ -82,20 +143,27 @@ def _assign_container(
     trainable: bool,
     out: Assignment,
     claimed: set[str],
+    layout: _Layout,
 ) -> None:
     used: dict[str, int] = {}
-    for layer in saved_layers(spec):
-        base = to_snake_case(layer.class_name)
+
+    def unique(base: str) -> str:  # keras/src/saving/saving_lib.py _get_unique_name
         if base in used:
             used[base] += 1
-            base = f"{base}_{used[base]}"
-        else:
-            used[base] = 0
-        path = f"{prefix}/{base}"
+            return f"{base}_{used[base]}"
+        used[base] = 0
+        return base
+
+    for layer in saved_layers(spec):
+        base = to_snake_case(layer.class_name)
+        path = f"{prefix}/{unique(base)}"
+        if layout.wasteful and index.get(path):
+            unique(base)  # the layer's second entry in the dict (it has weights)
         here = (*address, layer.name)
         live = trainable and layer.trainable
         if layer.model is not None:
-            _assign_container(layer.model, f"{path}/layers", here, datasets, index, live, out, claimed)
+            inner = f"{path}/{layout.container}"
+            _assign_container(layer.model, inner, here, datasets, index, live, out, claimed, layout)
         weights = out.by_layer.setdefault(here, [])
         for key in index.get(path, ()):
             if key not in claimed:
@@ -103,7 +171,7 @@ def _assign_container(
                 rel = key[len(path) + 1 :]
                 name = keras3_name(layer.class_name, layer.config, rel)
                 train = live and is_trainable_name(layer.class_name, name)
-                weights.append(WeightInfo(name, key, ds.shape, ds.dtype, train))
+                weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, train))
                 claimed.add(key)
 
 

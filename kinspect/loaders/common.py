@@ -175,17 +175,30 @@ def weights_only_model(
         LayerInfo(name=name, class_name=cls or "?", weights=tuple(ws))
         for name, cls, ws in layers
     )  # fmt: skip
+    return weights_only_info(path, fmt, infos, **meta)
+
+
+def weights_only_info(
+    path: str,
+    fmt: Format,
+    layers: tuple[LayerInfo, ...],
+    name: str | None = None,
+    notes: Sequence[str] = (),
+    **meta: Any,
+) -> ModelInfo:
+    """A ModelInfo without an architecture; ``name`` defaults to the file's name."""
     return ModelInfo(
         path=path,
         format=fmt,
-        name=os.path.basename(path),
+        name=name or os.path.basename(path),
         class_name="?",
-        layers=infos,
+        layers=layers,
         has_architecture=False,
         file_size=os.path.getsize(path),
         notes=(
             "weights only: no architecture in the file, so output shapes and connections are unknown;"
             " pair it with --arch MODEL for a full summary",
+            *notes,
         ),
         **meta,
     )

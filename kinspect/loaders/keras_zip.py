@@ -17,8 +17,8 @@ from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small
 from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
-from kinspect.loaders.snapshot import Dataset
-from kinspect.model import Format, ModelInfo, WeightInfo
+from kinspect.loaders.snapshot import Snapshot
+from kinspect.model import Format, ModelInfo
 
 NAME = ".keras archive"
 FORMATS = (Format.KERAS,)
@@ -84,19 +84,20 @@ def _config(path: str, zf: zipfile.ZipFile) -> tuple[Any, dict[str, Any]]:
     return config, meta
 
 
-def datasets(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], dict[str, Dataset]]:
+def snapshots(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], list[Snapshot]]:
     """Start listing every tensor of the archive's weights (read in place from the zip);
-    call the result to wait for the listing. ``pending`` is that listing already started."""
+    call the result to wait for the listing: one snapshot, or one per shard in order.
+    ``pending`` is that listing already started."""
     names = set(zf.namelist())
     if WEIGHTS in names:
         started = pending or snapshot.begin(path, WEIGHTS)
-        return lambda: dict(snapshot.Snapshot.from_json(started()).datasets)
+        return lambda: [Snapshot.from_json(started())]
     if SHARDED in names:
         shards = shard_files(read_json(path, zf, SHARDED))
         if missing := [s for s in shards if s not in names]:
             raise InputError(path, f"sharded weights name a missing member {missing[0]!r:.100}")
-        return lambda: {k: v for shard in shards for k, v in snapshot.read(path, shard).datasets.items()}
-    return dict
+        return lambda: [snapshot.read(path, shard) for shard in shards]
+    return list
 
 
 def shard_files(index: Any) -> list[str]:
@@ -122,13 +123,14 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         parse_architecture,
         propagate_shapes,
     )
+    from kinspect.loaders.keras3_weights import listing
 
     if arch is not None:
         raise InputError(path, "--arch applies to weights-only files; this archive has its own")
     with _open(path) as zf:
         config, meta = _config(path, zf)
         try:
-            listing = datasets(path, zf, pending)  # a child lists the weights while we parse
+            started = snapshots(path, zf, pending)  # a child lists the weights while we parse
         except (ArchiveError, H5Error, OSError) as exc:
             raise InputError(path, f"cannot read the weights: {exc}") from None
         unread = _unread(set(zf.namelist()))
@@ -139,20 +141,17 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         ]
     spec = parse_architecture(path, config)
     shapes = propagate_shapes(path, spec, is_keras2(config))
-    found = listing()
-    weights = assign_keras3(spec, found) if found else None
-    optimizer = tuple(
-        WeightInfo(key, key, ds.shape, ds.dtype, False)
-        for key, ds in found.items()
-        if key.startswith("optimizer/")
-    )
+    found = listing(started())
+    version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
+    weights = assign_keras3(spec, found.datasets, keras_version=version) if found.datasets else None
     return build_model(
         path, Format.KERAS, spec, is_keras2(config), weights,
-        keras_version=meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None,
+        keras_version=version,
         date_saved=meta.get("date_saved") if isinstance(meta.get("date_saved"), str) else None,
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
-        optimizer_weights=optimizer,
+        optimizer_weights=found.optimizer_weights(),
+        metric_weights=found.metric_weights(),
         shapes=shapes,
         notes=notes,
         weights_unread=unread,
