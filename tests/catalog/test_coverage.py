@@ -134,7 +134,7 @@ def test_is_builtin_is_every_keras_layer_class() -> None:
     k3, _ = _keras3()
     k2, _ = _tf_keras()
     assert all(is_builtin(n) for n in k3 | k2)
-    # weightnames.VAR_NAMES also names a cell Keras 3 does not export; KERAS1 names Keras 1 classes.
+    # registry.NAMES also names a cell Keras 3 does not export; KERAS1 names Keras 1 classes.
     from keras.src.layers.rnn.conv_lstm import ConvLSTMCell
 
     assert set(builtin_classes()) - _known() - KERAS1 == {ConvLSTMCell.__name__}
