@@ -12,7 +12,7 @@ Matching weights to layers reproduces how Keras wrote them:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
 from kinspect.catalog.propagate import Address, ShapeResult
@@ -28,6 +28,7 @@ class Assignment:
 
     by_layer: dict[Address, list[WeightInfo]] = field(default_factory=dict)
     unmatched: list[WeightInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the weights were matched, when unusual
 
 
 def _plain(name: str) -> str:
@@ -40,6 +41,13 @@ def _natural(path: str) -> list[tuple[int, str]]:
     return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
 
 
+def _segment(class_name: str) -> str:
+    """The path segment Keras names a layer's weights by: its Python class's name in snake_case.
+    tf.keras writes a registered class inside a nested model as ``package>Class``; the segment
+    comes from ``Class`` alone (saving_lib uses ``trackable.__class__.__name__``)."""
+    return to_snake_case(class_name.rsplit(">", 1)[-1])
+
+
 def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
     """The layers Keras's ``model.layers`` gives: no ops; Sequential hides its InputLayer."""
     layers = [layer for layer in spec.layers if not layer.is_operation]
@@ -49,8 +57,14 @@ def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
 
 
 def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool = True) -> Assignment:
-    """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers."""
+    """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers (or the
+    ``_layer_checkpoint_dependencies/...`` ones of tf.keras 2.12-2.14, see :func:`tf2_layout`).
+
+    Datasets are matched by key; a weight's ``path`` is its dataset's own path in the file."""
     out = Assignment()
+    datasets, note = tf2_layout(spec, datasets)
+    if note:
+        out.notes.append(note)
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
     for key in sorted(datasets, key=_natural):
@@ -59,10 +73,95 @@ def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: b
             if part == "layers" and i + 1 < len(parts) - 1:
                 index.setdefault("/".join(parts[: i + 2]), []).append(key)
     _assign_container(spec, "layers", (), datasets, index, trainable, out, claimed)
-    for path, ds in datasets.items():
-        if path not in claimed and not path.startswith("optimizer/"):
-            out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
+    for key, ds in datasets.items():
+        if key not in claimed and not key.startswith("optimizer/"):
+            out.unmatched.append(WeightInfo(ds.path, ds.path, ds.shape, ds.dtype, True))
     return out
+
+
+# tf.keras 2.12-2.14 ``.keras`` files: keras/saving/saving_lib.py walked ``dir(model)`` in
+# sorted order, which reaches the model's ``_layer_checkpoint_dependencies`` (an OrderedDict
+# ``layer_with_weights-<i>``/``layer-<i>`` → layer, tf.keras engine/functional.py) before
+# ``layers``; tf.keras 2.15 skips it. Up to 2.13, ``_save_container_state`` counted every
+# entry when numbering, also a layer met twice (a layer with weights is in the dict twice), so
+# the second Dense with weights is ``dense_2``; 2.14 skips visited layers (``dense_1``).
+TF2_CONTAINER = "_layer_checkpoint_dependencies"
+
+
+def tf2_layout(spec: ModelSpec, datasets: Mapping[str, Dataset]) -> tuple[Mapping[str, Dataset], str | None]:
+    """Datasets stored as tf.keras 2.12-2.14 laid them out, re-keyed to the ``layers/...`` key
+    Keras 3 gives the same layer (each keeps its real ``path``), and a note saying so.
+
+    Both numberings are tried; the one that places more of the stored tensors is taken (a tie
+    is the 2.14 one, also Keras 3's). Other datasets keep their keys.
+    """
+    if not any(key.startswith(f"{TF2_CONTAINER}/") for key in datasets):
+        return datasets, None
+    index: dict[str, list[str]] = {}
+    for key in datasets:
+        parts = key.split("/")
+        for i, part in enumerate(parts[:-2]):
+            if part == TF2_CONTAINER:
+                index.setdefault("/".join(parts[: i + 2]), []).append(key)
+    moves: dict[bool, tuple[dict[str, str], list[tuple[str, str]]]] = {}
+    for doubled in (False, True):
+        moved: dict[str, str] = {}
+        renamed: list[tuple[str, str]] = []  # (stored at, where Keras 3 looks) for layers with weights
+        _tf2_container(spec, TF2_CONTAINER, "layers", doubled, index, moved, renamed)
+        moves[doubled] = (moved, renamed)
+    doubled = len(moves[True][0]) > len(moves[False][0])
+    moved, renamed = moves[doubled]
+    if not moved:
+        return datasets, None
+    out = {moved.get(key, key): ds for key, ds in datasets.items()}
+    versions = "2.12-2.13" if doubled else "2.14"
+    note = (
+        f"weights stored as tf.keras {versions} saved them (under {TF2_CONTAINER}/, not layers/) and "
+        "matched to the layers in that order; tf_keras 2.15+ does not read this layout"
+    )
+    shim = [
+        (stored, keras3) for stored, keras3 in renamed if stored != keras3.replace("layers", TF2_CONTAINER)
+    ]
+    if shim:
+        stored, keras3 = shim[0]
+        note += (
+            f", nor does Keras 3, which looks for them at other paths (e.g. the weights stored in "
+            f"{stored} at {keras3.replace('layers', TF2_CONTAINER)})"
+        )
+    else:
+        note += " (Keras 3 finds them)"
+    return out, note
+
+
+def _tf2_container(
+    spec: ModelSpec,
+    old: str,
+    new: str,
+    doubled: bool,
+    index: Mapping[str, list[str]],
+    moved: dict[str, str],
+    renamed: list[tuple[str, str]],
+) -> None:
+    seen: dict[str, int] = {}  # entries of each class name so far, as tf.keras counted them
+    count: dict[str, int] = {}  # layers of each class name so far, as Keras 3 counts them
+    for layer in saved_layers(spec):
+        base = _segment(layer.class_name)
+        k, j = seen.get(base, 0), count.get(base, 0)
+        count[base] = j + 1
+        stored = f"{old}/{base}" if k == 0 else f"{old}/{base}_{k}"
+        keras3 = f"{new}/{base}" if j == 0 else f"{new}/{base}_{j}"
+        keys = index.get(stored, [])
+        # Only a layer with weights is in the dependencies twice, and only such a layer has
+        # tensors at its path (its own, or its nested layers').
+        seen[base] = k + (2 if doubled and keys else 1)
+        if keys:
+            renamed.append((stored, keras3))
+        inner = f"{stored}/{TF2_CONTAINER}/"
+        if layer.model is not None:
+            _tf2_container(layer.model, inner[:-1], f"{keras3}/layers", doubled, index, moved, renamed)
+        for key in keys:
+            if not key.startswith(inner):
+                moved[key] = keras3 + key[len(stored) :]
 
 
 def _assign_container(
@@ -77,7 +176,7 @@ def _assign_container(
 ) -> None:
     used: dict[str, int] = {}
     for layer in saved_layers(spec):
-        base = to_snake_case(layer.class_name)
+        base = _segment(layer.class_name)
         if base in used:
             used[base] += 1
             base = f"{base}_{used[base]}"
@@ -95,7 +194,7 @@ def _assign_container(
                 rel = key[len(path) + 1 :]
                 name = keras3_name(layer.class_name, layer.config, rel)
                 train = live and is_trainable_name(layer.class_name, name)
-                weights.append(WeightInfo(name, key, ds.shape, ds.dtype, train))
+                weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, train))
                 claimed.add(key)
 
 
@@ -225,28 +324,39 @@ def build_layers(
     keras2: bool,
     address: Address = (),
     issues: list[WeightIssue] | None = None,
+    trainable: bool = True,
 ) -> tuple[LayerInfo, ...]:
-    """LayerInfo for every layer Keras's summary lists, nested models included."""
+    """LayerInfo for every layer Keras's summary lists, nested models included.
+
+    ``trainable`` is False inside a frozen model: then every weight is non-trainable, known."""
     shown = [layer for layer in spec.layers if not (spec.sequential and layer.class_name == "InputLayer")]
     infos = []
     for layer in shown:
         here = (*address, layer.name)
+        live = trainable and layer.trainable
         children: tuple[LayerInfo, ...] = ()
         if layer.model is not None:
-            children = build_layers(layer.model, shapes, weights, keras2, here, issues)
+            children = build_layers(layer.model, shapes, weights, keras2, here, issues, live)
         inbound = tuple(tuple(t.ref for t in node.tensors()) for node in layer.nodes)
         own: tuple[WeightInfo, ...] = ()
+        found: list[WeightIssue] = []
         if weights is not None:
             stored, found = compare_weights(layer, here, weights.by_layer.get(here, []), shapes)
             own = tuple(stored)
             if issues is not None:
                 issues.extend(found)
         notes = tuple(shapes.notes.get(here, []))
-        if own and is_custom(layer):
+        notes += tuple(issue.detail for issue in found)  # expected against stored, on the layer itself
+        if own and is_custom(layer) and live:
+            # Keras stores no trainable flag and the class's code is not in the file: a live custom
+            # layer's weights may be trainable or not. Counted as trainable, marked as unknown.
+            own = tuple(replace(w, trainable_known=False) for w in own)
+            size = sum(w.size for w in own)
             notes += (f"custom class {layer.class_name}: the file does not say which of its weights are "
-                      "trainable; all are counted as trainable",)  # fmt: skip
+                      f"trainable, so the trainable split is uncertain by its {size:,} params",)  # fmt: skip
         if weights is None:
             notes += ("no weights file: parameter counts unknown",)
+        notes = tuple(dict.fromkeys(notes))  # one note per fact, however often it was found
         infos.append(
             LayerInfo(
                 name=layer.name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kinspect.analyzers.summary import Summary
 from kinspect.render.shapes import display_class, readable_bytes, shape_text
+from kinspect.render.table import split_lines
 
 
 def _cell(text: str) -> str:
@@ -37,11 +38,12 @@ def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
             cells.append(("Y" if layer.trainable else "N") if any(True for _ in layer.all_weights()) else "-")
         lines.append("| " + " | ".join(cells) + " |")
     t = summary.totals
+    trainable, non_trainable = split_lines(t)
     lines += [
         "",
         f"- **Total params:** {t.total:,} ({readable_bytes(t.total_bytes)})",
-        f"- **Trainable params:** {t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
-        f"- **Non-trainable params:** {t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
+        f"- **Trainable params:** {_cell(trainable)}",
+        f"- **Non-trainable params:** {_cell(non_trainable)}",
     ]
     if t.optimizer:
         lines.append(f"- **Optimizer params:** {t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from kinspect.analyzers.summary import Row, Summary
+from kinspect.analyzers.summary import Row, Summary, Totals
 from kinspect.errors import UsageError
 from kinspect.model import Format
 from kinspect.render.boxtable import Column, render
@@ -65,6 +65,28 @@ def columns_for(summary: Summary, line_length: int | None, show_trainable: bool)
     return cols, line_length
 
 
+UNCERTAIN = "custom layers' weights"  # why a split is a range (README "What is exact")
+
+
+def split_lines(t: Totals) -> tuple[str, str]:
+    """The trainable and non-trainable counts as Keras prints them (``5,162 (20.16 KB)``), or,
+    when the file cannot tell the split, as ranges: ``39–42 (156.00 B–168.00 B; uncertain: …)``."""
+    if not t.uncertain:
+        return (
+            f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
+            f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
+        )
+
+    def span(low: int, low_bytes: float) -> str:
+        high, high_bytes = low + t.uncertain, low_bytes + t.uncertain_bytes
+        return (
+            f"{low:,}–{high:,} ({readable_bytes(low_bytes)}–{readable_bytes(high_bytes)}; "
+            f"uncertain: {UNCERTAIN})"
+        )
+
+    return span(t.trainable_low, t.trainable_low_bytes), span(t.non_trainable_low, t.non_trainable_low_bytes)
+
+
 def render_table(
     summary: Summary,
     line_length: int | None = None,
@@ -79,10 +101,9 @@ def render_table(
     t = summary.totals
     lines = [bold(f'Model: "{summary.model.name}"'), *render(cols, rows, width)]
     lines.append(bold(" Total params: ") + f"{t.total:,} ({readable_bytes(t.total_bytes)})")
-    lines.append(bold(" Trainable params: ") + f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})")
-    lines.append(
-        bold(" Non-trainable params: ") + f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})"
-    )
+    trainable, non_trainable = split_lines(t)
+    lines.append(bold(" Trainable params: ") + trainable)
+    lines.append(bold(" Non-trainable params: ") + non_trainable)
     if t.optimizer:
         lines.append(bold(" Optimizer params: ") + f"{t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})")
     return "\n".join(lines) + "\n"
