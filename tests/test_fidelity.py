@@ -253,7 +253,7 @@ def _tf2_oracle_matches(info: ModelInfo, layers: list[dict[str, Any]]) -> None:
     assert got == want
 
 
-@pytest.mark.parametrize("name", ["tf213_functional", "tf213_sequential"])
+@pytest.mark.parametrize("name", ["tf213_functional", "tf213_sequential", "tf213_recurrent"])
 def test_archives_tf_keras_2_13_wrote(capsys: pytest.CaptureFixture[str], name: str) -> None:
     """Read as tf.keras 2.13 wrote and reads them (tf_keras 2.15+ and Keras 3 cannot load them)."""
     path = DATA / f"{name}.keras"
@@ -532,7 +532,9 @@ def test_custom_layers_split_is_a_range_holding_keras(
     ), line
 
 
-def test_custom_alone_is_the_issue_example(capsys: pytest.CaptureFixture[str], fid: Path) -> None:
+def test_custom_alone_is_the_issue_example(
+    capsys: pytest.CaptureFixture[str], fid: Path, tmp_path: Path
+) -> None:
     """Keras says 39 trainable / 3 non-trainable; the file cannot tell, so neither does kinspect."""
     live = oracle(fid, "custom_alone")
     assert (live["trainable_params"], live["non_trainable_params"]) == (39, 3)
@@ -544,6 +546,12 @@ def test_custom_alone_is_the_issue_example(capsys: pytest.CaptureFixture[str], f
     assert " Non-trainable params: 0–42 (0.00 B–168.00 B; uncertain: custom layers' weights)" in lines
     _, out, _ = run(capsys, "summary", str(fid / "custom_alone.keras"), "--format", "markdown")
     assert "- **Trainable params:** 0–42 (0.00 B–168.00 B; uncertain: custom layers' weights)" in out
+    report = tmp_path / "r"
+    code, _, _ = run(capsys, "report", str(fid / "custom_alone.keras"), "-o", str(report), "--no-graph")
+    page = (report / "report.html").read_text()
+    assert code == 0 and '<td>Trainable (uncertain)</td><td class="num">0–42</td>' in page
+    _, out, _ = run(capsys, "weights", str(fid / "custom_alone.keras"), "--format", "json")
+    assert [t["trainable"] for t in json.loads(out)["tensors"]] == [None, None, None]
 
 
 def test_frozen_custom_layer_is_certain(capsys: pytest.CaptureFixture[str], fid: Path) -> None:

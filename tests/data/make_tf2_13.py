@@ -43,8 +43,15 @@ def main(out: str) -> None:
     functional = keras.Model(x, L.Dense(2, name="d3")(inner(h)), name="tf213_functional")
     layers = [L.Dense(5, input_shape=(3,), name="s1"), L.Dense(5, name="s2"), L.Activation("relu", name="a")]
     sequential = keras.Sequential([*layers, L.Dense(1, name="s3")], name="tf213_sequential")
+    t = keras.Input((7,), name="tok")
+    h = L.Bidirectional(L.LSTM(4, return_sequences=True), name="bi_lstm")(L.Embedding(50, 8, name="emb")(t))
+    h = L.Bidirectional(L.GRU(3), name="bi_gru")(h)
+    i = keras.Input((6,), name="i")
+    nested = keras.Model(i, L.Dense(5, name="n2")(L.Dense(5, name="n1")(i)), name="nested")
+    h = L.LayerNormalization(name="norm")(nested(h))
+    recurrent = keras.Model(t, L.Dense(2, name="r2")(L.Dense(3, name="r1")(h)), name="tf213_recurrent")
     oracle = {}
-    for model in (functional, sequential):
+    for model in (functional, sequential, recurrent):
         model.save(os.path.join(out, model.name + ".keras"))
         oracle[model.name] = {
             "tensorflow": tf.__version__,
