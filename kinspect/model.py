@@ -50,6 +50,9 @@ class WeightInfo:
     shape: tuple[int, ...]
     dtype: str
     trainable: bool  # effective: the layer and all its parents are trainable too
+    # False where the file cannot tell (a live custom layer's weights: Keras stores no flag and
+    # kinspect cannot know what the class does); ``trainable`` is then kinspect's count, not a fact.
+    trainable_known: bool = True
 
     @property
     def size(self) -> int:
@@ -80,11 +83,16 @@ class WeightIssue:
     found: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
+        return f"{self.layer}: {self.detail}"
+
+    @property
+    def detail(self) -> str:
+        """The disagreement without the layer's path (for a note on the layer itself)."""
         if self.kind is IssueKind.MISSING:
-            return f"{self.layer}: weight {self.weight} {self.expected} is missing from the file"
+            return f"weight {self.weight} {self.expected} is missing from the file"
         if self.kind is IssueKind.UNEXPECTED:
-            return f"{self.layer}: stored tensor {self.weight} {self.found} is not built by the layer"
-        return f"{self.layer}: weight {self.weight} has shape {self.found}, the layer builds {self.expected}"
+            return f"stored tensor {self.weight} {self.found} is not built by the layer"
+        return f"weight {self.weight} has shape {self.found}, the layer builds {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,21 @@ class _Totals:
     @property
     def non_trainable_params(self) -> int:
         return self.params - self.trainable_params
+
+    @property
+    def uncertain_params(self) -> int:
+        """Parameters whose trainability the file does not tell: the trainable split is only
+        known to within this many (``trainable_known`` False)."""
+        return sum(w.size for w in self.all_weights() if not w.trainable_known)
+
+    def split_range(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(low, high) of the trainable and of the non-trainable parameters: exact (low = high)
+        unless some weights' trainability is unknown."""
+        known = [w for w in self.all_weights() if w.trainable_known]
+        trainable = sum(w.size for w in known if w.trainable)
+        frozen = sum(w.size for w in known if not w.trainable)
+        unsure = self.uncertain_params
+        return (trainable, trainable + unsure), (frozen, frozen + unsure)
 
 
 @dataclass(frozen=True)
@@ -183,6 +206,9 @@ class ModelInfo(_Totals):
     metric_weights: tuple[WeightInfo, ...] = ()
     # Stored weights that disagree with what the architecture builds (checked where known).
     weight_issues: tuple[WeightIssue, ...] = ()
+    # Set when the file's own weights contradict its own config, so that Keras cannot load it:
+    # the verdict in one line (the first disagreement). The model is still described in full.
+    weights_mismatch: str | None = None
     has_architecture: bool = True
     file_size: int = 0
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)

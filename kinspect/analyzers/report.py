@@ -134,12 +134,20 @@ def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ..
     total = model.params
     known = model.params_known
     rows: list[LayerRow] = []
+    # Findings on a layer count for it and for every model it is nested in ("a/b/c" counts for
+    # "a/b" and "a"): summed once per path, not by scanning the findings for every layer.
+    within: dict[str, int] = {}
+    for where, n in problems.items():
+        parts = where.split("/")
+        for end in range(1, len(parts) + 1):
+            key = "/".join(parts[:end])
+            within[key] = within.get(key, 0) + n
 
     def add(layer: LayerInfo, parent: int | None, depth: int, prefix: str) -> None:
         path = f"{prefix}{layer.name}"
         key = len(rows)
         weighted = any(True for _ in layer.all_weights())
-        count = sum(n for p, n in problems.items() if p == path or p.startswith(f"{path}/"))
+        count = within.get(path, 0)
         rows.append(
             LayerRow(
                 key=key,
@@ -193,7 +201,6 @@ def gather_notes(
             notes.extend(f"{w}: {text}" for w in where)
         else:
             notes.append(f"{len(where)} layers ({', '.join(where[:3])}, …): {text}")
-    notes.extend(str(issue) for issue in model.weight_issues)
     for w in model.unmatched_weights:
         notes.append(f"stored tensor {w.path} {w.shape} is not explained by any layer of the architecture")
     if graph is not None:

@@ -13,7 +13,7 @@ Matching weights to layers reproduces how Keras wrote them:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
 from kinspect.catalog.legacy import keras1_expected
@@ -41,6 +41,7 @@ class Assignment:
 
     by_layer: dict[Address, list[WeightInfo]] = field(default_factory=dict)
     unmatched: list[WeightInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the weights were matched, when unusual
 
 
 def _plain(name: str) -> str:
@@ -51,6 +52,13 @@ def _plain(name: str) -> str:
 def natural(path: str) -> list[tuple[int, str]]:
     """``vars/2`` before ``vars/10``: HDF5 lists names alphabetically, Keras numbers them."""
     return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
+
+
+def _segment(class_name: str) -> str:
+    """The path segment Keras names a layer's weights by: its Python class's name in snake_case.
+    tf.keras writes a registered class inside a nested model as ``package>Class``; the segment
+    comes from ``Class`` alone (saving_lib uses ``trackable.__class__.__name__``)."""
+    return to_snake_case(class_name.rsplit(">", 1)[-1])
 
 
 def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
@@ -120,6 +128,12 @@ def _assign_layout(
     spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool, layout: _Layout
 ) -> Assignment:
     out = Assignment()
+    if layout.container != "layers":
+        versions = "2.12-2.13" if layout.wasteful else "2.14"
+        out.notes.append(
+            f"weights stored as tf.keras {versions} saved them (under {layout.container}/, not layers/) "
+            "and matched to the layers in that order; tf_keras 2.15+ does not read this layout"
+        )
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
     for key in sorted(datasets, key=natural):
@@ -155,7 +169,7 @@ def _assign_container(
         return base
 
     for layer in saved_layers(spec):
-        base = to_snake_case(layer.class_name)
+        base = _segment(layer.class_name)
         path = f"{prefix}/{unique(base)}"
         if layout.wasteful and index.get(path):
             unique(base)  # the layer's second entry in the dict (it has weights)
@@ -316,28 +330,39 @@ def build_layers(
     keras2: bool,
     address: Address = (),
     issues: list[WeightIssue] | None = None,
+    trainable: bool = True,
 ) -> tuple[LayerInfo, ...]:
-    """LayerInfo for every layer Keras's summary lists, nested models included."""
+    """LayerInfo for every layer Keras's summary lists, nested models included.
+
+    ``trainable`` is False inside a frozen model: then every weight is non-trainable, known."""
     shown = [layer for layer in spec.layers if not (spec.sequential and layer.class_name == "InputLayer")]
     infos = []
     for layer in shown:
         here = (*address, layer.name)
+        live = trainable and layer.trainable
         children: tuple[LayerInfo, ...] = ()
         if layer.model is not None:
-            children = build_layers(layer.model, shapes, weights, keras2, here, issues)
+            children = build_layers(layer.model, shapes, weights, keras2, here, issues, live)
         inbound = tuple(tuple(t.ref for t in node.tensors()) for node in layer.nodes)
         own: tuple[WeightInfo, ...] = ()
+        found: list[WeightIssue] = []
         if weights is not None:
             stored, found = compare_weights(layer, here, weights.by_layer.get(here, []), shapes)
             own = tuple(stored)
             if issues is not None:
                 issues.extend(found)
         notes = tuple(shapes.notes.get(here, []))
-        if own and is_custom(layer):
+        notes += tuple(issue.detail for issue in found)  # expected against stored, on the layer itself
+        if own and is_custom(layer) and live:
+            # Keras stores no trainable flag and the class's code is not in the file: a live custom
+            # layer's weights may be trainable or not. Counted as trainable, marked as unknown.
+            own = tuple(replace(w, trainable_known=False) for w in own)
+            size = sum(w.size for w in own)
             notes += (f"custom class {layer.class_name}: the file does not say which of its weights are "
-                      "trainable; all are counted as trainable",)  # fmt: skip
+                      f"trainable, so the trainable split is uncertain by its {size:,} params",)  # fmt: skip
         if weights is None:
             notes += ("no weights file: parameter counts unknown",)
+        notes = tuple(dict.fromkeys(notes))  # one note per fact, however often it was found
         infos.append(
             LayerInfo(
                 name=layer.name,

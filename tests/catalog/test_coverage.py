@@ -16,7 +16,10 @@ TF_KERAS_INTERNAL = (
     ("tf_keras.src.layers.core.tf_op_layer", "TFOpLambda"),  # tf.* functions called on Keras tensors
     ("tf_keras.src.layers.rnn.cudnn_gru", "CuDNNGRU"),  # tf.compat.v1.keras.layers
     ("tf_keras.src.layers.rnn.cudnn_lstm", "CuDNNLSTM"),  # tf.compat.v1.keras.layers
+    ("tf_keras.src.applications.convnext", "LayerScale"),  # keras.applications.ConvNeXt*
 )
+# Classes Keras 3 saves that keras.layers does not export: (module, class name).
+KERAS_INTERNAL = (("keras.src.applications.convnext", "LayerScale"),)  # keras.applications.ConvNeXt*
 
 
 def _layer_classes(modules: list[ModuleType], base: type) -> tuple[set[str], set[str]]:
@@ -53,7 +56,7 @@ def _exported() -> set[str]:
     k3, k3_exported = _keras3()
     k2, k2_exported = _tf_keras()
     internal = set()
-    for module, name in TF_KERAS_INTERNAL:
+    for module, name in (*TF_KERAS_INTERNAL, *KERAS_INTERNAL):
         assert inspect.isclass(getattr(importlib.import_module(module), name))
         internal.add(name)
     return k3 | k3_exported | k2 | k2_exported | internal
