@@ -23,7 +23,6 @@ from kinspect.analyzers.summary import summarize
 from kinspect.catalog.legacy import keras1_expected, sequential_layers, translate_layer
 from kinspect.catalog.registry import Expected
 from kinspect.cli import main
-from kinspect.errors import WeightsMismatchError
 from kinspect.render.formatting import shape_json
 from kinspect.render.table import render_table
 from tests.keras_build import built
@@ -227,11 +226,13 @@ def _replace(path: Path, dataset: str, shape: tuple[int, ...]) -> None:
 
 
 def test_keras1_contradiction_is_reported(legacy_dir: Path, tmp_path: Path) -> None:
-    """A kernel with fewer parameters than the layer needs contradicts the config: refused (exit 3)."""
+    """A kernel with fewer parameters than the layer needs contradicts the config: the model is
+    shown with the contradiction stated on the layer (``check`` makes it a KIN401 error)."""
     path = _copy(legacy_dir, "k1_cnn_th", tmp_path)
     _replace(path, "model_weights/convolution2d_1/convolution2d_1_W", (8, 1, 2, 2))
-    with pytest.raises(WeightsMismatchError, match="convolution2d_1"):
-        kinspect.load(path)
+    info = kinspect.load(path)
+    assert info.weights_mismatch is not None and "convolution2d_1" in info.weights_mismatch
+    assert [i.layer for i in info.weight_issues] == ["convolution2d_1"]
 
 
 def test_keras1_layout_not_derived_is_a_note(legacy_dir: Path, tmp_path: Path) -> None:

@@ -129,10 +129,15 @@ def _assign_layout(
 ) -> Assignment:
     out = Assignment()
     if layout.container != "layers":
-        versions = "2.12-2.13" if layout.wasteful else "2.14"
+        versions, keras3 = (
+            ("2.12-2.13", ", nor does Keras 3 where a class has several layers with weights (it numbers "
+             "them as 2.14 did)")
+            if layout.wasteful
+            else ("2.14", " (Keras 3 finds them)")
+        )  # fmt: skip
         out.notes.append(
             f"weights stored as tf.keras {versions} saved them (under {layout.container}/, not layers/) "
-            "and matched to the layers in that order; tf_keras 2.15+ does not read this layout"
+            f"and matched to the layers in that order; tf_keras 2.15+ does not read this layout{keras3}"
         )
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
