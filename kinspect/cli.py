@@ -1,11 +1,13 @@
 """The command line: parse options, call the library API, render, write. Nothing else lives here.
 
 Exit codes (every command): 0 success; 1 ``check`` found problems; 2 usage error;
-3 an input could not be read.
+3 an input could not be read; 4 internal error (a bug in kinspect: one line, no traceback,
+unless ``--debug`` or ``KINSPECT_DEBUG=1`` asks for it).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +16,8 @@ import click
 
 from kinspect.errors import KinspectError, UsageError
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4
+DEBUG_ENV = "KINSPECT_DEBUG"
 FLAGS = {"output": "-o"}  # library keywords whose flag is not --keyword-with-dashes
 
 
@@ -62,6 +65,12 @@ def message(exc: KinspectError) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="kinspect")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    help=f"Show the traceback of an internal error (exit 4) instead of one line (also: {DEBUG_ENV}=1).",
+)
 def cli() -> None:
     """Inspect saved Keras models without TensorFlow or Keras, and without running the file."""
 
@@ -303,9 +312,14 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: map every kinspect error to its one-line message and exit code."""
+    """Entry point: map every kinspect error to its one-line message and exit code.
+
+    Anything else is a bug in kinspect: one line naming the input and how to see the
+    traceback (``--debug`` or ``KINSPECT_DEBUG=1``, which re-raise it), and exit code 4.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = cli.main(args=argv, prog_name="kinspect", standalone_mode=False)
+        code = cli.main(args=args, prog_name="kinspect", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("kinspect: aborted", err=True)
         return EXIT_USAGE
@@ -320,7 +334,62 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the last resort: never a traceback unless asked for
+        if _debugging(args):
+            raise
+        click.echo(_internal_error(args, exc), err=True)
+        return EXIT_INTERNAL
     return code if isinstance(code, int) else EXIT_OK  # check's 0/1/3
+
+
+def _debugging(args: list[str]) -> bool:
+    """``--debug`` before the command name (the group's options are all flags), or the variable."""
+    if os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+        return True
+    for arg in args:
+        if arg == "--debug":
+            return True
+        if not arg.startswith("-"):
+            return False  # the command name: what follows is the command's own
+    return False
+
+
+def _internal_error(args: list[str], exc: Exception) -> str:
+    what = _printable(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    if len(what) > 200:
+        what = what[:199] + "…"
+    inputs = _inputs(args)
+    where = ""
+    if inputs:
+        more = f" (and {len(inputs) - 3} more)" if len(inputs) > 3 else ""
+        where = f"{', '.join(_printable(i) for i in inputs[:3])}{more}: "
+    return (
+        f"kinspect: internal error: {where}{what}. This is a bug in kinspect; run again with --debug "
+        f"(or {DEBUG_ENV}=1) for the traceback, and please report it"
+    )
+
+
+def _printable(text: str) -> str:
+    """A file name on one line: control characters as escapes (``\\n``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _inputs(args: list[str]) -> list[str]:
+    """The command's file arguments, parsed again without running anything (empty if unknown)."""
+    try:
+        index = next(i for i, a in enumerate(args) if not a.startswith("-"))
+        command = cli.commands.get(args[index])
+        if command is None:
+            return []
+        ctx = command.make_context(args[index], args[index + 1 :], resilient_parsing=True)
+        found: list[str] = []
+        for param in command.params:
+            if isinstance(param, click.Argument):
+                value = ctx.params.get(param.name or "")
+                found.extend(str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v)
+        return found
+    except Exception:
+        return []
 
 
 def run() -> None:

@@ -52,6 +52,9 @@ class WeightInfo:
     shape: tuple[int, ...]
     dtype: str
     trainable: bool  # effective: the layer and all its parents are trainable too
+    # False where the file cannot tell (a live custom layer's weights: Keras stores no flag and
+    # kinspect cannot know what the class does); ``trainable`` is then kinspect's count, not a fact.
+    trainable_known: bool = True
 
     @property
     def size(self) -> int:
@@ -82,11 +85,16 @@ class WeightIssue:
     found: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
+        return f"{self.layer}: {self.detail}"
+
+    @property
+    def detail(self) -> str:
+        """The disagreement without the layer's path (for a note on the layer itself)."""
         if self.kind is IssueKind.MISSING:
-            return f"{self.layer}: weight {self.weight} {self.expected} is missing from the file"
+            return f"weight {self.weight} {self.expected} is missing from the file"
         if self.kind is IssueKind.UNEXPECTED:
-            return f"{self.layer}: stored tensor {self.weight} {self.found} is not built by the layer"
-        return f"{self.layer}: weight {self.weight} has shape {self.found}, the layer builds {self.expected}"
+            return f"stored tensor {self.weight} {self.found} is not built by the layer"
+        return f"weight {self.weight} has shape {self.found}, the layer builds {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,21 @@ class _Totals:
     @property
     def non_trainable_params(self) -> int:
         return self.params - self.trainable_params
+
+    @property
+    def uncertain_params(self) -> int:
+        """Parameters whose trainability the file does not tell: the trainable split is only
+        known to within this many (``trainable_known`` False)."""
+        return sum(w.size for w in self.all_weights() if not w.trainable_known)
+
+    def split_range(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(low, high) of the trainable and of the non-trainable parameters: exact (low = high)
+        unless some weights' trainability is unknown."""
+        known = [w for w in self.all_weights() if w.trainable_known]
+        trainable = sum(w.size for w in known if w.trainable)
+        frozen = sum(w.size for w in known if not w.trainable)
+        unsure = self.uncertain_params
+        return (trainable, trainable + unsure), (frozen, frozen + unsure)
 
 
 @dataclass(frozen=True)
@@ -181,12 +204,26 @@ class ModelInfo(_Totals):
     optimizer_weights: tuple[WeightInfo, ...] = ()
     # Weights in the file that no layer of the architecture explains.
     unmatched_weights: tuple[WeightInfo, ...] = ()
+    # State of compiled metrics (tf.keras saves it with the weights): neither weights nor parameters.
+    metric_weights: tuple[WeightInfo, ...] = ()
     # Stored weights that disagree with what the architecture builds (checked where known).
     weight_issues: tuple[WeightIssue, ...] = ()
+    # Set when the file's own weights contradict its own config, so that Keras cannot load it:
+    # the verdict in one line (the first disagreement). The model is still described in full.
+    weights_mismatch: str | None = None
     has_architecture: bool = True
     file_size: int = 0
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     notes: tuple[str, ...] = ()
+    # Why the file's weights were not read (a weights member kinspect does not read), when they
+    # were not: the parameter counts are then unknown, not zero.
+    weights_unread: str | None = None
+
+    @property
+    def params_known(self) -> bool:
+        """Whether the parameter counts say what the file holds: not for an architecture alone
+        (a config.json), nor for a file whose weights were not read."""
+        return self.format is not Format.CONFIG_JSON and self.weights_unread is None
 
     def all_weights(self) -> Iterator[WeightInfo]:
         for layer in self.layers:

@@ -316,25 +316,42 @@ def _weights_of(models: Path, name: str) -> bytes:
         return zf.read("model.weights.h5")
 
 
+def shown_with_contradiction(capsys: pytest.CaptureFixture[str], path: Path, *needles: str) -> str:
+    """A model file whose weights contradict its config is described (exit 0), not refused, with
+    the verdict as a note; ``check`` still reports it as one KIN401 error."""
+    code, out, err = summary(capsys, path)
+    assert (code, err) == (0, ""), err
+    verdict = next(line for line in out.splitlines() if "contradict the model's own config" in line)
+    assert "Keras cannot load this file" in verdict
+    for needle in needles:
+        assert needle in verdict, verdict
+    assert main(["check", str(path), "--select", "KIN4"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{path}: KIN401 error weights do not fit the model's own config: "), lines
+    return out
+
+
 def test_weights_of_another_model(capsys: pytest.CaptureFixture[str], tmp_path: Path, models: Path) -> None:
-    """Not one stored tensor fits a layer: the weights belong to another model (exit 3)."""
+    """Not one stored tensor fits a layer: the weights belong to another model."""
     path = rezip(
         models / "tiny.keras",
         tmp_path / "swapped.keras",
         {"model.weights.h5": _weights_of(models, "conv.keras")},
     )
-    rejected(capsys, path, "do not belong to this architecture")
+    shown_with_contradiction(capsys, path, "do not belong to this architecture")
 
 
 def test_weights_partly_fit(capsys: pytest.CaptureFixture[str], tmp_path: Path, models: Path) -> None:
     """Some tensors sit where the layers expect them but with other shapes: Keras could not
-    load this file either, so it is refused, naming the first disagreement (exit 3)."""
+    load this file either; the first disagreement is the verdict, each one is on its layer."""
     path = rezip(
         models / "tiny.keras",
         tmp_path / "partly.keras",
         {"model.weights.h5": _weights_of(models, "wide.keras")},
     )
-    rejected(capsys, path, "weights disagree with the architecture: ")
+    out = shown_with_contradiction(capsys, path, "weights disagree with the architecture: ")
+    assert "Note: d2 (Dense): weight kernel has shape (4, 3), the layer builds (4, 2)" in out
+    assert "Note: d2 (Dense): weight bias has shape (3,), the layer builds (2,)" in out
 
 
 def test_arch_of_another_model(capsys: pytest.CaptureFixture[str], tmp_path: Path, models: Path) -> None:

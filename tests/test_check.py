@@ -91,7 +91,7 @@ def test_clean_models_have_no_security_or_consistency_findings(check_models: Pat
 def test_kin103_custom_objects_and_tfoplambda_are_listed(zoo_dir: Path) -> None:
     custom = [f for f in findings(zoo_dir / "custom_layer.keras", select=["KIN103"])]
     assert [f.rule for f in custom] == ["KIN103"] and custom[0].severity is Severity.WARNING
-    assert "zoo.ScaledDense" in custom[0].message and "scaled, scaled_out" in custom[0].message
+    assert "zoo>ScaledDense" in custom[0].message and "scaled, scaled_out" in custom[0].message
     tfop = findings(zoo_dir / "k2_tfop.h5", select=["KIN1"])
     assert [f.rule for f in tfop] == ["KIN103"]
     assert "tf.math.multiply" in tfop[0].message and "TFOpLambda" in tfop[0].message
@@ -150,9 +150,10 @@ def test_assets_are_allowed(check_models: Path, tmp_path: Path) -> None:
 
 
 def test_kin107_predicts_safe_mode_refusal(check_models: Path, zoo_dir: Path) -> None:
+    """Safe mode refuses lambdas; custom objects load once registered (Keras is the oracle of
+    this in tests/test_check_precision.py)."""
     assert "KIN107" in {f.rule for f in findings(check_models / "nested_lambda.keras", select=["KIN107"])}
-    custom = findings(zoo_dir / "custom_layer.keras", select=["KIN107"])
-    assert [f.rule for f in custom] == ["KIN107"] and "non-Keras module zoo" in custom[0].message
+    assert findings(zoo_dir / "custom_layer.keras", select=["KIN107"]) == []
     assert findings(check_models / "clean.keras", select=["KIN107"]) == []
 
 

@@ -60,6 +60,8 @@ import json, os, sys
 os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import keras
+sys.path.insert(0, os.getcwd())
+from tests import zoo  # the models' custom code, registered as its user's program does
 out = {}
 for path in sys.argv[1:]:
     try:
@@ -72,7 +74,8 @@ print(json.dumps(out))
 
 
 def test_kin107_agrees_with_keras_safe_mode(check_models: Path, zoo_dir: Path) -> None:
-    """Files Keras 3 wrote: kinspect predicts a refusal exactly when load_model(safe_mode=True) fails."""
+    """Files Keras 3 wrote: kinspect predicts a refusal exactly when load_model(safe_mode=True) fails
+    for a user who has the model's custom code (without it, loading fails in any mode: KIN103)."""
     ours = ("clean.keras", "clean.h5", "nested_lambda.keras", "nested_lambda.h5", "wrapped_lambda.keras",
             "wrapped_lambda.h5", "lambda_activation.keras", "other.keras")  # fmt: skip
     zoo = ("custom_layer.keras", "custom_layer.h5", "lambda_layer.keras", "mnist_cnn.keras", "nested.keras",
@@ -80,7 +83,7 @@ def test_kin107_agrees_with_keras_safe_mode(check_models: Path, zoo_dir: Path) -
     files = [check_models / n for n in ours] + [zoo_dir / n for n in zoo]
     proc = subprocess.run(
         [sys.executable, "-c", ORACLE, *map(str, files)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        capture_output=True, text=True, timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, cwd=ROOT,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     keras_says = json.loads(proc.stdout.strip().splitlines()[-1])

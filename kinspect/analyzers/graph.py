@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from kinspect.analyzers.summary import layer_range
@@ -176,12 +176,18 @@ class _Scope:
     inputs: list[TensorRef]
     outputs: list[TensorRef]
     config: Mapping[str, Any]
+    # Lookups by name and by identity: linear scans would make 10,000-layer graphs quadratic.
+    by_name: dict[str, LayerInfo] = field(init=False, repr=False)
+    positions: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {}
+        for layer in self.layers:
+            self.by_name.setdefault(layer.name, layer)  # the first of a (hostile) duplicate name
+        self.positions = {id(layer): i for i, layer in reversed(list(enumerate(self.layers)))}
 
     def find(self, name: str) -> LayerInfo | None:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        return None
+        return self.by_name.get(name)
 
 
 class _Builder:
@@ -254,7 +260,7 @@ class _Builder:
     def input_shape(self, scope: _Scope, layer: LayerInfo, index: int) -> ShapeTree:
         """Shapes of the first call's input tensors: one shape, or a list of several."""
         if scope.sequential:
-            position = list(scope.layers).index(layer) if layer in scope.layers else index
+            position = scope.positions.get(id(layer), index)
             if position == 0:
                 return self.sequential_input(scope)
             return scope.layers[position - 1].output_shape
@@ -364,6 +370,11 @@ def build_graph(
         top.sequential = True  # a model class saved without functional nodes: layers in call order
     builder.add_layers(top, None, select)
     notes: list[str] = []
+    if model.weights_mismatch is not None:
+        notes.append(
+            f"the stored weights contradict the model's own config (Keras cannot load this file): "
+            f"{model.weights_mismatch}; 'kinspect summary' lists every disagreement"
+        )
     if model.has_architecture:
         builder.connect(top, {layer.name for layer in select})
     else:

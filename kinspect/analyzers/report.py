@@ -14,7 +14,7 @@ from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
 from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
-from kinspect.model import Format, LayerInfo, ModelInfo, ShapeTree, TensorRef
+from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
 
 
 def is_problem(finding: Finding) -> bool:
@@ -132,14 +132,22 @@ def _ports(model: ModelInfo) -> tuple[tuple[Port, ...], tuple[Port, ...]]:
 def layer_rows(model: ModelInfo, problems: dict[str, int]) -> tuple[LayerRow, ...]:
     """Every layer, nested ones after their model, depth first, in Keras's order."""
     total = model.params
-    known = model.format is not Format.CONFIG_JSON
+    known = model.params_known
     rows: list[LayerRow] = []
+    # Findings on a layer count for it and for every model it is nested in ("a/b/c" counts for
+    # "a/b" and "a"): summed once per path, not by scanning the findings for every layer.
+    within: dict[str, int] = {}
+    for where, n in problems.items():
+        parts = where.split("/")
+        for end in range(1, len(parts) + 1):
+            key = "/".join(parts[:end])
+            within[key] = within.get(key, 0) + n
 
     def add(layer: LayerInfo, parent: int | None, depth: int, prefix: str) -> None:
         path = f"{prefix}{layer.name}"
         key = len(rows)
         weighted = any(True for _ in layer.all_weights())
-        count = sum(n for p, n in problems.items() if p == path or p.startswith(f"{path}/"))
+        count = within.get(path, 0)
         rows.append(
             LayerRow(
                 key=key,
@@ -193,7 +201,6 @@ def gather_notes(
             notes.extend(f"{w}: {text}" for w in where)
         else:
             notes.append(f"{len(where)} layers ({', '.join(where[:3])}, …): {text}")
-    notes.extend(str(issue) for issue in model.weight_issues)
     for w in model.unmatched_weights:
         notes.append(f"stored tensor {w.path} {w.shape} is not explained by any layer of the architecture")
     if graph is not None:
@@ -224,7 +231,7 @@ def build_report(
     inputs, outputs = _ports(model)
     return Report(
         model=model,
-        totals=totals(model) if model.format is not Format.CONFIG_JSON else None,
+        totals=totals(model) if model.params_known else None,
         inputs=inputs,
         outputs=outputs,
         layers=layer_rows(model, problems),

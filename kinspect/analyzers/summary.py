@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kinspect.errors import UsageError
@@ -30,6 +30,22 @@ class Totals:
     trainable_bytes: float
     non_trainable_bytes: float
     optimizer_bytes: float
+    # Parameters whose trainability the file does not tell (custom layers' weights): the true
+    # trainable count lies in [trainable_low, trainable_low + uncertain], likewise non-trainable.
+    uncertain: int = 0
+    uncertain_bytes: float = 0.0
+    trainable_low: int = 0
+    trainable_low_bytes: float = 0.0
+    non_trainable_low: int = 0
+    non_trainable_low_bytes: float = 0.0
+
+    @property
+    def trainable_range(self) -> tuple[int, int]:
+        return self.trainable_low, self.trainable_low + self.uncertain
+
+    @property
+    def non_trainable_range(self) -> tuple[int, int]:
+        return self.non_trainable_low, self.non_trainable_low + self.uncertain
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,9 @@ def totals(model: ModelInfo) -> Totals:
     trainable, trainable_bytes = _size(w for w in weights if w.trainable)
     frozen, frozen_bytes = _size(w for w in weights if not w.trainable)
     optimizer, optimizer_bytes = _size(model.optimizer_weights)
+    unsure, unsure_bytes = _size(w for w in weights if not w.trainable_known)
+    sure_trainable, sure_trainable_bytes = _size(w for w in weights if w.trainable_known and w.trainable)
+    sure_frozen, sure_frozen_bytes = _size(w for w in weights if w.trainable_known and not w.trainable)
     return Totals(
         total=trainable + frozen + optimizer,
         trainable=trainable,
@@ -59,6 +78,12 @@ def totals(model: ModelInfo) -> Totals:
         trainable_bytes=trainable_bytes,
         non_trainable_bytes=frozen_bytes,
         optimizer_bytes=optimizer_bytes,
+        uncertain=unsure,
+        uncertain_bytes=unsure_bytes,
+        trainable_low=sure_trainable,
+        trainable_low_bytes=sure_trainable_bytes,
+        non_trainable_low=sure_frozen,
+        non_trainable_low_bytes=sure_frozen_bytes,
     )
 
 
@@ -79,22 +104,41 @@ def sequential_like(model: ModelInfo) -> bool:
     for layer in layers:
         for ref in layer.connections:
             consumers.setdefault(ref.layer, []).append(layer.name)
-    depth: dict[str, int] = {}
-
-    def depth_of(name: str, seen: frozenset[str] = frozenset()) -> int:
-        if name in depth:
-            return depth[name]
-        if name in seen:  # a cycle: not a chain Keras could have built
-            return 0
-        users = consumers.get(name, [])
-        depth[name] = 1 + max((depth_of(u, seen | {name}) for u in users), default=-1)
-        return depth[name]
-
+    depth = call_depths([layer.name for layer in layers], consumers)
     levels: dict[int, int] = {}
     for layer in layers:
-        d = depth_of(layer.name)
+        d = depth[layer.name]
         levels[d] = levels.get(d, 0) + 1
     return all(count == 1 for count in levels.values())
+
+
+def call_depths(names: Iterable[str], consumers: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Keras's node depths: 0 for a layer nothing consumes, else one more than its deepest
+    consumer. Iterative (a 10,000-layer chain is 10,000 deep); a consumer met again on the
+    current path (a cycle, which Keras cannot build) counts as depth 0."""
+    depth: dict[str, int] = {}
+    for start in names:
+        if start in depth:
+            continue
+        deepest = {start: -1}
+        stack = [(start, iter(consumers.get(start, ())))]
+        while stack:
+            name, users = stack[-1]
+            user = next(users, None)
+            if user is None:
+                stack.pop()
+                depth[name] = 1 + deepest.pop(name)
+                if stack:
+                    parent = stack[-1][0]
+                    deepest[parent] = max(deepest[parent], depth[name])
+            elif user in depth:
+                deepest[name] = max(deepest[name], depth[user])
+            elif user in deepest:  # on the current path: a cycle
+                deepest[name] = max(deepest[name], 0)
+            else:
+                deepest[user] = -1
+                stack.append((user, iter(consumers.get(user, ()))))
+    return depth
 
 
 def layer_range(layers: tuple[LayerInfo, ...], bounds: tuple[str, str] | None) -> tuple[int, int]:

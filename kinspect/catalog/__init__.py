@@ -11,9 +11,11 @@ and :func:`is_builtin`, are complete whenever they can be read.
 # ruff: noqa: F401  (the family modules register their rules and specs on import)
 from kinspect.catalog import (
     activations,
+    applications,
     attention,
     conv,
     core,
+    legacy,
     merging,
     normalization,
     ops,

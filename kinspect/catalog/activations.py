@@ -17,6 +17,7 @@ from kinspect.catalog.registry import (
     Shape,
     ShapeUnknown,
     rule,
+    variable_names,
     weightless,
     weights,
 )
@@ -57,6 +58,11 @@ def prelu(config: Mapping[str, Any], call: Call) -> Shape:
     if None in param:
         raise ShapeUnknown(f"PReLU alpha would have an unknown dim for input {shape}")
     return shape
+
+
+@variable_names("PReLU")
+def prelu_names(config: Mapping[str, Any]) -> list[str]:
+    return ["alpha"]
 
 
 @weights("PReLU")

@@ -8,6 +8,8 @@ functions are kept as strings. The parser accepts both serializations:
   (keras/src/models/functional.py ``serialize_node``).
 * Keras 2: ``inbound_nodes`` are lists of ``[layer, node_index, tensor_index, kwargs]``
   (tf_keras/src/engine/functional.py), tensors in kwargs as ``[layer, node, tensor]``.
+* Keras 1 and Keras <= 2.2.0: a ``Sequential`` config is a bare list of layers, and Keras 1
+  layers are translated to their Keras 2 form (:mod:`kinspect.catalog.legacy`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kinspect.catalog.legacy import LegacyError, sequential_layers, translate_layer
 from kinspect.model import TensorRef
 
 MODEL_CLASSES = {"Functional", "Model", "Sequential"}
@@ -72,6 +75,7 @@ class LayerSpec:
     nodes: tuple[NodeSpec, ...] = ()
     build_input_shape: Any = None
     model: ModelSpec | None = None  # set for nested Functional/Sequential models
+    keras1: str | None = None  # the Keras 1 class name, when the entry was translated from Keras 1
 
     @property
     def is_operation(self) -> bool:
@@ -111,6 +115,8 @@ class ModelSpec:
     # Sequential: the input shape, from its InputLayer or first layer's batch_input_shape.
     input_shape: Any = None
     config: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    notes: tuple[str, ...] = ()  # how the config was read (a bare list, Keras 1 translated)
+    named: bool = True  # False when the config stores no name (a bare-list Sequential)
 
 
 def dtype_policy_name(value: Any) -> str | None:
@@ -226,13 +232,26 @@ def _node(data: Any, names: set[str]) -> NodeSpec:
     raise ConfigError("inbound node is neither a list nor a mapping")
 
 
-def _layer(entry: Any, depth: int, names: set[str] | None = None) -> LayerSpec:
+def _layer(
+    entry: Any, depth: int, names: set[str] | None = None, auto: dict[str, int] | None = None
+) -> LayerSpec:
     if not isinstance(entry, Mapping):
         raise ConfigError("layer entry is not a mapping")
     class_name = _str(entry.get("class_name"), "layer class_name")
     config = entry.get("config")
+    model = None
+    if isinstance(config, list) and class_name in MODEL_CLASSES:  # a nested bare-list Sequential
+        model = parse_model(entry, depth + 1, auto)
+        config = model.config
     if not isinstance(config, Mapping):
         raise ConfigError(f"layer of class {class_name} has no config mapping")
+    keras1 = None
+    # Keras 1 (and 2) entries have no ``module``; a Keras 3 entry is never a Keras 1 one, and a
+    # custom class that happens to be called Merge or Dense is not translated.
+    if model is None and entry.get("module") is None and not is_model_entry(class_name, config):
+        original = class_name
+        class_name, config, translated = translate_layer(class_name, config)
+        keras1 = original if translated else None
     name = entry.get("name", config.get("name"))
     name = _str(name, f"name of a {class_name} layer")
     nodes_data = entry.get("inbound_nodes", [])
@@ -241,9 +260,8 @@ def _layer(entry: Any, depth: int, names: set[str] | None = None) -> LayerSpec:
     nodes = tuple(_node(n, names or set()) for n in nodes_data)
     build = entry.get("build_config")
     build_shape = build.get("input_shape") if isinstance(build, Mapping) else None
-    model = None
-    if is_model_entry(class_name, config):
-        model = parse_model(entry, depth + 1)
+    if model is None and is_model_entry(class_name, config):
+        model = parse_model(entry, depth + 1, auto)
     module = entry.get("module")
     registered = entry.get("registered_name")
     return LayerSpec(
@@ -255,24 +273,51 @@ def _layer(entry: Any, depth: int, names: set[str] | None = None) -> LayerSpec:
         nodes=nodes,
         build_input_shape=build_shape,
         model=model,
+        keras1=keras1,
     )
 
 
-def is_model_entry(class_name: str, config: Mapping[str, Any]) -> bool:
+def is_model_entry(class_name: str, config: Any) -> bool:
     """A nested model: a Functional/Sequential config, or a model subclass saved with one."""
-    return isinstance(config.get("layers"), list) and (
-        class_name in MODEL_CLASSES or "input_layers" in config
+    if isinstance(config, list):  # a bare-list Sequential (Keras 1, Keras <= 2.2.0)
+        return class_name in MODEL_CLASSES
+    return (
+        isinstance(config, Mapping)
+        and isinstance(config.get("layers"), list)
+        and (class_name in MODEL_CLASSES or "input_layers" in config)
     )
 
 
-def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
-    """Parse ``{"class_name": ..., "config": {...}}`` of a Functional or Sequential model."""
+def parse_model(entry: Any, depth: int = 0, auto: dict[str, int] | None = None) -> ModelSpec:
+    """Parse ``{"class_name": ..., "config": {...}}`` of a Functional or Sequential model.
+
+    ``auto`` counts the names given to models whose config stores none, across one parse."""
+    auto = {} if auto is None else auto
     if depth > MAX_DEPTH:
         raise ConfigError(f"models nested more than {MAX_DEPTH} levels deep")
     if not isinstance(entry, Mapping):
         raise ConfigError("model config is not a JSON object")
     class_name = _str(entry.get("class_name"), "model class_name")
     config = entry.get("config")
+    notes: list[str] = []
+    named = True
+    if isinstance(config, list) and class_name in MODEL_CLASSES:
+        # Keras 1 and Keras <= 2.2.0 ``Sequential.get_config`` return the bare list of layers.
+        try:
+            config = sequential_layers(config, MAX_DEPTH - depth)
+        except LegacyError as exc:
+            raise ConfigError(str(exc)) from None
+        if isinstance(entry.get("name"), str):
+            config["name"] = entry["name"]
+        else:  # named as Keras names a new model: sequential, sequential_1, ...
+            named = False
+            prefix = class_name.lower()
+            count = auto[prefix] = auto.get(prefix, -1) + 1
+            config["name"] = f"{prefix}_{count}" if count else prefix
+        notes.append(
+            "Sequential config stored as a bare list of layers (Keras 1, Keras <= 2.2.0): "
+            "the file does not store the model's name"
+        )
     if not isinstance(config, Mapping) or not isinstance(config.get("layers"), list):
         raise ConfigError(f"model of class {class_name} has no list of layers")
     raw_layers = config["layers"]
@@ -282,7 +327,9 @@ def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
         if isinstance(layer, Mapping) and isinstance(layer.get("config"), Mapping)
     }
     names = {n for n in names if isinstance(n, str)}
-    layers = tuple(_layer(layer, depth, names) for layer in raw_layers)
+    layers = tuple(_layer(layer, depth, names, auto) for layer in raw_layers)
+    if depth == 0:
+        notes.extend(_keras1_notes(layers))
     name = config.get("name")
     sequential = "input_layers" not in config and "output_layers" not in config
     spec = ModelSpec(
@@ -293,6 +340,8 @@ def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
         trainable=config.get("trainable", True) is not False,
         dtype=dtype_policy_name(config.get("dtype")),
         config=config,
+        notes=tuple(notes),
+        named=named,
     )
     if sequential:
         return _sequential(spec, raw_layers)
@@ -302,6 +351,28 @@ def parse_model(entry: Any, depth: int = 0) -> ModelSpec:
     )  # fmt: skip
     check_graph(spec, keras2=any(isinstance(n, list) for n in _raw_nodes(raw_layers)))
     return spec
+
+
+def _keras1_notes(layers: tuple[LayerSpec, ...]) -> list[str]:
+    """One note saying that Keras 1 layers were translated, and which classes were renamed."""
+    translated, renamed = 0, set()
+    stack = list(layers)
+    while stack:
+        layer = stack.pop()
+        if layer.model is not None:
+            stack.extend(layer.model.layers)
+        if layer.keras1 is not None:
+            translated += 1
+            if layer.keras1 != layer.class_name:
+                renamed.add((layer.keras1, layer.class_name))
+    if not translated:
+        return []
+    classes = ", ".join(f"{old} → {new}" for old, new in sorted(renamed))
+    return [
+        f"Keras 1 config: {translated} layer(s) translated to their Keras 2 form, as Keras 2 loaded "
+        f"them ({classes + '; ' if classes else ''}Keras 1 arguments such as output_dim, nb_filter, "
+        "border_mode, dim_ordering renamed); weights are read in Keras 1's layout"
+    ]
 
 
 def _raw_nodes(raw_layers: list[Any]) -> list[Any]:
@@ -385,7 +456,10 @@ def _sequential(spec: ModelSpec, raw_layers: list[Any]) -> ModelSpec:
         input_shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
     elif layers:
         input_shape = layers[0].config.get("batch_input_shape")
+        if input_shape is None and layers[0].model is not None:  # a nested model comes first
+            input_shape = layers[0].model.input_shape
         if input_shape is None:
             build = spec.config.get("build_input_shape")
             input_shape = build
-    return ModelSpec(**{**spec.__dict__, "input_shape": _shape(input_shape) if input_shape else None})
+    shape = _shape(list(input_shape)) if isinstance(input_shape, (list, tuple)) else None
+    return ModelSpec(**{**spec.__dict__, "input_shape": shape})

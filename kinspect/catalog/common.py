@@ -168,3 +168,16 @@ def nested_weights(value: Any, call: Call, major: int | None) -> list[Expected]:
     if spec is None:
         raise Unknown(f"wrapped layer {name} is not covered")
     return spec(config, call, major)
+
+
+# Variable names from a config alone (see registry.variable_names): optional weights are present
+# unless their flag is false, as Keras builds them.
+def kernel_bias_names(config: Mapping[str, Any]) -> list[str]:
+    return ["kernel"] + (["bias"] if config.get("use_bias", True) is not False else [])
+
+
+def norm_names(config: Mapping[str, Any]) -> list[str]:
+    """``gamma`` unless ``scale`` is false, ``beta`` unless ``center`` is false."""
+    return (["gamma"] if config.get("scale", True) is not False else []) + (
+        ["beta"] if config.get("center", True) is not False else []
+    )

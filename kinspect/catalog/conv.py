@@ -20,6 +20,7 @@ from kinspect.catalog.common import (
     flag,
     integer,
     kernel_bias,
+    kernel_bias_names,
     one_input,
     refuse_variants,
     sizes,
@@ -36,6 +37,7 @@ from kinspect.catalog.registry import (
     Spec,
     Unknown,
     rule,
+    variable_names,
     weights,
 )
 
@@ -291,6 +293,21 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     weights(f"DepthwiseConv{_rank}D")(_depthwise_weights(_rank))
     weights(f"SeparableConv{_rank}D", f"SeparableConvolution{_rank}D")(_separable_weights(_rank))
+
+
+@variable_names("SeparableConv1D", "SeparableConv2D")
+def separable_names(config: Mapping[str, Any]) -> list[str]:
+    return ["depthwise_kernel", "pointwise_kernel", *kernel_bias_names(config)[1:]]
+
+
+variable_names(
+    *(f"Conv{r}D" for r in (1, 2, 3)),
+    *(f"Conv{r}DTranspose" for r in (1, 2, 3)),
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "LocallyConnected1D",
+    "LocallyConnected2D",
+)(kernel_bias_names)
 
 
 def _locally_connected_rule(rank: int) -> Rule:

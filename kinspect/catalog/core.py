@@ -9,6 +9,7 @@ from kinspect.catalog.common import (
     call_arg,
     integer,
     kernel_bias,
+    kernel_bias_names,
     one_input,
     refuse_variants,
     untuple,
@@ -26,6 +27,7 @@ from kinspect.catalog.registry import (
     is_shape,
     keras_major,
     rule,
+    variable_names,
     weightless,
     weights,
 )
@@ -48,6 +50,9 @@ def dense(config: Mapping[str, Any], call: Call) -> Shape:
     if len(shape) < 2:
         raise ShapeUnknown(f"Dense expects rank >= 2 input, got {shape}")
     return (*shape[:-1], _positive_int(config, "units"))
+
+
+variable_names("Dense")(kernel_bias_names)
 
 
 @weights("Dense")
@@ -73,6 +78,16 @@ def embedding(config: Mapping[str, Any], call: Call) -> Shape:
     """core/embedding.py: appends ``output_dim``. Keras 2's ``input_length`` plays no part
     in a symbolic call (tf.keras runs the lookup itself)."""
     return (*call.shape(), _positive_int(config, "output_dim"))
+
+
+@variable_names("Embedding")
+def embedding_names(config: Mapping[str, Any]) -> list[str]:
+    return ["embeddings"]
+
+
+@variable_names("ReversibleEmbedding")
+def reversible_embedding_names(config: Mapping[str, Any]) -> list[str]:
+    return ["embeddings", "reverse_embeddings"]
 
 
 @weights("Embedding")
@@ -128,6 +143,11 @@ def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
     partial = [partial] if isinstance(partial, int) else list(as_shape(partial))
     major = call.keras_major or (3 if any(k in config for k in _KERAS3_EINSUM_KEYS) else keras_major(config))
     return einsum_output(equation, shape, partial, major)
+
+
+@variable_names("EinsumDense")
+def einsum_dense_names(config: Mapping[str, Any]) -> list[str]:
+    return ["kernel"] + (["bias"] if config.get("bias_axes") else [])
 
 
 @weights("EinsumDense")

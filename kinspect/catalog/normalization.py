@@ -15,6 +15,7 @@ from kinspect.catalog.common import (
     integer,
     nested_layer,
     nested_weights,
+    norm_names,
     one_input,
     prefixed,
     untuple,
@@ -29,6 +30,7 @@ from kinspect.catalog.registry import (
     Unknown,
     infer,
     rule,
+    variable_names,
     weightless,
     weights,
 )
@@ -70,6 +72,24 @@ def spectral_normalization(config: Mapping[str, Any], call: Call) -> ShapeTree:
 # --- expected weights -----------------------------------------------------------------------------
 
 weightless("UnitNormalization")
+
+
+@variable_names("BatchNormalization")
+def batch_normalization_names(config: Mapping[str, Any]) -> list[str]:
+    return [*norm_names(config), "moving_mean", "moving_variance"]
+
+
+variable_names("LayerNormalization", "GroupNormalization")(norm_names)
+
+
+@variable_names("RMSNormalization")
+def rms_normalization_names(config: Mapping[str, Any]) -> list[str]:
+    return ["scale"]
+
+
+@variable_names("Normalization")
+def normalization_names(config: Mapping[str, Any]) -> list[str]:
+    return ["mean", "variance", "count"]
 
 
 @weights("BatchNormalization", "SyncBatchNormalization")

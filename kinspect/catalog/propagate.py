@@ -26,6 +26,9 @@ from kinspect.catalog.registry import (
 
 Address = tuple[str, ...]  # layer names from the top model down
 
+READ = "output shape read from the file, not inferred:"
+UNKNOWN = "output shape unknown:"
+
 
 @dataclass
 class ShapeResult:
@@ -41,6 +44,13 @@ class ShapeResult:
         items = self.notes.setdefault(address, [])
         if text not in items:
             items.append(text)
+
+    def shape_note(self, address: Address, text: str) -> None:
+        """A note on how the output shape was found: the shape shown is the last call's (a
+        shared layer's), so is the note; one replaces what an earlier call said."""
+        items = self.notes.setdefault(address, [])
+        items[:] = [n for n in items if not n.startswith((READ, UNKNOWN))]
+        items.append(text)
 
 
 def flatten(tree: ShapeTree) -> list[Shape | None]:
@@ -78,6 +88,9 @@ class _Graph:
         # (layer, node position) -> flattened output shapes of that call
         self.outputs: dict[tuple[str, int], list[Shape | None]] = {}
         self.trees: dict[tuple[str, int], ShapeTree] = {}
+        # Calls whose outputs are unknown only because one of their inputs is: the note goes
+        # on the first call after the layer whose own output is unknown, not on every later one.
+        self.derived: set[tuple[str, int]] = set()
         # Shapes that consumers recorded for each call's outputs (Keras 3 configs only).
         self.recorded: dict[tuple[str, int], dict[int, Shape]] = {}
         for layer in spec.layers:
@@ -209,33 +222,101 @@ def _run_functional(
 def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recorded: bool) -> None:
     address = (*graph.prefix, layer.name)
 
-    missing = []
+    missing: list[TensorArg] = []
 
     def resolve(arg: TensorArg) -> Shape | None:
         shape = graph.tensor_shape(arg, use_recorded)
         if shape is None:
-            missing.append(arg.ref)
+            missing.append(arg)
         return shape
 
     args = _substitute(node.args, resolve)
     kwargs = _substitute(node.kwargs, resolve)
+    tree: ShapeTree = None
     if missing:
-        tree: ShapeTree = None
-        graph.result.note(address, "input shape unknown")
+        graph.derived.add((layer.name, i))
+        causes = [a.ref.layer for a in missing if graph.position(a) not in graph.derived]
+        if causes:
+            graph.result.note(address, _unknown_input(graph.by_name, causes))
     else:
         call = Call(tuple(args), kwargs, keras_major=graph.major)
         graph.result.calls.setdefault(address, call)
+        why = None
         try:
             tree = _call_layer(layer, call, graph.result, address, graph.keras2)
         except ShapeUnknown as exc:
-            tree = graph.recorded_outputs(layer.name, i) if use_recorded else None
-            if tree is None:
-                graph.result.note(address, f"output shape unknown: {exc}")
-            else:
-                graph.result.note(address, f"output shape read from the file, not inferred: {exc}")
+            why = str(exc)
+        if use_recorded and not _known(tree):
+            # What the consumers of this call recorded as their inputs (Keras 3 files).
+            filled = _fill(tree, graph.recorded_outputs(layer.name, i))
+            if filled is not tree:
+                tree = filled
+                if why is not None:
+                    graph.result.shape_note(address, f"{READ} {why}")
+                if layer.model is not None:
+                    backfill(layer.model, address, tree, graph.result)
+        if why is not None and tree is None:
+            graph.result.shape_note(address, f"{UNKNOWN} {why}")
     graph.outputs[(layer.name, i)] = flatten(tree)
     graph.trees[(layer.name, i)] = tree
     graph.result.shapes[address] = tree  # the last call wins, as in Keras's summary
+
+
+def _unknown_input(layers: Mapping[str, LayerSpec], names: list[str]) -> str:
+    named = [f"{n} ({layers[n].class_name})" if n in layers else n for n in dict.fromkeys(names)]
+    return f"input shape unknown: the output of {', '.join(named)} is unknown"
+
+
+def _known(tree: ShapeTree) -> bool:
+    return all(shape is not None for shape in flatten(tree))
+
+
+def _fill(tree: ShapeTree, recorded: ShapeTree) -> ShapeTree:
+    """``tree`` with its unknown outputs taken from ``recorded`` (the same outputs as the file
+    recorded them); ``tree`` itself when that tells nothing more."""
+    if recorded is None:
+        return tree
+    if tree is None:
+        return recorded
+    have, seen = flatten(tree), flatten(recorded)
+    if isinstance(tree, list) and len(tree) == len(have) == len(seen):
+        merged = [h if h is not None else r for h, r in zip(have, seen, strict=True)]
+        return merged if merged != have else tree
+    return tree
+
+
+def backfill(spec: ModelSpec, address: Address, tree: ShapeTree, result: ShapeResult) -> None:
+    """Give a nested model's inner layers the outputs its call is now known to produce.
+
+    A nested model whose last layer's output is unknown (a Lambda) has an unknown output
+    too, until a consumer's recorded input says what it is: then the layer producing each
+    model output is that shape, at every depth of nesting (iteratively).
+    """
+    work = [(spec, address, tree)]
+    while work:
+        spec, address, tree = work.pop()
+        outs = flatten(tree)
+        by_name = {layer.name: layer for layer in spec.layers}
+        if spec.sequential:
+            inner = [layer for layer in spec.layers if layer.class_name != "InputLayer"]
+            refs = [(inner[-1].name, 0)] if inner else []
+        else:
+            refs = [(ref.layer, ref.tensor) for ref in spec.outputs]
+        if len(refs) != len(outs):
+            continue
+        for (name, tensor), shape in zip(refs, outs, strict=True):
+            here = (*address, name)
+            producer = by_name.get(name)
+            if shape is None or producer is None or tensor != 0 or result.shapes.get(here) is not None:
+                continue
+            if sum(1 for ref, _ in refs if ref == name) > 1:
+                continue  # a layer giving several outputs: which is which is not known here
+            result.shapes[here] = shape
+            notes = result.notes.get(here, [])
+            result.notes[here] = [f"{READ} {n[len(UNKNOWN) :].strip()}" if n.startswith(UNKNOWN) else n
+                                  for n in notes]  # fmt: skip
+            if producer.model is not None:
+                work.append((producer.model, here, shape))
 
 
 def _run_sequential(
@@ -247,6 +328,8 @@ def _run_sequential(
     major: int | None,
 ) -> ShapeTree:
     shape: ShapeTree = input_shape if input_shape is not None else spec.input_shape
+    previous: LayerSpec | None = None  # the layer before, when its own output is unknown
+    first = True
     for n, layer in enumerate(spec.layers):
         address = (*prefix, layer.name)
         if layer.class_name == "InputLayer":
@@ -260,22 +343,35 @@ def _run_sequential(
                 pass
         if shape is None:
             result.shapes[address] = None
-            result.note(address, "input shape unknown (the model was saved without an input shape)")
+            # Said once: on the first layer, or on the one after the layer whose output is unknown.
+            if first:
+                result.note(address, "input shape unknown (the model was saved without an input shape)")
+            elif previous is not None:
+                result.note(address, _unknown_input({previous.name: previous}, [previous.name]))
+            first, previous = False, None
             continue
+        first = False
         call = Call((shape,), {}, major)
         result.calls.setdefault(address, call)
+        why = None
         try:
             shape = _call_layer(layer, call, result, address, keras2=False)
         except ShapeUnknown as exc:
-            shape = None
-            nxt = spec.layers[n + 1].build_input_shape if n + 1 < len(spec.layers) else None
-            if use_recorded and nxt is not None:
-                try:
-                    shape = as_shape(nxt)
-                except ShapeUnknown:
-                    shape = None
-            if shape is None:
-                result.note(address, f"output shape unknown: {exc}")
+            shape, why = None, str(exc)
+        nxt = spec.layers[n + 1].build_input_shape if n + 1 < len(spec.layers) else None
+        if shape is None and use_recorded and nxt is not None:
+            try:
+                shape = as_shape(nxt)  # the next layer recorded its input: this layer's output
+            except ShapeUnknown:
+                shape = None
+            if shape is not None:
+                if why is not None:
+                    result.shape_note(address, f"{READ} {why}")
+                if layer.model is not None:
+                    backfill(layer.model, address, shape, result)
+        if shape is None and why is not None:
+            result.shape_note(address, f"{UNKNOWN} {why}")
+        previous = layer if shape is None else None
         result.shapes[address] = shape
     return shape
 

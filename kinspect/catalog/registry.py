@@ -14,8 +14,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kinspect.catalog.weightnames import VAR_NAMES
-
 Dim = int | None
 Shape = tuple[Dim, ...]
 # A layer's output: one shape, or a (possibly nested) list/dict of shapes.
@@ -244,6 +242,26 @@ def weights(*class_names: str) -> Callable[[Spec], Spec]:
     return register
 
 
+# The names of the variables a class stores by index (``vars/0``, ``vars/1``… in Keras 3 files), from
+# its config alone: they name a layer's tensors where its expected weights cannot be derived (an
+# unknown input shape, a weights-only file). Registered beside the class's spec in its family module.
+Names = Callable[[Mapping[str, Any]], list[str]]
+NAMES: dict[str, Names] = {}
+
+
+def variable_names(*class_names: str) -> Callable[[Names], Names]:
+    """Register ``fn`` as the variable names of the given Keras class names."""
+
+    def register(fn: Names) -> Names:
+        for name in class_names:
+            if name in NAMES:
+                raise RuntimeError(f"two variable-name lists for {name}")
+            NAMES[name] = fn
+        return fn
+
+    return register
+
+
 def weightless(*class_names: str) -> None:
     """Register built-in classes that create no variables."""
     for name in class_names:
@@ -290,14 +308,19 @@ _keras_major = keras_major  # expected_weights' parameter of that name hides the
 
 # --- built-in classes -----------------------------------------------------------------------------
 
+# Keras 1 layer classes (Convolution2D, Merge, Highway…), which kinspect.catalog.legacy translates
+# to their Keras 2 form where Keras 2 has one; filled by that module on import.
+KERAS1: set[str] = set()
+
 # Every class the catalog knows is one of Keras's: a shape rule or fallback, an expected-weights spec,
-# weightless or a documented lack of a spec, or named variables. The coverage tests keep these lists
-# complete for keras.layers and tf_keras.layers, so any other class name is a custom class.
-_KNOWN: tuple[Collection[str], ...] = (RULES, FALLBACK, SPECS, WEIGHTLESS, NO_SPEC, VAR_NAMES)
+# weightless or a documented lack of a spec, named variables, or a Keras 1 class. The coverage tests
+# keep these lists complete for keras.layers and tf_keras.layers, so any other class name is a custom
+# class.
+_KNOWN: tuple[Collection[str], ...] = (RULES, FALLBACK, SPECS, WEIGHTLESS, NO_SPEC, NAMES, KERAS1)
 
 
 def is_builtin(class_name: str) -> bool:
-    """Whether ``class_name`` names a layer class Keras ships (Keras 3 or tf.keras 2).
+    """Whether ``class_name`` names a layer class Keras ships (Keras 3, tf.keras 2 or Keras 1).
 
     Recorded Keras 3 operations (``ops.*``) are not layer classes.
     """

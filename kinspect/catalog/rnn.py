@@ -39,6 +39,7 @@ from kinspect.catalog.registry import (
     Unknown,
     is_shape,
     rule,
+    variable_names,
     weights,
 )
 from kinspect.catalog.weightnames import to_snake_case
@@ -281,6 +282,11 @@ def _cell_weights(cell: Cell) -> Spec:
 
 for _name, _cell_fn in _CELLS.items():
     weights(_name)(_cell_weights(_cell_fn))
+
+
+@variable_names("SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell")
+def cell_names(config: Mapping[str, Any]) -> list[str]:
+    return ["kernel", "recurrent_kernel"] + (["bias"] if config.get("use_bias", True) is not False else [])
 
 
 def _any_cell(value: Any, step: Shape) -> tuple[list[Expected], int]:

@@ -9,54 +9,24 @@ Keras never stores the flag.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from kinspect.catalog.registry import NAMES
+
 # Variables Keras creates with trainable=False (BatchNormalization's moving
-# statistics, Normalization's adapted state, Keras 2 renorm statistics).
-NON_TRAINABLE = {"moving_mean", "moving_variance", "moving_stddev", "renorm_mean", "renorm_stddev"}
+# statistics, Normalization's adapted state, Keras 2 renorm statistics, and Keras 1's
+# BatchNormalization statistics, keras/layers/normalization.py in Keras 1.2.2).
+NON_TRAINABLE = {
+    "moving_mean",
+    "moving_variance",
+    "moving_stddev",
+    "renorm_mean",
+    "renorm_stddev",
+    "running_mean",
+    "running_std",
+}
 NON_TRAINABLE_BY_CLASS = {"Normalization": {"mean", "variance", "count"}}
-
-Names = Callable[[Mapping[str, Any]], list[str]]
-
-
-def _opt(flag: Any) -> bool:
-    return flag is not False
-
-
-def _kernel_bias(cfg: Mapping[str, Any]) -> list[str]:
-    return ["kernel"] + (["bias"] if _opt(cfg.get("use_bias", True)) else [])
-
-
-def _norm(cfg: Mapping[str, Any]) -> list[str]:
-    return (["gamma"] if _opt(cfg.get("scale", True)) else []) + (
-        ["beta"] if _opt(cfg.get("center", True)) else []
-    )
-
-
-def _recurrent(cfg: Mapping[str, Any]) -> list[str]:
-    return ["kernel", "recurrent_kernel"] + (["bias"] if _opt(cfg.get("use_bias", True)) else [])
-
-
-VAR_NAMES: dict[str, Names] = {
-    **dict.fromkeys(
-        ["Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-         "DepthwiseConv1D", "DepthwiseConv2D", "LocallyConnected1D", "LocallyConnected2D"],
-        _kernel_bias,
-    ),
-    "EinsumDense": lambda c: ["kernel"] + (["bias"] if c.get("bias_axes") else []),
-    "SeparableConv1D": lambda c: ["depthwise_kernel", "pointwise_kernel", *_kernel_bias(c)[1:]],
-    "SeparableConv2D": lambda c: ["depthwise_kernel", "pointwise_kernel", *_kernel_bias(c)[1:]],
-    "BatchNormalization": lambda c: [*_norm(c), "moving_mean", "moving_variance"],
-    "LayerNormalization": _norm,
-    "GroupNormalization": _norm,
-    "RMSNormalization": lambda c: ["scale"],
-    "Embedding": lambda c: ["embeddings"],
-    "ReversibleEmbedding": lambda c: ["embeddings", "reverse_embeddings"],
-    "PReLU": lambda c: ["alpha"],
-    "Normalization": lambda c: ["mean", "variance", "count"],
-    **dict.fromkeys(["SimpleRNNCell", "LSTMCell", "GRUCell", "ConvLSTMCell"], _recurrent),
-}  # fmt: skip
 
 
 # Sub-objects with a known variable layout: every recurrent ``cell`` (also inside
@@ -66,7 +36,7 @@ def _child(leaf: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]
         cell = config.get("cell")
         return "LSTMCell", cell if isinstance(cell, Mapping) else {}
     if leaf in ("query_dense", "key_dense", "value_dense", "output_dense"):
-        return "EinsumDense", {"bias_axes": "x" if _opt(config.get("use_bias", True)) else None}
+        return "EinsumDense", {"bias_axes": "x" if config.get("use_bias", True) is not False else None}
     return None
 
 
@@ -87,7 +57,7 @@ def keras3_name(class_name: str, config: Mapping[str, Any], rel: str) -> str:
         owner = _child(sub.rsplit("/", 1)[-1].lstrip("_"), config)  # tf.keras: _query_dense
     if owner is None:
         return rel
-    names_for = VAR_NAMES.get(owner[0])
+    names_for = NAMES.get(owner[0])
     names = names_for(owner[1]) if names_for else []
     name = names[index] if index < len(names) else f"vars/{index}"
     return f"{sub}/{name}" if sub else name
@@ -104,6 +74,29 @@ def to_snake_case(name: str) -> str:
 def legacy_name(weight_name: str) -> str:
     """``dense/kernel:0`` → ``kernel``-bearing path without the ``:0`` suffix."""
     return weight_name[:-2] if weight_name.endswith(":0") else weight_name
+
+
+def short_legacy_name(layer_name: str, weight_name: str) -> str:
+    """A stored weight's name without its layer: ``dense/kernel:0`` → ``kernel`` (Keras 2, sub-object
+    paths kept: ``forward_lstm/lstm_cell/kernel``); ``dense_1_W:0`` → ``W`` (Keras 1, which named
+    variables ``<layer>_<weight>`` with no path, keras/layers/core.py ``name='{}_W'.format(self.name)``)."""
+    name = legacy_name(weight_name)
+    parts = name.split("/")
+    if len(parts) > 1 and parts[0] == layer_name:
+        return "/".join(parts[1:])
+    if len(parts) == 1 and name.startswith(f"{layer_name}_") and len(name) > len(layer_name) + 1:
+        return name[len(layer_name) + 1 :]
+    return name
+
+
+def keras1_owner(weight_name: str, layer_names: Mapping[str, Any] | set[str]) -> str | None:
+    """Which of ``layer_names`` a Keras 1 weight name (``dense_1_W:0``, no path) belongs to: the
+    longest name it starts with followed by ``_``; None for a name with a path or no owner."""
+    name = legacy_name(weight_name)
+    if "/" in name:
+        return None
+    owners = [n for n in layer_names if name.startswith(f"{n}_") and len(name) > len(n) + 1]
+    return max(owners, key=len) if owners else None
 
 
 def is_trainable_name(class_name: str, name: str) -> bool:

@@ -72,7 +72,16 @@ def max_file_size(subject: Subject) -> Iterator[Finding]:
 def max_params(subject: Subject) -> Iterator[Finding]:
     """KIN301: more parameters than ``max_params``."""
     limit, info = subject.budgets.max_params, subject.info
-    if limit is not None and info is not None and info.params > limit:
+    if limit is None or info is None:
+        return
+    if not info.params_known and info.has_architecture:  # a gate fails closed on what it cannot count
+        why = info.weights_unread or "the file holds no weights"
+        yield Finding(
+            "KIN301",
+            Severity.ERROR,
+            f"parameter count unknown ({why}): the budget of {limit:,} cannot be checked",
+        )
+    elif info.params > limit:
         yield Finding("KIN301", Severity.ERROR, f"{info.params:,} parameters, over the budget of {limit:,}")
 
 

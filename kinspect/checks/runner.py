@@ -80,6 +80,11 @@ def check_file(path: str, settings: Settings) -> FileResult:
     refusal = None
     if refused is not None:
         refusal = refused.problem if refused.path == path else str(refused)
+    mismatch = isinstance(refused, WeightsMismatchError)
+    if info is not None and info.weights_mismatch is not None:
+        # A model file whose weights contradict its own config: the loader describes it, and
+        # KIN401 reports its verdict; the other model rules see it as a file Keras cannot load.
+        refusal, mismatch, info = info.weights_mismatch, True, None
     # The raw config and archive listing, read on their own: the security rules see every key
     # (the top-level model's own ``module`` too), also in files the loader refuses.
     raw = read_raw(path)
@@ -98,7 +103,6 @@ def check_file(path: str, settings: Settings) -> FileResult:
             numerics = diagnostics(info)
         except InputError as exc:
             refusal = f"cannot read the weights: {exc.problem}"
-    mismatch = isinstance(refused, WeightsMismatchError)
     subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch)
     findings, error = run_rules(subject, settings.rules)
     refusal = error or refusal

@@ -8,6 +8,7 @@ member names. Nothing named in the file is imported or evaluated: names stay str
 from __future__ import annotations
 
 import base64
+import builtins
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -90,6 +91,63 @@ KERAS_BUILTIN_FUNCTIONS = frozenset(
         "sparse_top_k_categorical_accuracy",
     )
 )
+# Keras's own objects registered under the default package "Custom": tf.keras 2.11+ (and tf_keras)
+# decorate its optimizers and a few others with ``@register_keras_serializable()``, so a legacy
+# config (an .h5 training_config, a SavedModel) names them "Custom>Adam"; Keras finds them in its
+# registry. From keras/optimizers/*.py, models/sharpness_aware_minimization.py and
+# applications/inception_resnet_v2.py, Keras 2.11-2.15 and tf_keras 2.16+.
+KERAS_REGISTERED = frozenset(
+    f"Custom>{name}"
+    for name in (
+        "Adadelta",
+        "Adafactor",
+        "Adagrad",
+        "Adam",
+        "AdamW",
+        "Adamax",
+        "Ftrl",
+        "Lion",
+        "Nadam",
+        "RMSprop",
+        "SGD",
+        "SharpnessAwareMinimization",
+        "CustomScaleLayer",
+    )
+)
+# Keras functions that are not modeling functions: Keras 3.15+ refuses them in a config
+# (keras/src/saving/serialization_lib.py, NON_MODELING_APIS); older Keras and tf_keras do not.
+NON_MODELING_APIS = frozenset(
+    (
+        "keras.backend.clear_session",
+        "keras.config.enable_unsafe_deserialization",
+        "keras.models.load_model",
+        "keras.models.model_from_json",
+        "keras.models.save_model",
+        "keras.preprocessing.image_dataset_from_directory",
+        "keras.preprocessing.image.load_img",
+        "keras.preprocessing.image.save_img",
+        "keras.preprocessing.text_dataset_from_directory",
+        "keras.saving.deserialize_keras_object",
+        "keras.saving.load_model",
+        "keras.saving.load_weights",
+        "keras.saving.register_keras_serializable",
+        "keras.saving.save_model",
+        "keras.saving.save_weights",
+        "keras.saving.serialize_keras_object",
+        "keras.utils.audio_dataset_from_directory",
+        "keras.utils.clear_session",
+        "keras.utils.deserialize_keras_object",
+        "keras.utils.get_file",
+        "keras.utils.image_dataset_from_directory",
+        "keras.utils.load_img",
+        "keras.utils.register_keras_serializable",
+        "keras.utils.save_img",
+        "keras.utils.serialize_keras_object",
+        "keras.utils.text_dataset_from_directory",
+    )
+)
+# What ``vars(builtins).get(name)`` finds: exec, eval, open, __import__...
+PYTHON_BUILTINS = frozenset(vars(builtins))
 # Keras namespaces whose functions are pure math; a function reference elsewhere in Keras
 # (keras.utils.get_file, keras.models.load_model, keras.config...) has side effects.
 SAFE_KERAS_FUNCTION_PARTS = frozenset(
@@ -125,8 +183,11 @@ RISKY_TF_OPS = (
     "train.",
     "keras.",
 )
-# What a .keras archive holds (keras/src/saving/saving_lib.py): anything else is foreign.
-ARCHIVE_FILES = frozenset({"config.json", "metadata.json", "model.weights.h5", "model.weights.json"})
+# What a .keras archive holds (keras/src/saving/saving_lib.py; model.weights.npz with
+# weights_format="npz"): anything else is foreign.
+ARCHIVE_FILES = frozenset(
+    {"config.json", "metadata.json", "model.weights.h5", "model.weights.json", "model.weights.npz"}
+)
 EXECUTABLE_SUFFIXES = (
     ".py",
     ".pyc",
@@ -176,7 +237,11 @@ def walk(config: Any) -> Iterator[Node]:
             if isinstance(name, str):
                 here = f"{layer}/{name}" if layer else name
         yield Node(item, here, key)
-        stack.extend((v, here, str(k)) for k, v in reversed(list(item.items())))
+        children = list(item.items())
+        if isinstance(inner, list) and item.get("class_name") in MODEL_CLASSES:
+            # Keras 1 / Keras <= 2.2.0 Sequential: its config is the bare list of layer entries.
+            children = [(k, v) for k, v in children if k != "config"] + [("layers", inner)]
+        stack.extend((v, here, str(k)) for k, v in reversed(children))
 
 
 def _config(subject: Subject) -> Any:
@@ -186,11 +251,8 @@ def _config(subject: Subject) -> Any:
     if config is None and info is not None:  # not readable on its own: the loader's parse
         config = {"class_name": info.class_name, "config": dict(info.config)}
     extra = info.compile.config if info is not None and info.compile and not subject.raw.is_archive else None
-    return [config, extra]
-
-
-def _root(name: str) -> str:
-    return name.replace(">", ".").split(".", 1)[0]
+    # A config.json that a later member of the same name hides is read by other zip readers.
+    return [config, extra, *subject.raw.shadowed]
 
 
 def marshalled(value: Any) -> bool:
@@ -234,39 +296,101 @@ def bytecode(config: Any) -> Iterator[tuple[Node, str]]:
             yield node, why
 
 
-def _reference(node: Node) -> tuple[str, bool] | None:
-    """A (dotted name, is_function) that loading would resolve by import, or None."""
+@dataclass(frozen=True)
+class Reference:
+    """A Python object a config names, and what a Keras loader does to find it.
+
+    ``danger`` says why resolving it runs code that is neither Keras's nor the model's own
+    (KIN102); ``custom`` marks an object the loader finds only in code the user supplies
+    (registered, or passed as custom_objects: KIN103). Keras's own objects are neither.
+    """
+
+    name: str  # as shown: "os.system", "zoo>ScaledDense", "Custom>my_loss"
+    function: bool
+    danger: str | None = None
+    custom: bool = False
+
+
+def reference(node: Node) -> Reference | None:
+    """What loading resolves for ``node``, following Keras's ``deserialize_keras_object``.
+
+    A new-style object (one with a ``module`` key) is resolved by ``_retrieve_class_or_fn``
+    (keras/src/saving/serialization_lib.py, tf_keras/src/saving/serialization_lib.py): first the
+    registry of custom objects (by the function's name, or the class's ``registered_name``),
+    then Keras's own API, then, for ``module: "builtins"`` functions, Keras's built-in activations,
+    losses and metrics; only then does it ``importlib.import_module(module)`` and take the
+    attribute ``name`` (or ``registered_name``) of it. Keras 3.9+ imports Keras packages only; tf_keras
+    and Keras 3.0-3.8 import any module, and that is the route KIN102 guards. Legacy objects (no
+    ``module``: Keras 2 and ``.h5`` configs, ``"class_name": "Custom>Adam"``) are looked up by name
+    in the registry and Keras's modules, never imported.
+    """
     value = node.value
-    module, cls = value.get("module"), value.get("class_name")
-    if isinstance(module, str) and isinstance(cls, str):
-        if cls == "function":
-            name = value.get("config")
-            return f"{module}.{name if isinstance(name, str) else '?'}", True
-        return f"{module}.{cls}", False
-    if module is None and isinstance(cls, str) and ("." in cls or ">" in cls):
-        return cls.replace(">", "."), False  # a registered name as class (Keras 3 legacy .h5)
-    inner = value.get("config")
-    if cls == "Lambda" and isinstance(inner, Mapping) and inner.get("function_type") == "function":
-        fn, mod = inner.get("function"), inner.get("module")
-        return f"{mod if isinstance(mod, str) else '?'}.{fn if isinstance(fn, str) else '?'}", True
+    cls = value.get("class_name")
+    if value.get("function_type") == "function" and node.key == "config":
+        # A Keras 2 Lambda's config (also inside a tf.keras .keras file): tf.keras looked its
+        # function up in the namespace of ``module`` when that module was already imported
+        # (tf_keras/src/layers/core/lambda_layer.py, _parse_function_from_config).
+        fn, mod = value.get("function"), value.get("module")
+        return _in_module(
+            mod if isinstance(mod, str) else "?", fn if isinstance(fn, str) else "?", None, function=True
+        )
+    if not isinstance(cls, str):
+        return None
+    if "module" in value:
+        return _new_style(value, cls)
+    if ("." in cls or ">" in cls) and "config" in value:
+        # A registered name as class (legacy .h5, Keras 2 SavedModel): a registry lookup only.
+        return Reference(cls, False, custom=cls not in KERAS_REGISTERED)
     return None
 
 
-def foreign(name: str, function: bool) -> str | None:
-    """Why a referenced name is dangerous (KIN102), or None when Keras's own or merely custom."""
-    root = _root(name)
+def _new_style(value: Mapping[str, Any], cls: str) -> Reference | None:
+    if cls.startswith("__") and cls.endswith("__") and cls != "__typespec__":
+        return None  # tensors, slices, bytes; __lambda__ is KIN101's
+    function = cls == "function"
+    name = value.get("config") if function else value.get("spec_name") if cls == "__typespec__" else cls
+    name = name if isinstance(name, str) else "?"
+    registered = value.get("registered_name")
+    registered = registered if isinstance(registered, str) else None
+    module = value.get("module")
+    if not isinstance(module, str) or not module:
+        # No module (an object of __main__): the registry is the only place Keras looks.
+        shown = registered if registered and ">" in registered and not function else name
+        return Reference(shown, function, custom=shown not in KERAS_REGISTERED)
+    return _in_module(module, name, registered, function)
+
+
+def _in_module(module: str, name: str, registered: str | None, function: bool) -> Reference:
+    """An object ``name`` of ``module``, resolved as ``_retrieve_class_or_fn`` does."""
+    dotted = f"{module}.{name}"
+    root = module.split(".", 1)[0]
     if root in KERAS_ROOTS:
-        parts = set(name.split("."))
-        if function and not parts & SAFE_KERAS_FUNCTION_PARTS:
-            return "a Keras function with side effects, not an activation, loss or metric"
-        return None
-    if root == "builtins" and function and name.split(".", 1)[1] in KERAS_BUILTIN_FUNCTIONS:
-        return None
+        api = "keras" + dotted[len(root) :]
+        if api in NON_MODELING_APIS:
+            return Reference(dotted, function, "a Keras utility that is not a modeling function")
+        if function and not set(module.split(".")) & SAFE_KERAS_FUNCTION_PARTS:
+            return Reference(
+                dotted, function, "a Keras function with side effects, not an activation, loss or metric"
+            )
+        return Reference(dotted, function)
+    if module == "builtins":
+        if function and name in KERAS_BUILTIN_FUNCTIONS:
+            return Reference(dotted, function)  # Keras's own, found before any import
+        # ``vars(builtins).get(name)``, then ``.get(registered_name)``: a Python built-in such as
+        # exec or open. Anything else (``Custom>my_loss``) is a registered custom function, which
+        # Keras 3 writes with ``module: "builtins"`` and finds in its registry, importing nothing.
+        python = name if name in PYTHON_BUILTINS else registered if registered in PYTHON_BUILTINS else None
+        if python is not None:
+            return Reference(f"builtins.{python}", function, "a Python built-in")
+        return Reference(name, function, custom=True)
     if root in STDLIB:
-        return "the Python standard library"
+        return Reference(dotted, function, "the Python standard library")
     if function:
-        return "a function outside Keras"
-    return None
+        # Keras writes a custom function as ``module: "builtins"``; only a hand-made config
+        # names a function by its module, which the loader imports to call it.
+        return Reference(dotted, function, "a function outside Keras")
+    # A custom class: shown by the name Keras looks up in its registry when it has one.
+    return Reference(registered if registered and ">" in registered else dotted, function, custom=True)
 
 
 @RULES.rule(
@@ -295,32 +419,25 @@ def lambda_rule(subject: Subject) -> Iterator[Finding]:
     "foreign-reference",
     Severity.ERROR,
     "module, class or function outside Keras",
-    "Keras resolves `module`/`class_name`/`registered_name` and function references by import; "
-    "a config naming os.system, subprocess.Popen, builtins.exec or a Keras utility such as "
-    "keras.utils.get_file was the route of the 2025 safe-mode bypasses (CVE-2025-1550).",
+    "tf_keras and Keras 3.0-3.8 resolve a config's `module`/`class_name` and function references "
+    "by import; a config naming os.system, subprocess.Popen, builtins.exec or a Keras utility such "
+    "as keras.utils.get_file was the route of the 2025 safe-mode bypasses (CVE-2025-1550). "
+    "Registered custom objects are found in Keras's registry, not imported (KIN103).",
 )
 def reference_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN102: module, class or function references outside Keras's namespaces."""
+    """KIN102: references a loader resolves to code outside Keras and the model's own objects."""
     for node in walk(_config(subject)):
-        ref = _reference(node)
-        names = [ref] if ref else []
-        registered = node.value.get("registered_name")
-        if isinstance(registered, str) and (">" in registered or "." in registered):
-            dotted = registered.replace(">", ".")
-            if not ref or dotted != ref[0]:
-                names.append((dotted, False))
-        cls = node.value.get("class_name")
-        for name, function in names:
-            why = foreign(name, function)
-            if why:
-                kind = "function" if function else "class"
-                yield Finding(
-                    "KIN102",
-                    Severity.ERROR,
-                    f"config names {kind} {name!r:.120} from {why}; loading it imports and runs that code",
-                    node.layer,
-                )
-        if cls == "TFOpLambda":
+        ref = reference(node)
+        if ref is not None and ref.danger is not None:
+            kind = "function" if ref.function else "class"
+            yield Finding(
+                "KIN102",
+                Severity.ERROR,
+                f"config names {kind} {ref.name!r:.120} from {ref.danger}; "
+                "loading it imports and runs that code",
+                node.layer,
+            )
+        if node.value.get("class_name") == "TFOpLambda":
             inner = node.value.get("config")
             fn = inner.get("function") if isinstance(inner, Mapping) else None
             if isinstance(fn, str) and fn.startswith(RISKY_TF_OPS):
@@ -337,15 +454,16 @@ def reference_rule(subject: Subject) -> Iterator[Finding]:
     "needs-code",
     Severity.WARNING,
     "custom objects or TFOpLambda need code to load",
-    "The file cannot be loaded without importing code that is not in the file: the classes listed "
-    "must come from a trusted source (custom_objects) or TensorFlow (TFOpLambda).",
+    "The file cannot be loaded without code that is not in the file: the custom classes and "
+    "functions listed must come from a trusted source (registered, or custom_objects), TFOpLambda "
+    "from TensorFlow.",
 )
 def custom_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN103: classes a loader needs code for: custom objects and TFOpLambda."""
+    """KIN103: objects a loader needs code for: custom classes and functions, and TFOpLambda."""
     needed: dict[str, list[str]] = {}
     for node in walk(_config(subject)):
         value = node.value
-        cls, module = value.get("class_name"), value.get("module")
+        cls = value.get("class_name")
         if not isinstance(cls, str):
             continue
         if cls == "TFOpLambda":
@@ -355,14 +473,39 @@ def custom_rule(subject: Subject) -> Iterator[Finding]:
                 f"tf.{fn}" if isinstance(fn, str) else "?"
             )
             continue
-        ref = _reference(node)
-        if ref and not ref[1] and _root(ref[0]) not in KERAS_ROOTS and foreign(*ref) is None:
-            needed.setdefault(ref[0], []).append(node.layer or "(model)")
-        elif module is None and node.key in LAYER_KEYS and _unknown_keras2_class(cls, value):
+        ref = reference(node)
+        if ref is not None and ref.custom:
+            needed.setdefault(ref.name, []).append(node.layer or "(model)")
+        elif (
+            ref is None
+            and "module" not in value
+            and node.key in LAYER_KEYS
+            and _unknown_keras2_class(cls, value)
+        ):
             needed.setdefault(cls, []).append(node.layer or "(model)")
+    for name in _compile_names(subject):
+        needed.setdefault(name, []).append("(model)")
     for cls, where in needed.items():
         shown = ", ".join(dict.fromkeys(where))
         yield Finding("KIN103", Severity.WARNING, f"loading needs code for {cls} (used by {shown:.300})")
+
+
+def _compile_names(subject: Subject) -> Iterator[str]:
+    """Registered custom losses and metrics a legacy training_config names by string
+    (``"loss": "Custom>my_loss"``): Keras finds them in its registry when compiling."""
+    info = subject.info
+    config = info.compile.config if info is not None and info.compile and not subject.raw.is_archive else None
+    if not isinstance(config, Mapping):
+        return
+    stack = [config.get(key) for key in ("loss", "metrics", "weighted_metrics")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and ">" in item and item not in KERAS_REGISTERED:
+            yield item
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, Mapping):
+            stack.extend(v for v in item.values() if isinstance(v, (str, list)))
 
 
 def _unknown_keras2_class(cls: str, value: Mapping[str, Any]) -> bool:
@@ -417,13 +560,30 @@ def unexpected_member_rule(subject: Subject) -> Iterator[Finding]:
     "executable-member",
     Severity.ERROR,
     "code or pickled data inside the archive",
-    "Python sources, pickles and native libraries have no place in a model archive.",
+    "Python sources, pickles and native libraries have no place in a model archive. Members are "
+    "also read for pickles (raw, object-dtype .npy, inside an .npz such as model.weights.npz, "
+    "which Keras 3.0-3.8 loaded with allow_pickle): unpickling runs any code the file names.",
 )
 def executable_member_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN106: Python code, pickles or native libraries inside the archive."""
+    """KIN106: Python code, pickles or native libraries inside the archive: by name, and pickled
+    data by content (raw pickles, object-dtype .npy arrays, also inside an .npz member)."""
     raw = subject.raw
-    for name in raw.members:
-        if name not in raw.unsafe and _executable(name):
+    content: dict[str, tuple[str, bool]] = {}
+    for name, what, pickled in raw.pickled:  # a duplicated name: the first copy with a finding
+        content.setdefault(name, (what, pickled))
+    for name in dict.fromkeys((*raw.members, *content)):
+        if name in raw.unsafe:
+            continue
+        if name in content:
+            what, pickled = content[name]
+            text = (
+                f"holds {what}; a loader that unpickles it (numpy's allow_pickle, pickle.load) "
+                "runs any code it names"
+                if pickled
+                else f"could not be checked for pickled data: it {what}"
+            )
+            yield Finding("KIN106", Severity.ERROR, f"archive member {name!r:.120} {text}")
+        elif _executable(name):
             yield Finding("KIN106", Severity.ERROR, f"archive member {name!r:.120} is code or pickled data")
 
 
@@ -445,29 +605,41 @@ def _shards(members: tuple[str, ...]) -> set[str]:
     "safe-mode-refusal",
     Severity.WARNING,
     "predicted safe_mode=True load failure",
-    "Keras 3 refuses Python lambdas and (since 3.9) imports outside Keras in safe mode: the model "
-    "needs safe_mode=False or custom_objects, which is where the risk lies.",
+    "Keras refuses Python lambda bytecode in safe mode, the default: the model needs "
+    "safe_mode=False, which lets whatever bytecode the file carries run.",
 )
 def safe_mode_rule(subject: Subject) -> Iterator[Finding]:
-    """KIN107: keras.saving.load_model(safe_mode=True) will refuse this file."""
-    reasons: list[str] = []
-    config = _config(subject)
-    if any(bytecode(config)):
-        reasons.append("Python lambda bytecode")
-    for node in walk(config):
-        ref = _reference(node)
-        if (
-            ref
-            and _root(ref[0]) not in KERAS_ROOTS
-            and not (ref[1] and _root(ref[0]) == "builtins" and foreign(*ref) is None)
-        ):
-            label = f"non-Keras module {ref[0].rsplit('.', 1)[0]:.80}"
-            if label not in reasons:
-                reasons.append(label)
-    if reasons:
-        more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    """KIN107: keras.saving.load_model(safe_mode=True) will refuse this file.
+
+    Safe mode refuses Python bytecode (``__lambda__`` objects, Lambda layers; keras/src/saving/
+    serialization_lib.py, layers/core/lambda_layer.py, tf_keras likewise). Custom objects load in
+    safe mode once their code is registered, and Keras 3.9+ imports no module outside Keras in
+    any mode: neither is a safe-mode refusal (KIN103 and KIN102 report them).
+    """
+    if any(bytecode(_config(subject))):
         yield Finding(
             "KIN107",
             Severity.WARNING,
-            f"keras.saving.load_model(safe_mode=True) will refuse this file: {', '.join(reasons[:3])}{more}",
+            "keras.saving.load_model(safe_mode=True) will refuse this file: Python lambda bytecode",
+        )
+
+
+@RULES.rule(
+    "KIN108",
+    "duplicate-member",
+    Severity.ERROR,
+    "several archive members with the same name",
+    "zipfile, and so Keras, reads the last of the members that share a name, other zip readers "
+    "the first: a scanner can be shown one file while the loader reads another.",
+)
+def duplicate_member_rule(subject: Subject) -> Iterator[Finding]:
+    """KIN108: member names the archive holds more than once."""
+    raw = subject.raw
+    for name in raw.duplicates:
+        count = raw.members.count(name)
+        yield Finding(
+            "KIN108",
+            Severity.ERROR,
+            f"archive holds {count} members named {name!r:.120}; "
+            "Keras reads the last, other zip readers the first",
         )

@@ -16,9 +16,13 @@ class ArchiveError(ValueError):
     """The archive is damaged, hostile or lacks what a .keras file holds."""
 
 
-def read_small(zf: zipfile.ZipFile, name: str, limit: int = MAX_JSON_BYTES) -> bytes:
-    """Read a small member, refusing absurd declared or actual sizes before allocating."""
-    info = zf.getinfo(name)
+def read_small(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, limit: int = MAX_JSON_BYTES) -> bytes:
+    """Read a small member, refusing absurd declared or actual sizes before allocating.
+
+    A name reads the last member of that name, as zipfile (and so Keras) does; a ZipInfo reads
+    that very member, also one that a later member of the same name hides."""
+    info = zf.getinfo(name) if isinstance(name, str) else name
+    name = info.filename
     if info.file_size > limit:
         raise ArchiveError(f"{name} declares {info.file_size:,} bytes (limit {limit:,})")
     if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_RATIO * max(info.compress_size, 1):
@@ -88,7 +92,12 @@ class Window(io.RawIOBase):
 
 def open_member(path: str, zf: zipfile.ZipFile, name: str) -> IO[bytes]:
     """A seekable binary file for a member: a direct window when stored, else zipfile's stream."""
-    info = zf.getinfo(name)
+    return open_info(path, zf, zf.getinfo(name))
+
+
+def open_info(path: str, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> IO[bytes]:
+    """:func:`open_member` for one member entry (of several with the same name, any)."""
+    name = info.filename
     with open(path, "rb") as fh:
         offset = stored_data_offset(fh, info)
     if offset is not None:
@@ -96,6 +105,15 @@ def open_member(path: str, zf: zipfile.ZipFile, name: str) -> IO[bytes]:
     if info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise ArchiveError(f"{name} declares an expansion ratio typical of a zip bomb")
     return zf.open(info)
+
+
+def duplicate_members(zf: zipfile.ZipFile) -> list[str]:
+    """Names that several members share: zipfile (and so Keras) reads the last of them, other
+    zip readers the first, so a scanner may be shown one file and the loader another."""
+    seen: dict[str, int] = {}
+    for name in zf.namelist():
+        seen[name] = seen.get(name, 0) + 1
+    return [name for name, count in seen.items() if count > 1]
 
 
 def unsafe_members(zf: zipfile.ZipFile) -> list[str]:

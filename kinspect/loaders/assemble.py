@@ -4,7 +4,8 @@ Matching weights to layers reproduces how Keras wrote them:
 
 * Keras 3 (``layers/<path>/vars/<i>``): a container's entries are named by the
   snake_case class name made unique in order (keras/src/saving/saving_lib.py
-  ``_save_container_state``), not by the layer's name.
+  ``_save_container_state``), not by the layer's name; tf.keras 2.12-2.14 kept the
+  layers under ``_layer_checkpoint_dependencies`` instead (see :class:`_Layout`).
 * Keras 2 (``layer_names``/``weight_names``): a group per top-level layer, named
   as the layer; a nested model's group holds all its sub-layers' weights.
 """
@@ -12,14 +13,26 @@ Matching weights to layers reproduces how Keras wrote them:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
+from kinspect.catalog.legacy import keras1_expected
 from kinspect.catalog.propagate import Address, ShapeResult
 from kinspect.catalog.registry import expected_weights, is_builtin
-from kinspect.catalog.weightnames import is_trainable_name, keras3_name, legacy_name, to_snake_case
+from kinspect.catalog.weightnames import (
+    is_trainable_name,
+    keras1_owner,
+    keras3_name,
+    legacy_name,
+    short_legacy_name,
+    to_snake_case,
+)
 from kinspect.loaders.snapshot import Dataset
 from kinspect.model import IssueKind, LayerInfo, WeightInfo, WeightIssue
+
+# Keras 3 layout paths of what is saved beside the weights: the optimizer's variables, and
+# (tf.keras) the state of compiled metrics, ``metrics/mean/vars/0``.
+NOT_WEIGHTS = ("optimizer/", "metrics/")
 
 
 @dataclass
@@ -28,6 +41,7 @@ class Assignment:
 
     by_layer: dict[Address, list[WeightInfo]] = field(default_factory=dict)
     unmatched: list[WeightInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the weights were matched, when unusual
 
 
 def _plain(name: str) -> str:
@@ -35,9 +49,16 @@ def _plain(name: str) -> str:
     return "/".join(part.lstrip("_") for part in name.split("/"))
 
 
-def _natural(path: str) -> list[tuple[int, str]]:
+def natural(path: str) -> list[tuple[int, str]]:
     """``vars/2`` before ``vars/10``: HDF5 lists names alphabetically, Keras numbers them."""
     return [(int(p), "") if p.isdigit() else (-1, p) for p in path.split("/")]
+
+
+def _segment(class_name: str) -> str:
+    """The path segment Keras names a layer's weights by: its Python class's name in snake_case.
+    tf.keras writes a registered class inside a nested model as ``package>Class``; the segment
+    comes from ``Class`` alone (saving_lib uses ``trackable.__class__.__name__``)."""
+    return to_snake_case(class_name.rsplit(">", 1)[-1])
 
 
 def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
@@ -48,20 +69,87 @@ def saved_layers(spec: ModelSpec) -> list[LayerSpec]:
     return layers
 
 
-def assign_keras3(spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool = True) -> Assignment:
-    """Match ``layers/...`` datasets of a Keras 3 weights file to ``spec``'s layers."""
+# tf.keras 2.12-2.14 walked ``dir(model)`` in ascending order, so it reached a model's layers
+# through ``_layer_checkpoint_dependencies`` before ``layers`` (2.15 skips that attribute:
+# keras-team/keras bd465a78); Keras 3 reads such files by renaming the container
+# (keras/src/saving/saving_lib.py ``H5IOStore.get``, "Fix for 2.13 compatibility").
+CONTAINERS = ("layers", "_layer_checkpoint_dependencies")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a Keras 3 layout file names a model's layers.
+
+    ``container``: the attribute holding them. ``wasteful``: tf.keras 2.12-2.13 numbered
+    every entry of ``_layer_checkpoint_dependencies``, whose dict lists a layer with weights
+    twice (``layer_with_weights-i`` and ``layer-j``), before skipping the second one
+    (the skip came first from 2.14 on: keras-team/keras 0454a403), so such a layer uses up
+    two numbers: ``dense``, ``dense_2``, ``dense_4``.
+    """
+
+    container: str = "layers"
+    wasteful: bool = False
+
+
+def _layouts(datasets: Mapping[str, Dataset], keras_version: str | None) -> list[_Layout]:
+    legacy = CONTAINERS[1]
+    if any(key.startswith("layers/") for key in datasets) or not any(
+        key.startswith(f"{legacy}/") for key in datasets
+    ):
+        return [_Layout()]
+    old = isinstance(keras_version, str) and keras_version.startswith(("2.12.", "2.13."))
+    return [_Layout(legacy, old), _Layout(legacy, not old)]
+
+
+def assign_keras3(
+    spec: ModelSpec,
+    datasets: Mapping[str, Dataset],
+    trainable: bool = True,
+    keras_version: str | None = None,
+) -> Assignment:
+    """Match the datasets of a Keras 3 layout file (keyed by ``/`` paths) to ``spec``'s layers.
+
+    Where the file could follow more than one naming (tf.keras 2.12-2.14), the first one
+    that explains every tensor wins, else the one that explains the most: a wrong naming
+    always leaves some tensor unexplained. ``keras_version`` says which to try first.
+    """
+    best: Assignment | None = None
+    for layout in _layouts(datasets, keras_version):
+        out = _assign_layout(spec, datasets, trainable, layout)
+        if not out.unmatched:
+            return out
+        if best is None or len(out.unmatched) < len(best.unmatched):
+            best = out
+    assert best is not None
+    return best
+
+
+def _assign_layout(
+    spec: ModelSpec, datasets: Mapping[str, Dataset], trainable: bool, layout: _Layout
+) -> Assignment:
     out = Assignment()
+    if layout.container != "layers":
+        versions, keras3 = (
+            ("2.12-2.13", ", nor does Keras 3 where a class has several layers with weights (it numbers "
+             "them as 2.14 did)")
+            if layout.wasteful
+            else ("2.14", " (Keras 3 finds them)")
+        )  # fmt: skip
+        out.notes.append(
+            f"weights stored as tf.keras {versions} saved them (under {layout.container}/, not layers/) "
+            f"and matched to the layers in that order; tf_keras 2.15+ does not read this layout{keras3}"
+        )
     claimed: set[str] = set()
     index: dict[str, list[str]] = {}
-    for key in sorted(datasets, key=_natural):
+    for key in sorted(datasets, key=natural):
         parts = key.split("/")
         for i, part in enumerate(parts[:-1]):
-            if part == "layers" and i + 1 < len(parts) - 1:
+            if part == layout.container and i + 1 < len(parts) - 1:
                 index.setdefault("/".join(parts[: i + 2]), []).append(key)
-    _assign_container(spec, "layers", (), datasets, index, trainable, out, claimed)
+    _assign_container(spec, layout.container, (), datasets, index, trainable, out, claimed, layout)
     for path, ds in datasets.items():
-        if path not in claimed and not path.startswith("optimizer/"):
-            out.unmatched.append(WeightInfo(path, path, ds.shape, ds.dtype, True))
+        if path not in claimed and not path.startswith(NOT_WEIGHTS):
+            out.unmatched.append(WeightInfo(path, ds.path, ds.shape, ds.dtype, True))
     return out
 
 
@@ -74,20 +162,27 @@ def _assign_container(
     trainable: bool,
     out: Assignment,
     claimed: set[str],
+    layout: _Layout,
 ) -> None:
     used: dict[str, int] = {}
-    for layer in saved_layers(spec):
-        base = to_snake_case(layer.class_name)
+
+    def unique(base: str) -> str:  # keras/src/saving/saving_lib.py _get_unique_name
         if base in used:
             used[base] += 1
-            base = f"{base}_{used[base]}"
-        else:
-            used[base] = 0
-        path = f"{prefix}/{base}"
+            return f"{base}_{used[base]}"
+        used[base] = 0
+        return base
+
+    for layer in saved_layers(spec):
+        base = _segment(layer.class_name)
+        path = f"{prefix}/{unique(base)}"
+        if layout.wasteful and index.get(path):
+            unique(base)  # the layer's second entry in the dict (it has weights)
         here = (*address, layer.name)
         live = trainable and layer.trainable
         if layer.model is not None:
-            _assign_container(layer.model, f"{path}/layers", here, datasets, index, live, out, claimed)
+            inner = f"{path}/{layout.container}"
+            _assign_container(layer.model, inner, here, datasets, index, live, out, claimed, layout)
         weights = out.by_layer.setdefault(here, [])
         for key in index.get(path, ()):
             if key not in claimed:
@@ -95,7 +190,7 @@ def _assign_container(
                 rel = key[len(path) + 1 :]
                 name = keras3_name(layer.class_name, layer.config, rel)
                 train = live and is_trainable_name(layer.class_name, name)
-                weights.append(WeightInfo(name, key, ds.shape, ds.dtype, train))
+                weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, train))
                 claimed.add(key)
 
 
@@ -105,11 +200,14 @@ def assign_legacy(
     """Match Keras 2 layout groups (layer name → [(weight name, dataset)]) to ``spec``'s layers."""
     out = Assignment()
     seen: set[str] = set()
-    for layer in saved_layers(spec):
-        entries = groups.get(layer.name)
+    layers = saved_layers(spec)
+    by_position = _unnamed_groups(layers, groups)
+    for layer in layers:
+        group = by_position.get(layer.name, layer.name)
+        entries = groups.get(group)
         if entries is None:
             continue
-        seen.add(layer.name)
+        seen.add(group)
         _assign_legacy_layer(layer, (layer.name,), entries, trainable, out)
     for name, entries in groups.items():
         if name not in seen:
@@ -119,6 +217,22 @@ def assign_legacy(
     return out
 
 
+def _unnamed_groups(
+    layers: list[LayerSpec], groups: Mapping[str, list[tuple[str, Dataset]]]
+) -> dict[str, str]:
+    """Groups for nested models whose config stores no name (a Keras <= 2.2.0 bare-list Sequential
+    inside another): matched by position among the groups no layer names, as Keras 2 loads legacy
+    weights in order (keras/engine/saving.py ``load_weights_from_hdf5_group``)."""
+    unnamed = [layer.name for layer in layers if layer.model is not None and not layer.model.named]
+    if not unnamed:
+        return {}
+    names = {layer.name for layer in layers}
+    spare = [g for g, entries in groups.items() if g not in names and entries]
+    if any(n in groups for n in unnamed) or len(spare) != len(unnamed):
+        return {}
+    return dict(zip(unnamed, spare, strict=True))
+
+
 def _assign_legacy_layer(
     layer: LayerSpec, address: Address, entries: list[tuple[str, Dataset]], trainable: bool, out: Assignment
 ) -> None:
@@ -126,13 +240,10 @@ def _assign_legacy_layer(
     if layer.model is None:
         out.by_layer.setdefault(address, []).extend(
             WeightInfo(
-                _short(layer.name, w),
-                ds.path,
-                ds.shape,
-                ds.dtype,
-                live and is_trainable_name(layer.class_name, w),
+                short, ds.path, ds.shape, ds.dtype, live and is_trainable_name(layer.class_name, short)
             )
             for w, ds in entries
+            for short in [short_legacy_name(layer.name, w)]
         )
         return
     # A nested model's group holds its sub-layers' weights, named "<sublayer>/<weight>"
@@ -144,10 +255,12 @@ def _assign_legacy_layer(
     for w, ds in entries:
         parts = legacy_name(w).split("/")
         hit = next((i for i, p in enumerate(parts[:-1]) if p in children), None)
-        if hit is None:
-            own.append((w, ds))
-        else:
+        if hit is not None:
             routed.setdefault(parts[hit], []).append(("/".join(parts[hit + 1 :]), ds))
+        elif (owner := keras1_owner(w, children)) is not None:  # Keras 1: "dense_1_W", no path
+            routed.setdefault(owner, []).append((w, ds))
+        else:
+            own.append((w, ds))
     for child in saved_layers(layer.model):
         _assign_legacy_layer(child, (*address, child.name), routed.get(child.name, []), live, out)
     out.by_layer.setdefault(address, []).extend(
@@ -156,15 +269,6 @@ def _assign_legacy_layer(
         )
         for w, ds in own
     )
-
-
-def _short(layer_name: str, weight_name: str) -> str:
-    """``dense/kernel:0`` → ``kernel``; keeps sub-object paths (``forward_lstm/lstm_cell/kernel``)."""
-    name = legacy_name(weight_name)
-    parts = name.split("/")
-    if len(parts) > 1 and parts[0] == layer_name:
-        parts = parts[1:]
-    return "/".join(parts)
 
 
 def is_custom(layer: LayerSpec) -> bool:
@@ -190,6 +294,12 @@ def compare_weights(
     expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
     if expected is None:
         return stored, []
+    if layer.keras1 is not None:  # Keras 1 stored some weights in another layout
+        layout, note = keras1_expected(layer.class_name, layer.config, expected, [w.shape for w in stored])
+        if layout is None:
+            shapes.note(address, note or "Keras 1 weights not checked")
+            return stored, []
+        expected = layout
     where = "/".join(address)
     # Keras 3 files name sub-objects by path (``query_dense/vars/0``), which HDF5 lists in
     # alphabetical order: match those by name. Keras 2 files keep layer.weights order.
@@ -225,28 +335,39 @@ def build_layers(
     keras2: bool,
     address: Address = (),
     issues: list[WeightIssue] | None = None,
+    trainable: bool = True,
 ) -> tuple[LayerInfo, ...]:
-    """LayerInfo for every layer Keras's summary lists, nested models included."""
+    """LayerInfo for every layer Keras's summary lists, nested models included.
+
+    ``trainable`` is False inside a frozen model: then every weight is non-trainable, known."""
     shown = [layer for layer in spec.layers if not (spec.sequential and layer.class_name == "InputLayer")]
     infos = []
     for layer in shown:
         here = (*address, layer.name)
+        live = trainable and layer.trainable
         children: tuple[LayerInfo, ...] = ()
         if layer.model is not None:
-            children = build_layers(layer.model, shapes, weights, keras2, here, issues)
+            children = build_layers(layer.model, shapes, weights, keras2, here, issues, live)
         inbound = tuple(tuple(t.ref for t in node.tensors()) for node in layer.nodes)
         own: tuple[WeightInfo, ...] = ()
+        found: list[WeightIssue] = []
         if weights is not None:
             stored, found = compare_weights(layer, here, weights.by_layer.get(here, []), shapes)
             own = tuple(stored)
             if issues is not None:
                 issues.extend(found)
         notes = tuple(shapes.notes.get(here, []))
-        if own and is_custom(layer):
+        notes += tuple(issue.detail for issue in found)  # expected against stored, on the layer itself
+        if own and is_custom(layer) and live:
+            # Keras stores no trainable flag and the class's code is not in the file: a live custom
+            # layer's weights may be trainable or not. Counted as trainable, marked as unknown.
+            own = tuple(replace(w, trainable_known=False) for w in own)
+            size = sum(w.size for w in own)
             notes += (f"custom class {layer.class_name}: the file does not say which of its weights are "
-                      "trainable; all are counted as trainable",)  # fmt: skip
+                      f"trainable, so the trainable split is uncertain by its {size:,} params",)  # fmt: skip
         if weights is None:
             notes += ("no weights file: parameter counts unknown",)
+        notes = tuple(dict.fromkeys(notes))  # one note per fact, however often it was found
         infos.append(
             LayerInfo(
                 name=layer.name,

@@ -71,8 +71,20 @@ def compile_info(config: Any) -> CompileInfo | None:
 
 
 def _plain(value: Any) -> Any:
-    """A loss or metric: a name, or the class name of a serialized object."""
+    """A loss or metric: a name, or the class name of a serialized object.
+
+    Keras 3 serializes a function as ``class_name: "function"`` with its name in ``config``
+    (``"fid>scaled_mse"`` for a registered one in 3.15) and, in earlier 3.x versions, its
+    registry key in ``registered_name`` (``"Custom>my_loss"``): that name is shown, not
+    "function" (keras/src/saving/serialization_lib.py ``serialize_keras_object``).
+    """
     if isinstance(value, Mapping):
+        if value.get("class_name") == "function":
+            registered, config = value.get("registered_name"), value.get("config")
+            if isinstance(registered, str) and registered not in ("function", ""):
+                return registered
+            if isinstance(config, str) and config:
+                return config
         if "class_name" in value:
             return value.get("class_name")
         return {k: _plain(v) for k, v in value.items()}
@@ -106,10 +118,12 @@ def build_model(
         layers = build_layers(spec, shapes, weights, keras2, issues=issues)
     except RecursionError:
         raise InputError(path, "model graph is nested too deeply") from None
-    notes = list(meta.pop("notes", ()))
+    notes = [*spec.notes, *meta.pop("notes", ())]
     unmatched = tuple(weights.unmatched) if weights else ()
+    mismatch = None
     if weights is not None:
-        notes.extend(weights_verdict(path, layers, weights, issues, paired))
+        found, mismatch = weights_verdict(path, layers, weights, issues, paired)
+        notes.extend([*weights.notes, *found])
     return ModelInfo(
         path=path,
         format=fmt,
@@ -125,38 +139,51 @@ def build_model(
         config=spec.config,
         notes=tuple(notes),
         weight_issues=tuple(issues),
+        weights_mismatch=mismatch,
         **meta,
     )
 
 
 def weights_verdict(
     path: str, layers: tuple[LayerInfo, ...], weights: Assignment, issues: list[WeightIssue], paired: bool
-) -> list[str]:
-    """Notes on weights that do not fit the architecture, or an InputError for a broken model file.
+) -> tuple[list[str], str | None]:
+    """Notes on weights that do not fit the architecture, and the verdict on a broken model file.
 
     A model file whose weights contradict its own config (a tensor of the wrong shape, a
-    layer with part of its weights) cannot be loaded by Keras either: that is an error. With
-    ``--arch`` the disagreements are the answer the user asked for, so they are reported.
-    A layer with no weights at all may simply never have been built: a note.
+    layer with part of its weights, tensors that fit no layer at all) cannot be loaded by
+    Keras either. It is still described in full, since that is when its user most needs to
+    see it: the second value is the verdict in one line (``ModelInfo.weights_mismatch``;
+    ``check`` reports it as KIN401), and each layer carries its disagreements as notes.
+    A layer with no weights at all may simply never have been built: a note only.
+    With ``--arch`` the disagreements are the answer the user asked for, so they are
+    reported; weights of which not one tensor fits the paired architecture are refused.
     """
     assigned = sum(len(ws) for ws in weights.by_layer.values())
+    mismatch = None
     if weights.unmatched and not assigned:
-        raise WeightsMismatchError(
-            path,
+        problem = (
             f"the weights do not belong to this architecture: none of the {len(weights.unmatched)}"
-            " stored tensor(s) matches a layer of the config",
+            " stored tensor(s) matches a layer of the config"
         )
+        if paired:
+            raise WeightsMismatchError(path, problem)
+        mismatch = problem
     notes = []
-    if weights.unmatched:
-        notes.append(f"{len(weights.unmatched)} stored tensor(s) that no layer of the architecture explains")
     empty = {layer.name for layer in _walk(layers) if not layer.weights}
     broken = [i for i in issues if not (i.kind is IssueKind.MISSING and i.layer.rsplit("/", 1)[-1] in empty)]
-    if broken and not paired:
+    if broken and not paired and mismatch is None:
         more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
-        raise WeightsMismatchError(path, f"weights disagree with the architecture: {broken[0]}{more}")
-    if issues:
+        mismatch = f"weights disagree with the architecture: {broken[0]}{more}"
+    if mismatch is not None:
+        notes.append(
+            f"the stored weights contradict the model's own config, so Keras cannot load this file: "
+            f"{mismatch}; the layers are shown as the config describes them, each with its disagreements"
+        )
+    if weights.unmatched:
+        notes.append(f"{len(weights.unmatched)} stored tensor(s) that no layer of the architecture explains")
+    if issues and (paired or mismatch is None):
         notes.append(f"{len(issues)} weight(s) disagree with the architecture; first: {issues[0]}")
-    return notes
+    return notes, mismatch
 
 
 def _walk(layers: tuple[LayerInfo, ...]) -> list[LayerInfo]:
@@ -176,17 +203,30 @@ def weights_only_model(
         LayerInfo(name=name, class_name=cls or "?", weights=tuple(ws))
         for name, cls, ws in layers
     )  # fmt: skip
+    return weights_only_info(path, fmt, infos, **meta)
+
+
+def weights_only_info(
+    path: str,
+    fmt: Format,
+    layers: tuple[LayerInfo, ...],
+    name: str | None = None,
+    notes: Sequence[str] = (),
+    **meta: Any,
+) -> ModelInfo:
+    """A ModelInfo without an architecture; ``name`` defaults to the file's name."""
     return ModelInfo(
         path=path,
         format=fmt,
-        name=os.path.basename(path),
+        name=name or os.path.basename(path),
         class_name="?",
-        layers=infos,
+        layers=layers,
         has_architecture=False,
         file_size=os.path.getsize(path),
         notes=(
             "weights only: no architecture in the file, so output shapes and connections are unknown;"
             " pair it with --arch MODEL for a full summary",
+            *notes,
         ),
         **meta,
     )

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 
 from kinspect.loaders.base import H5Error
+from kinspect.loaders.h5order import Read, creation_order
 
 MAX_OBJECTS = 2_000_000  # groups + datasets visited in one file; beyond that it is hostile
 MAX_ATTR_BYTES = 64 * 1024 * 1024  # a model_config attribute larger than this is refused
@@ -127,6 +128,9 @@ def optional_text(obj: h5py.Group, name: str) -> str | None:
 # Attributes Keras writes that kinspect reads; long name lists are chunked as name0, name1…
 TEXT_ATTRS = ("model_config", "training_config", "keras_version", "backend")
 LIST_ATTRS = ("layer_names", "weight_names")
+VARS_NAME = "name"  # on Keras 3.6+ ``vars`` groups: the real name of the layer (or model, optimizer)
+MAX_NAME_BYTES = 4096  # a layer name longer than this is not shown
+MAX_ORDERED = 200_000  # groups whose creation order is read
 
 
 PROBES = [n.encode() for n in (*TEXT_ATTRS, *LIST_ATTRS, *(f"{a}0" for a in LIST_ATTRS))]
@@ -157,11 +161,27 @@ def _group_attrs(group: h5py.Group) -> dict[str, Any]:
     return found
 
 
-def take(f: h5py.File | h5py.Group) -> dict[str, Any]:
-    """The snapshot of an open file, as JSON-ready data (run this in the reader child)."""
+def _vars_name(f: h5py.File, raw: bytes) -> str | None:
+    """The ``name`` attribute Keras 3.6+ writes on each ``vars`` group (the object's real name)."""
+    try:
+        oid = h5py.h5o.open(f.id, raw)
+        if not h5py.h5a.exists(oid, VARS_NAME.encode()):
+            return None
+        return text(read_attr(h5py.Group(oid), VARS_NAME, MAX_NAME_BYTES))
+    except (H5Error, UnicodeDecodeError, OSError, KeyError, ValueError, TypeError):
+        return None  # an odd name is not worth refusing the weights
+
+
+def take(f: h5py.File | h5py.Group, read: Read | None = None) -> dict[str, Any]:
+    """The snapshot of an open file, as JSON-ready data (run this in the reader child).
+
+    ``read`` reads raw bytes of the same HDF5 file (addresses relative to its base): with it,
+    the snapshot also tells in which order Keras 3 layout groups were created (``order``).
+    """
     attrs: dict[str, Any] = {}
     groups: set[str] = set()
     datasets: list[list[Any]] = []
+    children: dict[str, list[str]] = {}
     if root := _group_attrs(f):
         attrs[""] = root
     count = 0
@@ -172,10 +192,14 @@ def take(f: h5py.File | h5py.Group) -> dict[str, Any]:
         if count > MAX_OBJECTS:
             return 1  # stop the visit
         name = raw.decode("utf-8", "replace")
+        parent, _, leaf = name.rpartition("/")
+        children.setdefault(parent, []).append(leaf)
         if info.type == h5py.h5o.TYPE_GROUP:
             groups.add(name)
+            if leaf == "vars" and info.num_attrs and (real := _vars_name(f, raw)) is not None:
+                attrs.setdefault(name, {})[VARS_NAME] = real
             # Keras writes its attributes on the root, on model_weights and on the layer
-            # groups right below either; deeper groups (Keras 3 ``vars``) are not probed.
+            # groups right below either; deeper groups are probed only for a ``vars`` name.
             depth = name.count("/")
             near = depth == 0 or (depth == 1 and name.startswith("model_weights/"))
             if (
@@ -184,7 +208,7 @@ def take(f: h5py.File | h5py.Group) -> dict[str, Any]:
                 and _wanted(oid := h5py.h5o.open(f.id, raw))
                 and (found := _group_attrs(h5py.Group(oid)))
             ):
-                attrs[name] = found
+                attrs.setdefault(name, {}).update(found)
         elif info.type == h5py.h5o.TYPE_DATASET:
             shape, dtype = dataset_info(h5py.h5d.open(f.id, raw))
             datasets.append([name, list(shape), dtype])
@@ -193,4 +217,22 @@ def take(f: h5py.File | h5py.Group) -> dict[str, Any]:
     h5py.h5o.visit(f.id, visit, info=True)
     if count > MAX_OBJECTS:
         raise H5Error(f"more than {MAX_OBJECTS:,} objects in the HDF5 file")
-    return {"attrs": attrs, "groups": sorted(groups), "datasets": datasets}
+    out: dict[str, Any] = {"attrs": attrs, "groups": sorted(groups), "datasets": datasets}
+    if read is not None and not any(a in root for a in ("model_config", "layer_names", "layer_names0")):
+        out["order"] = _orders(f, children, read)
+    return out
+
+
+def _orders(f: h5py.File | h5py.Group, children: dict[str, list[str]], read: Read) -> dict[str, Any]:
+    """Creation order of the members of every group that has several (None where unknown).
+    ``vars`` groups are left out: their members are numbered in order."""
+    sizes = f.file.id.get_create_plist().get_sizes()
+    out: dict[str, Any] = {}
+    for group, names in children.items():
+        if len(names) < 2 or group.rpartition("/")[2] == "vars":
+            continue
+        if len(out) >= MAX_ORDERED:
+            out[group] = None
+            continue
+        out[group] = creation_order(f[group] if group else f["/"], names, read, sizes)
+    return out

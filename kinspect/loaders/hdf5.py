@@ -39,7 +39,8 @@ def kind(snap: Snapshot) -> Format | None:
         return Format.H5
     if "layer_names" in root or "layer_names0" in root:
         return Format.LEGACY_WEIGHTS_H5
-    if "layers" in snap.groups or "vars" in snap.groups:
+    # tf.keras on Windows wrote one root group per object path: ``layers\\dense``.
+    if "layers" in snap.groups or "vars" in snap.groups or any(g.startswith("layers\\") for g in snap.groups):
         return Format.WEIGHTS_H5
     return None
 
@@ -49,7 +50,7 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
     ``pending`` is the snapshot read if it was already started."""
     from kinspect.loaders import keras2_weights
     from kinspect.loaders.common import paired
-    from kinspect.loaders.keras3_weights import keras3_weights_only
+    from kinspect.loaders.keras3_weights import keras3_weights_only, listing
 
     pair = paired(arch) if arch is not None else None
     snap = Snapshot.from_json(pending()) if pending is not None else read(path)
@@ -60,7 +61,7 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         if fmt is Format.LEGACY_WEIGHTS_H5:
             return keras2_weights.weights_only(path, snap, pair)
         if fmt is Format.WEIGHTS_H5:
-            return keras3_weights_only(path, Format.WEIGHTS_H5, snap.datasets, pair)
+            return keras3_weights_only(path, Format.WEIGHTS_H5, listing([snap]), pair)
     except InputError as exc:
         if exc.path:
             raise

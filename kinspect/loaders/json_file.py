@@ -16,7 +16,6 @@ from kinspect.loaders.base import ArchFile, Source, decode_json, require_file
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.keras_zip import shard_files
 from kinspect.loaders.raw import RawFile, parse_json
-from kinspect.loaders.snapshot import Dataset
 from kinspect.model import Format, ModelInfo
 
 NAME = "Keras config.json"
@@ -48,11 +47,11 @@ def _is_index(data: Any) -> bool:
 def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
     """A ``config.json`` architecture, or the index of sharded Keras 3 weights."""
     from kinspect.loaders.common import build_model, is_keras2, paired, parse_architecture
-    from kinspect.loaders.keras3_weights import keras3_weights_only
+    from kinspect.loaders.keras3_weights import keras3_weights_only, listing
 
     data = _read(path)
     if _is_index(data):
-        found = _shard_datasets(path, data)
+        found = listing(_shards(path, data))
         return keras3_weights_only(
             path, Format.SHARDED_WEIGHTS, found, paired(arch) if arch is not None else None
         )
@@ -60,16 +59,16 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
     return build_model(path, Format.CONFIG_JSON, spec, is_keras2(data), None)
 
 
-def _shard_datasets(path: str, index: dict) -> dict[str, Dataset]:
-    """Datasets of every shard an index names (files beside it, never outside its folder)."""
+def _shards(path: str, index: dict) -> list[snapshot.Snapshot]:
+    """Snapshots of every shard an index names (files beside it, never outside its folder)."""
     folder = os.path.dirname(os.path.abspath(path))
-    found: dict[str, Dataset] = {}
+    found: list[snapshot.Snapshot] = []
     for shard in shard_files(index):
         if os.path.basename(shard) != shard or shard in (".", ".."):
             raise InputError(path, f"sharded weights name a shard outside their folder: {shard!r:.100}")
         where = os.path.join(folder, shard)
         require_file(where)
-        found.update(snapshot.read(where).datasets)
+        found.append(snapshot.read(where))
     return found
 
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from kinspect.catalog.weightnames import is_trainable_name, legacy_name
+import re
+
+from kinspect.catalog.weightnames import is_trainable_name, legacy_name, short_legacy_name
 from kinspect.errors import InputError
 from kinspect.loaders.assemble import assign_legacy
 from kinspect.loaders.common import (
@@ -18,8 +20,21 @@ from kinspect.loaders.snapshot import Dataset, Snapshot
 from kinspect.model import Format, ModelInfo, WeightInfo
 
 
+def resolve(name: str) -> str:
+    """A relative HDF5 path as h5py resolves it: ``res_net//conv2d_1/kernel:0`` names
+    ``res_net/conv2d_1/kernel:0`` (libhdf5 treats a run of ``/`` as one separator).
+
+    tf.keras wrote such weight names for some subclassed models, and reads them back with
+    ``f[weight_name]`` (tf_keras/saving/legacy/hdf5_format.py
+    ``load_subset_weights_from_hdf5_group``), so they are valid.
+    """
+    return re.sub("/{2,}", "/", name)
+
+
 def legacy_groups(snap: Snapshot, group: str) -> dict[str, list[tuple[str, Dataset]]]:
-    """layer name → [(weight name, dataset)] from ``layer_names``/``weight_names`` attributes."""
+    """layer name → [(weight name, dataset)] from ``layer_names``/``weight_names`` attributes.
+
+    Weight names are given as h5py resolves them (see :func:`resolve`)."""
     out: dict[str, list[tuple[str, Dataset]]] = {}
     prefix = f"{group}/" if group else ""
     for name in snap.names(group, "layer_names"):
@@ -28,10 +43,10 @@ def legacy_groups(snap: Snapshot, group: str) -> dict[str, list[tuple[str, Datas
             raise InputError("", f"layer_names lists {name!r} but there is no such group")
         entries = []
         for weight in snap.names(where, "weight_names"):
-            ds = snap.datasets.get(f"{where}/{weight}")
+            ds = snap.datasets.get(f"{where}/{resolve(weight)}")
             if ds is None:
                 raise InputError("", f"layer {name!r} lists weight {weight!r} that is not stored")
-            entries.append((weight, ds))
+            entries.append((resolve(weight), ds))
         out[name] = entries
     return out
 
@@ -72,13 +87,8 @@ def weights_only(path: str, snap: Snapshot, arch: Arch | None) -> ModelInfo:
         return build_model(path, Format.LEGACY_WEIGHTS_H5, spec, keras2, assign_legacy(spec, groups),
                            **{**arch_meta, **meta})  # fmt: skip
     layers = [
-        (name, None, [WeightInfo(_short(name, w), ds.path, ds.shape, ds.dtype, is_trainable_name("", w))
-                      for w, ds in entries])
+        (name, None, [WeightInfo(short, ds.path, ds.shape, ds.dtype, is_trainable_name("", short))
+                      for w, ds in entries for short in [short_legacy_name(name, w)]])
         for name, entries in groups.items()
     ]  # fmt: skip
     return weights_only_model(path, Format.LEGACY_WEIGHTS_H5, layers, **meta)
-
-
-def _short(layer: str, weight: str) -> str:
-    name = legacy_name(weight)
-    return name[len(layer) + 1 :] if name.startswith(f"{layer}/") else name

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.errors import InputError, UnsafeArchiveError
-from kinspect.loaders import snapshot
-from kinspect.loaders.archive import ArchiveError, read_small, unsafe_members
+from kinspect.loaders import pickles, snapshot
+from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small, unsafe_members
 from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
-from kinspect.loaders.snapshot import Dataset
-from kinspect.model import Format, ModelInfo, WeightInfo
+from kinspect.loaders.snapshot import Snapshot
+from kinspect.model import Format, ModelInfo
 
 NAME = ".keras archive"
 FORMATS = (Format.KERAS,)
@@ -26,6 +26,7 @@ SUFFIXES = (".keras",)
 
 WEIGHTS = "model.weights.h5"
 SHARDED = "model.weights.json"
+NPZ = "model.weights.npz"
 
 
 def sniff(path: str, head: bytes) -> bool:
@@ -83,19 +84,20 @@ def _config(path: str, zf: zipfile.ZipFile) -> tuple[Any, dict[str, Any]]:
     return config, meta
 
 
-def datasets(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], dict[str, Dataset]]:
+def snapshots(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], list[Snapshot]]:
     """Start listing every tensor of the archive's weights (read in place from the zip);
-    call the result to wait for the listing. ``pending`` is that listing already started."""
+    call the result to wait for the listing: one snapshot, or one per shard in order.
+    ``pending`` is that listing already started."""
     names = set(zf.namelist())
     if WEIGHTS in names:
         started = pending or snapshot.begin(path, WEIGHTS)
-        return lambda: dict(snapshot.Snapshot.from_json(started()).datasets)
+        return lambda: [Snapshot.from_json(started())]
     if SHARDED in names:
         shards = shard_files(read_json(path, zf, SHARDED))
         if missing := [s for s in shards if s not in names]:
             raise InputError(path, f"sharded weights name a missing member {missing[0]!r:.100}")
-        return lambda: {k: v for shard in shards for k, v in snapshot.read(path, shard).datasets.items()}
-    return dict
+        return lambda: [snapshot.read(path, shard) for shard in shards]
+    return list
 
 
 def shard_files(index: Any) -> list[str]:
@@ -121,37 +123,55 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         parse_architecture,
         propagate_shapes,
     )
+    from kinspect.loaders.keras3_weights import listing
 
     if arch is not None:
         raise InputError(path, "--arch applies to weights-only files; this archive has its own")
     with _open(path) as zf:
         config, meta = _config(path, zf)
         try:
-            listing = datasets(path, zf, pending)  # a child lists the weights while we parse
+            started = snapshots(path, zf, pending)  # a child lists the weights while we parse
         except (ArchiveError, H5Error, OSError) as exc:
             raise InputError(path, f"cannot read the weights: {exc}") from None
+        unread = _unread(set(zf.namelist()))
+        notes = [f"{unread}: parameter counts unknown"] if unread else []
+        notes += [
+            f"the archive holds several members named {name!r:.100}; kinspect, like Keras, reads the last"
+            for name in duplicate_members(zf)
+        ]
     spec = parse_architecture(path, config)
     shapes = propagate_shapes(path, spec, is_keras2(config))
-    found = listing()
-    weights = assign_keras3(spec, found) if found else None
-    optimizer = tuple(
-        WeightInfo(key, key, ds.shape, ds.dtype, False)
-        for key, ds in found.items()
-        if key.startswith("optimizer/")
-    )
+    found = listing(started())
+    version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
+    weights = assign_keras3(spec, found.datasets, keras_version=version) if found.datasets else None
     return build_model(
         path, Format.KERAS, spec, is_keras2(config), weights,
-        keras_version=meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None,
+        keras_version=version,
         date_saved=meta.get("date_saved") if isinstance(meta.get("date_saved"), str) else None,
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
-        optimizer_weights=optimizer,
+        optimizer_weights=found.optimizer_weights(),
+        metric_weights=found.metric_weights(),
         shapes=shapes,
+        notes=notes,
+        weights_unread=unread,
     )  # fmt: skip
 
 
+def _unread(names: set[str]) -> str | None:
+    """Why the archive's weights are not read, when they are not."""
+    if WEIGHTS in names or SHARDED in names:
+        return None
+    if NPZ in names:
+        # Keras's weights_format="npz" stores each layer's variables as a pickled dict
+        # (keras/src/saving/saving_lib.py, NpzIOStore): kinspect never unpickles.
+        return f"the weights are in {NPZ}, pickled objects that kinspect does not load"
+    return f"the archive has no weights member ({WEIGHTS})"
+
+
 def raw(path: str) -> RawFile:
-    """Member names and the config, also of an archive that ``load`` refuses."""
+    """Member names and the config, also of an archive that ``load`` refuses; members holding
+    pickled data; and every config.json, when several members have that name."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = tuple(zf.namelist())
@@ -162,9 +182,17 @@ def raw(path: str) -> RawFile:
                 config, problem = parse_json(read_small(zf, "config.json"), "config.json")
             if "metadata.json" in names:
                 metadata, _ = parse_json(read_small(zf, "metadata.json"), "metadata.json")
+            duplicates = tuple(duplicate_members(zf))
+            hidden = (
+                [i for i in zf.infolist() if i.filename == "config.json"][:-1]
+                if "config.json" in duplicates
+                else []
+            )
+            shadowed = tuple(parse_json(read_small(zf, info), "config.json")[0] for info in hidden[:16])
+            pickled = pickles.scan(path, zf)
     except READ_ERRORS as exc:
         return RawFile(is_archive=True, problem=f"unreadable archive ({str(exc)[:100]})")
-    return RawFile(config, metadata, names, unsafe, True, problem)
+    return RawFile(config, metadata, names, unsafe, True, problem, duplicates, pickled, shadowed)
 
 
 def sources(info: ModelInfo) -> list[Source]:

@@ -24,6 +24,9 @@ class RawFile:
     unsafe: tuple[str, ...] = ()
     is_archive: bool = False
     problem: str | None = None  # why the config could not be read, when it could not
+    duplicates: tuple[str, ...] = ()  # member names that several members share
+    pickled: tuple[tuple[str, str, bool], ...] = ()  # (member, what, True): pickled data; False: uncheckable
+    shadowed: tuple[Any, ...] = ()  # other config.json members, hidden by the one zipfile reads
 
 
 def parse_json(data: bytes | str, what: str) -> tuple[Any, str | None]:

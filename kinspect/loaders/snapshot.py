@@ -10,9 +10,9 @@ kinspect process itself never loads libhdf5 (nor h5py and numpy) for a summary.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
 
 from kinspect.errors import InputError
 from kinspect.loaders.archive import open_member
@@ -31,11 +31,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Text attributes by group path (``""`` is the root), group paths, and datasets by path."""
+    """Text attributes by group path (``""`` is the root), group paths, and datasets by path.
+
+    ``order``: for groups with several members, the members in the order they were created
+    (None where the file does not tell); read for Keras 3 layout files only.
+    """
 
     attrs: Mapping[str, Mapping[str, Any]]
     groups: frozenset[str]
     datasets: Mapping[str, Dataset]
+    order: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     def attr(self, group: str, name: str) -> Any:
         return self.attrs.get(group, {}).get(name)
@@ -68,6 +73,7 @@ class Snapshot:
             "attrs": {g: dict(a) for g, a in self.attrs.items()},
             "groups": sorted(self.groups),
             "datasets": [[d.path, list(d.shape), d.dtype] for d in self.datasets.values()],
+            "order": {g: None if o is None else list(o) for g, o in self.order.items()},
         }
 
     @classmethod
@@ -76,6 +82,7 @@ class Snapshot:
             attrs=data["attrs"],
             groups=frozenset(data["groups"]),
             datasets={p: Dataset(p, tuple(s), t) for p, s, t in data["datasets"]},
+            order={g: None if o is None else tuple(o) for g, o in data.get("order", {}).items()},
         )
 
 
@@ -95,10 +102,15 @@ def begin(path: str, member: str | None = None) -> Pending:
 
         try:
             if member is None:
-                with h5py.File(path, "r") as f:
-                    return take(f)
-            with zipfile.ZipFile(path) as zf, open_member(path, zf, member) as fh, h5py.File(fh, "r") as f:
-                return take(f)
+                with h5py.File(path, "r") as f, open(path, "rb") as raw:
+                    return take(f, _reader(raw, f.userblock_size))
+            with (
+                zipfile.ZipFile(path) as zf,
+                open_member(path, zf, member) as fh,
+                h5py.File(fh, "r") as f,
+                open_member(path, zf, member) as raw,
+            ):
+                return take(f, _reader(raw, f.userblock_size))
         except H5Error as exc:
             raise InputError(path, str(exc)) from None
         except READ_ERRORS as exc:
@@ -106,3 +118,13 @@ def begin(path: str, member: str | None = None) -> Pending:
             raise InputError(path, f"corrupt or unsupported HDF5 ({where}{one_line(exc)})") from None
 
     return start(path, work)
+
+
+def _reader(fh: IO[bytes], base: int) -> Callable[[int, int], bytes]:
+    """Raw bytes of an HDF5 file at an address relative to its base (after any user block)."""
+
+    def read(address: int, size: int) -> bytes:
+        fh.seek(base + address)
+        return fh.read(size)
+
+    return read

@@ -71,13 +71,42 @@ def layer_cells(
     return cells
 
 
-def totals_lines(totals: Totals) -> list[tuple[str, str]]:
-    """``(label, value)`` of the parameter totals under the table; optimizer ones when stored."""
+UNCERTAIN = "custom layers' weights"  # why a split is a range (README "What is exact")
+
+
+def split_text(t: Totals) -> tuple[str, str]:
+    """The trainable and non-trainable counts as Keras prints them (``5,162 (20.16 KB)``), or,
+    when the file cannot tell the split, as ranges: ``39–42 (156.00 B–168.00 B; uncertain: …)``."""
+    if not t.uncertain:
+        return (
+            f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})",
+            f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})",
+        )
+
+    def span(low: int, low_bytes: float) -> str:
+        high, high_bytes = low + t.uncertain, low_bytes + t.uncertain_bytes
+        return (
+            f"{low:,}–{high:,} ({readable_bytes(low_bytes)}–{readable_bytes(high_bytes)}; "
+            f"uncertain: {UNCERTAIN})"
+        )
+
+    return span(t.trainable_low, t.trainable_low_bytes), span(t.non_trainable_low, t.non_trainable_low_bytes)
+
+
+def totals_lines(totals: Totals, known: bool = True) -> list[tuple[str, str]]:
+    """``(label, value)`` of the parameter totals under the table; optimizer ones when stored.
+    When the file's weights were not read (``known`` false) the totals are unknown, never 0."""
+    if not known:
+        return [
+            (f"{what} params", "unknown (no weights read)")
+            for what in ("Total", "Trainable", "Non-trainable")
+        ]
     t = totals
+    trainable, non_trainable = split_text(t)
     lines = [
         ("Total params", f"{t.total:,} ({readable_bytes(t.total_bytes)})"),
-        ("Trainable params", f"{t.trainable:,} ({readable_bytes(t.trainable_bytes)})"),
-        ("Non-trainable params", f"{t.non_trainable:,} ({readable_bytes(t.non_trainable_bytes)})"),
+        ("Trainable params", trainable),
+        ("Non-trainable params", non_trainable),
     ]
     if t.optimizer:
         lines.append(("Optimizer params", f"{t.optimizer:,} ({readable_bytes(t.optimizer_bytes)})"))

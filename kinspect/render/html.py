@@ -36,14 +36,16 @@ _FONT = re.compile(r' font-family="[^"]*"')
 
 
 def _template_text(name: str) -> str:
-    """A template file: from the installed ``kinspect.templates`` package (the repository's
-    ``templates/`` folder, mapped as package data), or from a source checkout."""
-    try:
-        from importlib.resources import files
+    """A template file: from the source checkout this module belongs to when there is one (so
+    the code and its templates always come from the same tree, also when another checkout is
+    the installed one), else from the installed ``kinspect.templates`` package (the
+    repository's ``templates/`` folder, mapped as package data)."""
+    checkout = Path(__file__).resolve().parents[2] / "templates" / name
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
+    from importlib.resources import files
 
-        return files("kinspect.templates").joinpath(name).read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return (Path(__file__).resolve().parents[2] / "templates" / name).read_text(encoding="utf-8")
+    return files("kinspect.templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def _num(x: float | None) -> str:

@@ -11,7 +11,19 @@ from kinspect.render.formatting import shape_json
 SUMMARY_SCHEMA = "kinspect/summary@1"
 
 
+def _uncertain(trainable: tuple[int, int], non_trainable: tuple[int, int]) -> dict[str, list[int]]:
+    """The ``uncertain`` key: where the split is not known, the [low, high] of each count."""
+    return {"trainable_params": list(trainable), "non_trainable_params": list(non_trainable)}
+
+
 def _layer(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
+    doc = _layer_doc(layer, known, expand)
+    if known and layer.uncertain_params:
+        doc["uncertain"] = _uncertain(*layer.split_range())
+    return doc
+
+
+def _layer_doc(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
     return {
         "name": layer.name,
         "class_name": layer.class_name,
@@ -32,7 +44,7 @@ def _layer(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
                 "path": w.path,
                 "shape": list(w.shape),
                 "dtype": w.dtype,
-                "trainable": w.trainable,
+                "trainable": w.trainable if w.trainable_known else None,
             }
             for w in layer.weights
         ],
@@ -76,7 +88,7 @@ def _issue(issue: WeightIssue) -> dict[str, Any]:
 
 def summary_doc(summary: Summary) -> dict[str, Any]:
     model = summary.model
-    known = model.format.value != "config.json"
+    known = model.params_known  # null, not 0, for weights the file does not give kinspect
     t = summary.totals
     rows = [r.layer for r in summary.rows if r.depth == 0]
     return {
@@ -89,14 +101,20 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
         "total_params": t.total - t.optimizer if known else None,
         "trainable_params": t.trainable if known else None,
         "non_trainable_params": t.non_trainable if known else None,
-        "optimizer_params": t.optimizer,
-        "total_bytes": t.total_bytes - t.optimizer_bytes,
-        "trainable_bytes": t.trainable_bytes,
-        "non_trainable_bytes": t.non_trainable_bytes,
+        "optimizer_params": t.optimizer if known else None,
+        "total_bytes": t.total_bytes - t.optimizer_bytes if known else None,
+        "trainable_bytes": t.trainable_bytes if known else None,
+        "non_trainable_bytes": t.non_trainable_bytes if known else None,
+        **(
+            {"uncertain": _uncertain(t.trainable_range, t.non_trainable_range)}
+            if known and t.uncertain
+            else {}
+        ),
         "layers": [_layer(layer, known, True) for layer in rows],
         "unmatched_weights": [
             {"path": w.path, "shape": list(w.shape), "dtype": w.dtype} for w in model.unmatched_weights
         ],
         "weight_issues": [_issue(i) for i in model.weight_issues],
+        **({"weights_mismatch": model.weights_mismatch} if model.weights_mismatch is not None else {}),
         "notes": list(model.notes),
     }

@@ -20,10 +20,16 @@ def render_markdown(summary: Summary, show_trainable: bool = False) -> str:
     lines = [f"### Model: {_cell(model.name)}", "", "| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join("---:" if h == "Param #" else "---" for h in header) + "|")
     for row in summary.rows:
-        cells = [_cell(c) for c in layer_cells(row.layer, summary.sequential_like, show_trainable, True)]
+        cells = [
+            _cell(c)
+            for c in layer_cells(row.layer, summary.sequential_like, show_trainable, model.params_known)
+        ]
         cells[0] = "&nbsp;&nbsp;" * row.depth + ("└ " if row.depth else "") + cells[0]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", *(f"- **{label}:** {value}" for label, value in totals_lines(summary.totals))]
+    lines += [
+        "",
+        *(f"- **{label}:** {value}" for label, value in totals_lines(summary.totals, model.params_known)),
+    ]
     for note in model.notes:
         lines.append(f"- Note: {_cell(note)}")
     return "\n".join(lines) + "\n"

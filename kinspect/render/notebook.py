@@ -14,7 +14,6 @@ from kinspect.analyzers.summary import Summary
 from kinspect.analyzers.weights import Histogram, WeightStats
 from kinspect.checks.runner import FileResult
 from kinspect.findings import Finding
-from kinspect.model import Format
 from kinspect.render.check import count_line
 from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 from kinspect.render.header import metadata_lines, note_lines
@@ -44,14 +43,16 @@ def _lines(lines: Iterable[str]) -> str:
 def summary_html(summary: Summary, show_trainable: bool = False) -> str:
     """The file's metadata, Keras's summary table (same columns), the totals and the notes."""
     model = summary.model
-    known = model.format is not Format.CONFIG_JSON
+    known = model.params_known
     header = summary_header(summary.sequential_like, show_trainable)
     rows = []
     for row in summary.rows:
         cells = [escape(c) for c in layer_cells(row.layer, summary.sequential_like, show_trainable, known)]
         cells[0] = "&nbsp;" * 3 * row.depth + ("└ " if row.depth else "") + cells[0]
         rows.append(_row(cells, header))
-    totals = [f"{label}: {value}" for label, value in totals_lines(summary.totals)]
+    totals = [
+        f"{label}: {value}" for label, value in totals_lines(summary.totals, summary.model.params_known)
+    ]
     notes = note_lines(model)
     return (
         f"<div><p>{_lines(metadata_lines(model))}</p>"

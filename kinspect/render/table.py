@@ -11,7 +11,6 @@ import shutil
 
 from kinspect.analyzers.summary import Summary
 from kinspect.errors import UsageError
-from kinspect.model import Format
 from kinspect.render.boxtable import Column, render
 from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 
@@ -49,7 +48,7 @@ def render_table(
 ) -> str:
     """The summary text; ``line_length`` defaults as Keras's does (88 or 108, capped by the terminal)."""
     cols, width = columns_for(summary, line_length, show_trainable)
-    known = summary.model.format is not Format.CONFIG_JSON
+    known = summary.model.params_known
     rows = []
     for row in summary.rows:
         cells = layer_cells(row.layer, summary.sequential_like, show_trainable, known)
@@ -57,5 +56,5 @@ def render_table(
         rows.append(cells)
     bold = (lambda s: f"{BOLD}{s}{RESET}") if color else (lambda s: s)
     lines = [bold(f'Model: "{summary.model.name}"'), *render(cols, rows, width)]
-    lines += [bold(f" {label}: ") + value for label, value in totals_lines(summary.totals)]
+    lines += [bold(f" {label}: ") + value for label, value in totals_lines(summary.totals, known)]
     return "\n".join(lines) + "\n"

@@ -86,6 +86,9 @@ def render_text(result: WeightStats) -> str:
             lines.append("  ".join("─" * w for w in widths))
     lines.append("")
     lines.extend(findings_lines(result.findings))
+    if model.weights_mismatch is not None:  # the tensors above are not what the config builds
+        lines.append(f"Note: the stored weights contradict the model's own config: {model.weights_mismatch}")
+        lines.extend(f"Note: {issue}" for issue in model.weight_issues)
     return "\n".join(lines) + "\n"
 
 
@@ -118,7 +121,7 @@ def _tensor(row: TensorStats) -> dict[str, Any]:
         "kind": kind,
         "shape": list(row.shape),
         "dtype": row.dtype,
-        "trainable": row.trainable,
+        "trainable": row.trainable if row.entry.weight.trainable_known else None,
         "size": row.size,
         "min": row.min,
         "max": row.max,

@@ -9,13 +9,17 @@ import inspect
 from types import ModuleType
 
 from kinspect.catalog import FALLBACK, NO_SPEC, RULES, SPECS, WEIGHTLESS, builtin_classes, is_builtin
+from kinspect.catalog.registry import KERAS1
 
 # Classes tf.keras saves under names tf_keras.layers does not export: (module, class name).
 TF_KERAS_INTERNAL = (
     ("tf_keras.src.layers.core.tf_op_layer", "TFOpLambda"),  # tf.* functions called on Keras tensors
     ("tf_keras.src.layers.rnn.cudnn_gru", "CuDNNGRU"),  # tf.compat.v1.keras.layers
     ("tf_keras.src.layers.rnn.cudnn_lstm", "CuDNNLSTM"),  # tf.compat.v1.keras.layers
+    ("tf_keras.src.applications.convnext", "LayerScale"),  # keras.applications.ConvNeXt*
 )
+# Classes Keras 3 saves that keras.layers does not export: (module, class name).
+KERAS_INTERNAL = (("keras.src.applications.convnext", "LayerScale"),)  # keras.applications.ConvNeXt*
 
 
 def _layer_classes(modules: list[ModuleType], base: type) -> tuple[set[str], set[str]]:
@@ -52,7 +56,7 @@ def _exported() -> set[str]:
     k3, k3_exported = _keras3()
     k2, k2_exported = _tf_keras()
     internal = set()
-    for module, name in TF_KERAS_INTERNAL:
+    for module, name in (*TF_KERAS_INTERNAL, *KERAS_INTERNAL):
         assert inspect.isclass(getattr(importlib.import_module(module), name))
         internal.add(name)
     return k3 | k3_exported | k2 | k2_exported | internal
@@ -133,8 +137,16 @@ def test_is_builtin_is_every_keras_layer_class() -> None:
     k3, _ = _keras3()
     k2, _ = _tf_keras()
     assert all(is_builtin(n) for n in k3 | k2)
-    # weightnames.VAR_NAMES also names a cell Keras 3 does not export.
+    # registry.NAMES also names a cell Keras 3 does not export; KERAS1 names Keras 1 classes.
     from keras.src.layers.rnn.conv_lstm import ConvLSTMCell
 
-    assert set(builtin_classes()) - _known() == {ConvLSTMCell.__name__}
+    assert set(builtin_classes()) - _known() - KERAS1 == {ConvLSTMCell.__name__}
+    assert {"Convolution2D", "AtrousConvolution2D", "TimeDistributedDense"} <= KERAS1
+    assert not {"Merge", "Highway"} & KERAS1  # names custom tf.keras layers use too
+    # A Keras 1 class that Keras 2 renamed or dropped is no class of keras.layers / tf_keras.layers
+    # under that name, except tf.keras's own aliases (Convolution2D = Conv2D…).
+    assert (
+        not (KERAS1 - {n for n in KERAS1 if n.startswith(("Convolution", "SeparableConvolution"))})
+        & _exported()
+    )
     assert not is_builtin("MyLayer") and not is_builtin("ops.Add")
