@@ -238,7 +238,7 @@ def walk(config: Any) -> Iterator[Node]:
                 here = f"{layer}/{name}" if layer else name
         yield Node(item, here, key)
         children = list(item.items())
-        if isinstance(inner, list) and item.get("class_name") in MODEL_CLASSES:
+        if isinstance(inner, list) and str(item.get("class_name")) in MODEL_CLASSES:
             # Keras 1 / Keras <= 2.2.0 Sequential: its config is the bare list of layer entries.
             children = [(k, v) for k, v in children if k != "config"] + [("layers", inner)]
         stack.extend((v, here, str(k)) for k, v in reversed(children))
