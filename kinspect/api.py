@@ -23,6 +23,7 @@ from kinspect.analyzers.summary import summarize
 from kinspect.analyzers.weights import SortKey, WeightStats, measure
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.findings import Finding
+from kinspect.loaders.arrays import verify_data
 from kinspect.loaders.readers import in_child, in_children
 from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
@@ -80,6 +81,7 @@ def weights(
     sort: str = "file",
     top: int | None = None,
     progress: bool | Progress = False,
+    verify: bool = False,
 ) -> WeightReport:
     """Statistics of every stored tensor in ``path``, and the health diagnostics over them.
 
@@ -88,12 +90,16 @@ def weights(
     tensors; ``sort`` (``file``, ``name``, ``layer``, or largest first: ``size``, ``norm``,
     ``std``, ``mean``, ``min``, ``max``, ``absmax``, ``zeros``, ``nan``, ``inf``) and ``top``
     order and cut the rows. ``progress``: True for a bar on a terminal during long reads, or
-    a function called with the bytes read and the bytes in all.
+    a function called with the bytes read and the bytes in all. ``verify`` first checks every
+    stored tensor against the checksum its file keeps (TensorFlow checkpoints and SavedModels keep
+    a CRC32C per tensor; other formats keep none): a mismatch is an InputError.
     """
     if bins < 1 or (top is not None and top < 1):
         raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
     key = _choice(SortKey, sort, "sort")
     info = load(path)
+    if verify:
+        verify_data(info)
     with contextlib.ExitStack() as stack:
         if progress is True:
             from kinspect.progress import ByteProgress
@@ -123,6 +129,7 @@ def check(
     arch: PathLike | None = None,
     config: PathLike | bool | None = None,
     jobs: int | None = None,
+    verify: bool | None = None,
 ) -> CheckResult:
     """Run the check rules over one file or several (in ``jobs`` processes; default: one per core).
 
@@ -130,7 +137,8 @@ def check(
     (``"KIN1"``), ``fail_on`` (``error``, ``warning``, ``info``), the budgets (``max_params``,
     ``max_file_size`` such as ``"50MB"``, ``max_layers``, ``allow_layer``, ``forbid_layer``,
     ``input_shape`` such as ``(None, 28, 28, 1)`` or a list of shapes, ``input_dtype``,
-    ``min_keras_version``) and ``arch`` for weights-only files. ``[tool.kinspect]`` of a
+    ``min_keras_version``), ``arch`` for weights-only files and ``verify`` (check the data
+    checksums TensorFlow checkpoints keep; a mismatch makes the file unreadable). ``[tool.kinspect]`` of a
     pyproject.toml is read only when asked: ``config=True`` for the nearest one above the
     current directory, or its path; arguments given here override it.
     """
@@ -151,6 +159,7 @@ def check(
         "max-file-size": max_file_size, "max-layers": max_layers, "allow-layer": allow_layer,
         "forbid-layer": forbid_layer, "input-shape": input_shape, "input-dtype": input_dtype,
         "min-keras-version": min_keras_version, "arch": os.fspath(arch) if arch else None,
+        "verify": verify or None,
     }  # fmt: skip
     settings = merge(table, flags)
     results = check_files([os.fspath(f) for f in files], settings, jobs)

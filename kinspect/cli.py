@@ -92,8 +92,8 @@ def cli() -> None:
 )
 @click.option(
     "--arch",
-    type=click.Path(dir_okay=False),
-    help="Architecture (.keras, .h5, config.json) for a weights-only file.",
+    type=click.Path(dir_okay=True),
+    help="Architecture (.keras, .h5, config.json, SavedModel) for a weights-only file.",
 )
 @click.option(
     "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
@@ -151,7 +151,7 @@ def summary(model: str, fmt: str, color: bool | None, output: str | None, **opti
 @click.option(
     "--timeout", type=click.FloatRange(1), default=300, show_default=True, help="Seconds Graphviz may take."
 )
-@click.option("--arch", type=click.Path(dir_okay=False), help="Architecture for a weights-only file.")
+@click.option("--arch", type=click.Path(dir_okay=True), help="Architecture for a weights-only file.")
 def graph(model: str, output: str | None, **options: Any) -> None:
     """Draw MODEL's layer graph as keras.utils.plot_model does, from the file alone.
 
@@ -203,6 +203,9 @@ def doctor() -> None:
     help="Row order: the file's, by name, or largest first.",
 )  # fmt: skip
 @click.option("--top", type=click.IntRange(1), metavar="N", help="Only the first N rows (after --sort).")
+@click.option(
+    "--verify", is_flag=True, help="First check the data checksums (TensorFlow checkpoints keep them)."
+)
 @output_option
 def weights(model: str, fmt: str, output: str | None, **options: Any) -> None:
     """Statistics of every stored tensor of MODEL, then health diagnostics (NaN/Inf, dead
@@ -239,7 +242,10 @@ def weights(model: str, fmt: str, output: str | None, **options: Any) -> None:
 @click.option("--input-shape", multiple=True, metavar="SHAPE", help="KIN305: required shape (None,28,28,1).")
 @click.option("--input-dtype", metavar="DTYPE", help="KIN306: required input dtype.")
 @click.option("--min-keras-version", metavar="VERSION", help="KIN307: saved by at least this Keras version.")
-@click.option("--arch", type=click.Path(dir_okay=False), help="KIN403: architecture for weights-only files.")
+@click.option("--arch", type=click.Path(dir_okay=True), help="KIN403: architecture for weights-only files.")
+@click.option(
+    "--verify", is_flag=True, default=None, help="Check the data checksums (TensorFlow checkpoints)."
+)
 @click.option(
     "--config", "config_file", type=click.Path(dir_okay=False), help="Read [tool.kinspect] from this file."
 )

@@ -32,6 +32,8 @@ class Format(str, Enum):
     LEGACY_WEIGHTS_H5 = "legacy-weights.h5"  # Keras 2 save_weights / ModelCheckpoint (layer_names)
     SHARDED_WEIGHTS = "weights.json"  # Keras 3 sharded weights index + shard files
     CONFIG_JSON = "config.json"  # an architecture alone
+    TF_CHECKPOINT = "tf-checkpoint"  # TensorFlow checkpoint: P.index + P.data-*-of-* (+ a checkpoint file)
+    SAVEDMODEL = "savedmodel"  # TensorFlow SavedModel directory (keras_metadata.pb for Keras-made ones)
 
 
 DTYPE_BITS = {

@@ -114,3 +114,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if session.config.getoption("--update-slow") and not hasattr(session.config, "workerinput"):
         update_slow(DURATIONS)
+
+
+@pytest.fixture(scope="session")
+def tf_models() -> Path:
+    """TensorFlow checkpoints and SavedModels with their oracles (``tests/build_tf.py``)."""
+    return built("build_tf.py", "build_zoo.py")

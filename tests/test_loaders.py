@@ -17,7 +17,10 @@ from kinspect.model import Format
 
 ROOT = Path(__file__).parent.parent
 PROTOCOL = ("NAME", "FORMATS", "SUFFIXES", "sniff", "prefetch", "load", "architecture", "raw", "sources")
-TRIED = "not a Keras model file (tried: .keras archive, HDF5 model or weights, Keras config.json)"
+TRIED = (
+    "not a Keras model file (tried: .keras archive, HDF5 model or weights, Keras config.json, "
+    "TensorFlow SavedModel, TensorFlow checkpoint)"
+)
 
 
 @pytest.mark.parametrize("loader", registry.LOADERS, ids=lambda m: m.__name__)
@@ -60,13 +63,13 @@ def test_nothing_matched(tmp_path: Path, make: Any, problem: str) -> None:
 
 def test_a_new_format_plugs_in_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A format may claim a directory or a prefix that is no file (as TensorFlow checkpoints do)."""
-    (tmp_path / "ckpt.index").write_bytes(b"index")
+    (tmp_path / "ckpt.idx").write_bytes(b"index")
     claimed: list[str] = []
     fake = SimpleNamespace(
         NAME="test checkpoint",
         FORMATS=(),
-        SUFFIXES=(".index",),
-        sniff=lambda path, head: Path(path + ".index").is_file() or (Path(path) / "checkpoint").is_file(),
+        SUFFIXES=(".idx",),
+        sniff=lambda path, head: Path(path + ".idx").is_file() or (Path(path) / "state.txt").is_file(),
         prefetch=lambda path: None,
         load=lambda path, arch, pending: claimed.append(path) or "model",
         architecture=lambda path: None,
@@ -79,10 +82,10 @@ def test_a_new_format_plugs_in_with_one_line(tmp_path: Path, monkeypatch: pytest
     assert read_raw(prefix).config == {"from": prefix}
     with pytest.raises(InputError, match=r"is a directory, not a model file"):
         load(tmp_path)
-    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "ckpt"')
+    (tmp_path / "state.txt").write_text("ckpt")
     assert load(tmp_path) == "model"
     (tmp_path / "x.bin").write_bytes(b"\0" * 32)
-    with pytest.raises(InputError, match=r"tried: .*Keras config.json, test checkpoint\)"):
+    with pytest.raises(InputError, match=r"tried: .*TensorFlow checkpoint, test checkpoint\)"):
         load(tmp_path / "x.bin")
 
 

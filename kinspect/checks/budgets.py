@@ -41,6 +41,10 @@ def _shape(shape: tuple[int | None, ...] | None) -> str:
     return "?" if shape is None else "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
+def _size(path: str) -> int | None:
+    return os.path.getsize(path) if os.path.isfile(path) else None
+
+
 @RULES.rule(
     "KIN302",
     "max-file-size",
@@ -52,8 +56,9 @@ def max_file_size(subject: Subject) -> Iterator[Finding]:
     """KIN302: the file is larger than ``max_file_size`` (checked even when the loader refused it)."""
     limit = subject.budgets.max_file_size
     if limit is not None:
-        size = os.path.getsize(subject.path)
-        if size > limit:
+        # A directory or a checkpoint prefix: the bytes of its files, as the loader counted them.
+        size = subject.info.file_size if subject.info is not None else _size(subject.path)
+        if size is not None and size > limit:
             yield Finding("KIN302", Severity.ERROR, f"file is {size:,} bytes, over the budget of {limit:,}")
 
 

@@ -35,6 +35,18 @@ def _load(path: str, arch: str | None) -> tuple[ModelInfo | None, InputError | N
         return None, exc
 
 
+def _claimed(path: str) -> bool:
+    """Whether a format reads ``path`` though it is no file (a SavedModel or checkpoint directory,
+    a checkpoint prefix)."""
+    from kinspect.loaders.registry import sniff
+
+    try:
+        sniff(path)
+    except InputError:
+        return False
+    return True
+
+
 def run_rules(subject: Subject, enabled: Collection[str]) -> tuple[list[Finding], str | None]:
     """The enabled rules over ``subject``, in their run order.
 
@@ -57,7 +69,7 @@ def check_file(path: str, settings: Settings) -> FileResult:
     """Every selected rule over one file; never raises for a bad file."""
     from kinspect.loaders import read_raw
 
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) and not _claimed(path):
         what = "no such file"
         if os.path.isdir(path):
             what = "is a directory, not a model file"
@@ -77,6 +89,13 @@ def check_file(path: str, settings: Settings) -> FileResult:
     # (the top-level model's own ``module`` too), also in files the loader refuses.
     raw = read_raw(path)
     numerics: tuple[Finding, ...] = ()
+    if info is not None and settings.verify and refused is None:
+        try:
+            from kinspect.loaders.arrays import verify_data
+
+            verify_data(info)
+        except InputError as exc:
+            refusal = exc.problem
     if info is not None and any(r.startswith("KIN2") for r in settings.rules):
         try:
             from kinspect.checks.numerics import diagnostics

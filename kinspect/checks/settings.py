@@ -27,6 +27,7 @@ KEYS = {
     "input-shape",
     "input-dtype",
     "min-keras-version",
+    "verify",
 }
 ALIASES = {"allow-layer": "allowed-layers", "forbid-layer": "forbidden-layers"}  # flag name -> config key
 UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
@@ -41,6 +42,7 @@ class Settings:
     severities: Mapping[str, Severity] = field(default_factory=dict)
     budgets: Budgets = field(default_factory=Budgets)
     arch: str | None = None
+    verify: bool = False  # check the stored data checksums (TensorFlow checkpoints keep a CRC32C per tensor)
 
 
 def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -145,9 +147,13 @@ def merge(table: Mapping[str, Any], flags: Mapping[str, Any]) -> Settings:
         input_dtype=pick("input-dtype"),
         min_keras_version=str(pick("min-keras-version")) if pick("min-keras-version") is not None else None,
     )
+    verify = pick("verify")
+    if verify is not None and not isinstance(verify, bool):
+        raise UsageError("verify must be true or false")
     return Settings(
-        rules=rules, fail_on=fail_on, severities=severities, budgets=budgets, arch=flags.get("arch")
-    )
+        rules=rules, fail_on=fail_on, severities=severities, budgets=budgets, arch=flags.get("arch"),
+        verify=bool(verify),
+    )  # fmt: skip
 
 
 def _int(value: Any, key: str) -> int | None:

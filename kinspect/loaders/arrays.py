@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kinspect.errors import InputError
 from kinspect.loaders.archive import open_member, stored_data_offset
-from kinspect.loaders.base import READ_ERRORS, Source, one_line
+from kinspect.loaders.base import READ_ERRORS, BundleSource, Source, one_line
 from kinspect.loaders.isolate import start
 from kinspect.loaders.registry import loader_for
 from kinspect.model import DTYPE_BITS, ModelInfo
@@ -55,6 +55,33 @@ class Request(NamedTuple):
 def sources(info: ModelInfo) -> list[Source]:
     """The HDF5 files that hold ``info``'s tensors, as its format says."""
     return loader_for(info.format).sources(info)
+
+
+def verify_data(info: ModelInfo) -> int:
+    """Check every stored tensor of ``info`` against the data checksum its file keeps (a TensorFlow
+    checkpoint keeps a CRC32C of each tensor), in the isolated reader child; an InputError names the
+    first tensor whose bytes differ. Returns how many were checked: 0 for formats without checksums."""
+    bundles = [s.bundle for s in sources(info) if isinstance(s, BundleSource)]
+    if not bundles:
+        return 0
+    total = sum(e.size for b in bundles for e in b.entries.values())
+
+    def work() -> int:
+        from kinspect.tfio.bundle import verify
+
+        count = 0
+        try:
+            for bundle in bundles:
+                for entry in bundle.entries.values():
+                    if not verify(bundle, entry):
+                        problem = f"tensor {entry.key}: data CRC32C mismatch (corrupt data)"
+                        raise InputError(info.path, problem)
+                    count += 1
+        except READ_ERRORS as exc:
+            raise InputError(info.path, f"cannot verify the tensor data ({one_line(exc)})") from None
+        return count
+
+    return int(start(info.path, work, extra_seconds=SECONDS_PER_GB * total / 1e9)())
 
 
 def tensor_bytes(shape: Sequence[int], dtype: str) -> int:
@@ -158,8 +185,7 @@ def compute(
                 if found is None:
                     out[ds_path] = {"error": "not stored in the file"}
                     continue
-                dset, raw = found
-                out[ds_path], nbytes = _tensor_stats(dset, raw, bool(units), bool(negatives), bins)
+                out[ds_path], nbytes = _tensor_stats(found, bool(units), bool(negatives), bins)
                 done += nbytes
                 if report is not None and done - last >= PROGRESS_EVERY:
                     report(done)
@@ -171,18 +197,37 @@ def compute(
         raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
 
 
+class _Stored(NamedTuple):
+    """One stored tensor as the statistics see it, whatever file holds it."""
+
+    shape: tuple[int, ...]
+    dtype: str  # the name kinspect reports
+    stored: np.dtype | None  # the numpy dtype of the stored bytes (None: not numbers)
+    raw: bool  # read from a file descriptor into a reused buffer (slices must be copied to be kept)
+    slices: Callable[[], Iterator[tuple[Any, int]]]
+    error: str | None = None
+    units: bool = True  # slices come in C order, so that units along the last axis can be tracked
+
+
 class _Files:
-    """The open HDF5 sources, with the raw file descriptor and base offset of each when usable."""
+    """The open sources: HDF5 files (with the raw file descriptor and base offset of each when
+    usable) and TensorFlow tensor bundles (their data shards, opened when first read)."""
 
     def __init__(self, srcs: Sequence[Source]) -> None:
         self.srcs = srcs
         self.open: list[tuple[h5py.File, int | None, int]] = []  # (file, raw fd, base offset)
+        self.bundles: list[Any] = []
+        self.shards: dict[str, int] = {}  # shard path → fd
         self.closers: list[Any] = []
 
     def __enter__(self) -> _Files:
-        import h5py  # in the reader child only
+        for src in self.srcs:
+            if isinstance(src, BundleSource):
+                self.bundles.append(src.bundle)
+                continue
+            import h5py  # in the reader child only
 
-        for file_path, member in self.srcs:
+            file_path, member = src
             fd = os.open(file_path, os.O_RDONLY)
             self.closers.append(lambda fd=fd: os.close(fd))
             if member is None:
@@ -206,8 +251,15 @@ class _Files:
             with contextlib.suppress(Exception):  # closing a damaged file must not hide the real error
                 close()
 
-    def find(self, ds_path: str) -> tuple[h5py.Dataset, tuple[int, int] | None] | None:
-        """The dataset, and ``(fd, absolute offset)`` when its bytes can be read directly."""
+    def find(self, ds_path: str) -> _Stored | None:
+        """The tensor stored at ``ds_path`` (an HDF5 dataset path or a checkpoint key), or None."""
+        for bundle in self.bundles:
+            entry = bundle.entries.get(ds_path)
+            if entry is not None:
+                return self._bundle_tensor(bundle, entry)
+        return self._h5_tensor(ds_path)
+
+    def _h5_tensor(self, ds_path: str) -> _Stored | None:
         import h5py
 
         for f, fd, base in self.open:
@@ -227,8 +279,60 @@ class _Files:
                     offset = None
                 if offset is not None:
                     raw = (fd, base + offset)
-            return obj, raw
+            name, stored = _kind(obj)
+            shape = tuple(int(d) for d in (obj.shape or ()))
+            dset = obj
+
+            def slices(dset: Any = dset, raw: Any = raw, stored: Any = stored) -> Iterator[tuple[Any, int]]:
+                return _slices(dset, raw, stored)
+
+            return _Stored(shape, name, stored, raw is not None, slices)
         return None
+
+    def _bundle_tensor(self, bundle: Any, entry: Any) -> _Stored:
+        """A checkpoint tensor: plain bytes at ``entry.offset`` of its data shard (in the bundle's byte
+        order), or, for a partitioned variable, the bytes of each of its stored slices."""
+        import numpy as np
+
+        shape = tuple(entry.shape)
+        code = _BUNDLE_DTYPES.get(entry.dtype)
+        if code is None:
+            return _Stored(shape, entry.dtype, None, True, _nothing, f"dtype {entry.dtype} holds no numbers")
+        dtype = np.dtype(code).newbyteorder(">" if bundle.endianness == "big" else "<")
+        parts = bundle.pieces.get(entry.key, ()) if entry.sliced else (entry,)
+        if sum(math.prod(p.shape) for p in parts) != math.prod(shape):
+            return _Stored(shape, entry.dtype, None, True, _nothing,
+                           "a partitioned variable whose stored slices do not cover it")  # fmt: skip
+        reads = []
+        for part in parts:
+            where = bundle.shard_path(part.shard)
+            fd = self.shards.get(where)
+            if fd is None:
+                fd = os.open(where, os.O_RDONLY)
+                self.closers.append(lambda fd=fd: os.close(fd))
+                self.shards[where] = fd
+            reads.append(
+                (fd, part.offset, tuple(part.shape), f"tensor {entry.key} in {os.path.basename(where)}")
+            )
+
+        def slices() -> Iterator[tuple[Any, int]]:
+            for fd, offset, part_shape, label in reads:
+                yield from _raw_slices(fd, offset, part_shape, dtype, label)
+
+        # The slices of a partitioned variable are not in the full tensor's order: no unit masks.
+        return _Stored(shape, entry.dtype, dtype, True, slices, units=not entry.sliced)
+
+
+def _nothing() -> Iterator[tuple[Any, int]]:
+    return iter(())
+
+
+# TensorFlow dtypes whose bytes numpy reads as they are (bfloat16 as 16 bits, widened by _decode).
+_BUNDLE_DTYPES = {
+    "float16": "<f2", "float32": "<f4", "float64": "<f8", "bfloat16": "<u2",
+    "int8": "i1", "int16": "<i2", "int32": "<i4", "int64": "<i8",
+    "uint8": "u1", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8", "bool": "?",
+}  # fmt: skip
 
 
 def _kind(dset: h5py.Dataset) -> tuple[str, np.dtype | None]:
@@ -387,14 +491,20 @@ def _decode(raw: np.ndarray, bf16: bool) -> np.ndarray:
 
 def _slices(dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype) -> Iterator[tuple[Any, int]]:
     """The tensor's values slice by slice as ``(array, first_col)``, 2-D ``(rows, cols)``."""
-    import numpy as np
-
     shape = tuple(int(d) for d in (dset.shape or ()))
-    itemsize = stored.itemsize
     if raw is None:
         yield from _h5_slices(dset, shape, stored)
         return
-    fd, offset = raw
+    yield from _raw_slices(raw[0], raw[1], shape, stored, f"dataset {dset.name}")
+
+
+def _raw_slices(
+    fd: int, offset: int, shape: tuple[int, ...], stored: np.dtype, label: str
+) -> Iterator[tuple[Any, int]]:
+    """Values stored contiguously at ``offset`` of ``fd``, read with ``os.preadv`` into one buffer."""
+    import numpy as np
+
+    itemsize = stored.itemsize
     last = shape[-1] if shape else 1
     buf = np.empty(max(1, min(math.prod(shape), SLICE_BYTES // itemsize + 1)) * itemsize, np.uint8)
     for s, e, c in _blocks(shape, itemsize):
@@ -404,7 +514,7 @@ def _slices(dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype) -
         while got < want:
             n = os.preadv(fd, [view[got:]], offset + s * itemsize + got)
             if n <= 0:
-                raise OSError(f"dataset {dset.name} extends past the end of the file (truncated?)")
+                raise OSError(f"{label} extends past the end of the file (truncated?)")
             got += n
         arr = np.frombuffer(buf, dtype=stored, count=e - s)
         whole_rows = c == 0 and (e - s) % last == 0
@@ -444,35 +554,32 @@ def _h5_slices(dset: h5py.Dataset, shape: tuple[int, ...], stored: np.dtype) -> 
         yield from rec((), shape)
 
 
-def _tensor_stats(
-    dset: h5py.Dataset, raw: tuple[int, int] | None, units: bool, negatives: bool, bins: int
-) -> tuple[dict, int]:
-    """Statistics (and a histogram when ``bins``) of one dataset, and the bytes it occupies."""
+def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int) -> tuple[dict, int]:
+    """Statistics (and a histogram when ``bins``) of one stored tensor, and the bytes it occupies."""
     import numpy as np
 
-    name, stored = _kind(dset)
-    shape = tuple(int(d) for d in (dset.shape or ()))
+    name, stored, shape = tensor.dtype, tensor.stored, tensor.shape
     size = math.prod(shape)
     if stored is None:
-        return {"size": size, "error": f"dtype {name} holds no numbers"}, 0
+        return {"size": size, "error": tensor.error or f"dtype {name} holds no numbers"}, 0
     nbytes = size * stored.itemsize
     bf16 = name == "bfloat16"
     last = shape[-1] if len(shape) >= 2 else None
-    acc = _Acc(size, last, units and last is not None, negatives)
+    acc = _Acc(size, last, units and tensor.units and last is not None, negatives)
     buf = np.empty(
         max(1, min(size, SLICE_BYTES // stored.itemsize + (shape[-1] if shape else 1))), np.float64
     )
     kept: list[tuple[np.ndarray, int]] = []
     single = nbytes <= SLICE_BYTES  # small tensors are kept for the histogram pass: one read only
-    for arr, col in _slices(dset, raw, stored):
+    for arr, col in tensor.slices():
         values = _decode(arr, bf16)
         acc.add(values, buf, col)
         if bins and single:
-            kept.append((values.copy() if raw is not None else values, col))
+            kept.append((values.copy() if tensor.raw else values, col))
     out = acc.result()
     out["dtype"] = name
     if bins:
-        again = kept or (((_decode(a, bf16), c) for a, c in _slices(dset, raw, stored)))
+        again = kept or (((_decode(a, bf16), c) for a, c in tensor.slices()))
         out["histogram"] = _histogram(again, out["min"], out["max"], bins, buf)
     return out, nbytes
 

@@ -26,7 +26,17 @@ HEAD_BYTES = 16  # what sniffers see of a file: enough for any signature kinspec
 # method Python lacks) is a RuntimeError. TypeError is left out: it would hide our bugs.
 READ_ERRORS = (OSError, KeyError, ValueError, RuntimeError, EOFError, zipfile.BadZipFile, zlib.error)
 
-Source = tuple[str, str | None]  # an HDF5 file holding tensors: (file, archive member or None)
+
+@dataclass(frozen=True)
+class BundleSource:
+    """A TensorFlow tensor bundle (checkpoint): each tensor is plain bytes at an offset of a data
+    shard, found by its checkpoint key (``bundle`` is a :class:`kinspect.tfio.bundle.Bundle`)."""
+
+    bundle: Any
+
+
+# Where tensors are stored: an HDF5 file (file, archive member or None), or a tensor bundle.
+Source = tuple[str, str | None] | BundleSource
 
 
 class H5Error(ValueError):

@@ -111,6 +111,7 @@ def build_model(
 ) -> ModelInfo:
     """Propagate shapes, attach weights and collect notes into a ModelInfo."""
     paired = meta.pop("paired", False)
+    size = meta.pop("file_size", None)  # formats whose path is a directory or a prefix give theirs
     shapes = meta.pop("shapes", None) or propagate_shapes(path, spec, keras2)
     issues: list[WeightIssue] = []
     try:
@@ -134,7 +135,7 @@ def build_model(
         dtype=spec.dtype,
         unmatched_weights=unmatched,
         has_architecture=True,
-        file_size=os.path.getsize(path),
+        file_size=os.path.getsize(path) if size is None else size,
         config=spec.config,
         notes=tuple(notes),
         weight_issues=tuple(issues),

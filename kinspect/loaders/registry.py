@@ -7,7 +7,7 @@ line in :data:`LOADERS`. The first format whose ``sniff`` claims a path reads it
 from __future__ import annotations
 
 from kinspect.errors import InputError
-from kinspect.loaders import hdf5, json_file, keras_zip
+from kinspect.loaders import hdf5, json_file, keras_zip, savedmodel, tf_checkpoint
 from kinspect.loaders.base import FormatLoader, head
 from kinspect.model import Format
 
@@ -15,6 +15,8 @@ LOADERS: tuple[FormatLoader, ...] = (
     keras_zip,  # .keras zip archives
     hdf5,  # legacy full-model .h5, Keras 2 and Keras 3 weights files
     json_file,  # config.json, sharded Keras 3 weights index
+    savedmodel,  # TensorFlow SavedModel directories
+    tf_checkpoint,  # TensorFlow checkpoints: a prefix, its .index, a state file or its directory
 )
 
 _BY_FORMAT = {fmt: loader for loader in LOADERS for fmt in loader.FORMATS}
