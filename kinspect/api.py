@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
@@ -101,11 +102,12 @@ def weights(
     if verify:
         verify_data(info)
     with contextlib.ExitStack() as stack:
-        if progress is True:
+        if progress is True and sys.stderr.isatty():
             from kinspect.progress import ByteProgress
 
             progress = stack.enter_context(ByteProgress(f"reading {os.path.basename(info.path)}"))
-        read = in_child(info, progress or None)
+        # One child reports progress as it reads; with no one to report to, every core reads.
+        read = in_child(info, progress) if callable(progress) else in_children(info, os.cpu_count() or 1)
         stats = measure(
             info, read, layer=layer, optimizer=optimizer, bins=bins if histograms else None, sort=key, top=top
         )()
