@@ -45,6 +45,38 @@ def save(model: Any, out: str, formats: tuple[str, ...], k3: bool, text: bool = 
         json.dump(found, fh)
 
 
+def custom_objects(keras: Any) -> tuple[Any, Any]:
+    """A registered custom layer with a trainable and a non-trainable weight, and a registered
+    custom loss function, for Keras 3 or tf_keras (``keras``: the module)."""
+    register = keras.utils.register_keras_serializable
+    ops = keras.ops if hasattr(keras, "ops") else keras.backend
+
+    @register(package="fid")
+    class Scaler(keras.layers.Layer):
+        def __init__(self, units: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, shape: Any) -> None:
+            self.w = self.add_weight(shape=(shape[-1], self.units), name="w")
+            self.b = self.add_weight(shape=(self.units,), name="b", initializer="zeros")
+            self.seen = self.add_weight(
+                shape=(self.units,), name="seen", trainable=False, initializer="zeros"
+            )
+
+        def call(self, t: Any) -> Any:
+            return t @ self.w + self.b + self.seen
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "units": self.units}
+
+    @register(package="fid")
+    def scaled_mse(y_true: Any, y_pred: Any) -> Any:
+        return ops.mean(ops.square(y_true - y_pred))
+
+    return Scaler, scaled_mse
+
+
 def build_k3(out: str) -> None:
     import keras
 
@@ -73,31 +105,9 @@ def build_k3(out: str) -> None:
     top = keras.Sequential([keras.Input((8,)), inner, L.Dense(3, name="head")], name="sequential_lambda")
     save(top, out, ("keras",), True)
 
-    # A registered custom layer with a trainable and a non-trainable weight, a frozen copy of
-    # it, and a registered custom loss function.
-    @keras.saving.register_keras_serializable(package="fid")
-    class Scaler(L.Layer):
-        def __init__(self, units: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.units = units
-
-        def build(self, shape: Any) -> None:
-            self.w = self.add_weight(shape=(shape[-1], self.units), name="w")
-            self.b = self.add_weight(shape=(self.units,), name="b", initializer="zeros")
-            self.seen = self.add_weight(
-                shape=(self.units,), name="seen", trainable=False, initializer="zeros"
-            )
-
-        def call(self, t: Any) -> Any:
-            return t @ self.w + self.b + self.seen
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "units": self.units}
-
-    @keras.saving.register_keras_serializable(package="fid")
-    def scaled_mse(y_true: Any, y_pred: Any) -> Any:
-        return keras.ops.mean(keras.ops.square(y_true - y_pred))
-
+    # A registered custom layer (a trainable and a non-trainable weight), a frozen copy of it,
+    # and a registered custom loss function.
+    Scaler, scaled_mse = custom_objects(keras)
     x = keras.Input((12,), name="x")
     alone = keras.Model(x, Scaler(3, name="scaler")(x), name="custom_alone")  # Keras: 39 / 3
     alone.compile(optimizer="sgd", loss=scaled_mse)
@@ -135,28 +145,7 @@ def build_k2(out: str) -> None:
     h = L.Dense(2, name="d2")(L.Dense(4, name="d1")(L.Lambda(lambda t: t * 2.0, name="lam")(x)))
     save(keras.Model(x, h, name="k2_lambda_first_functional"), out, ("h5",), False)
 
-    @keras.utils.register_keras_serializable(package="fid")
-    class Scaler(L.Layer):
-        def __init__(self, units: int, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.units = units
-
-        def build(self, shape: Any) -> None:
-            self.w = self.add_weight(shape=(shape[-1], self.units), name="w")
-            self.b = self.add_weight(shape=(self.units,), name="b", initializer="zeros")
-            self.seen = self.add_weight(
-                shape=(self.units,), name="seen", trainable=False, initializer="zeros"
-            )
-
-        def call(self, t: Any) -> Any:
-            return t @ self.w + self.b + self.seen
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "units": self.units}
-
-    @keras.utils.register_keras_serializable(package="fid")
-    def scaled_mse(y_true: Any, y_pred: Any) -> Any:
-        return keras.backend.mean(keras.backend.square(y_true - y_pred))
+    Scaler, scaled_mse = custom_objects(keras)
 
     model = keras.Sequential([Scaler(3, input_shape=(12,), name="scaler"), L.Dense(2, name="head")],
                              name="k2_custom")  # fmt: skip
