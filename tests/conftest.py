@@ -120,3 +120,24 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def tf_models() -> Path:
     """TensorFlow checkpoints and SavedModels with their oracles (``tests/build_tf.py``)."""
     return built("build_tf.py", "build_zoo.py")
+
+
+def renamed_archive(src: Path, target: Path, names: dict[str, str]) -> Path:
+    """A copy of the ``.keras`` archive ``src`` whose config has every string of ``names`` replaced
+    (Keras itself refuses names such as a script tag, so tests rewrite the stored config)."""
+    import zipfile
+
+    def rename(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        return names.get(value, value) if isinstance(value, str) else value
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(target, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                data = json.dumps(rename(json.loads(data))).encode()
+            zout.writestr(item, data)
+    return target

@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from html import escape as html_escape
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 
 import kinspect
 from kinspect.cli import cli
+from tests.conftest import renamed_archive
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "samples"
@@ -195,22 +195,7 @@ def test_weights_html_has_inline_histograms() -> None:
 def hostile_copy(tmp_path: Path) -> Path:
     """The sample with its output layer (it has weights) named as a script tag: Keras refuses
     '/' in names, so the config is rewritten."""
-
-    def rename(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: rename(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rename(v) for v in value]
-        return HOSTILE if value == "digits" else value
-
-    target = tmp_path / "hostile.keras"
-    with zipfile.ZipFile(SAMPLE) as src, zipfile.ZipFile(target, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "config.json":
-                data = json.dumps(rename(json.loads(data))).encode()
-            dst.writestr(item, data)
-    return target
+    return renamed_archive(SAMPLE, tmp_path / "hostile.keras", {"digits": HOSTILE})
 
 
 def test_html_escapes_names_from_the_file(tmp_path: Path) -> None:

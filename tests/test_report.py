@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from kinspect.cli import cli
-from tests.conftest import check_golden, load_oracle
+from tests.conftest import check_golden, load_oracle, renamed_archive
 
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / ".artifacts"
@@ -348,22 +348,8 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def hostile_copy(tmp_path: Path) -> Path:
     """The mnist sample with its ``dropout`` layer renamed to a script tag and the model to an
     attribute breakout (Keras itself refuses '/' in names, so the config is rewritten)."""
-
-    def rename(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: rename(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rename(v) for v in value]
-        return {"dropout": HOSTILE_LAYER, "mnist_cnn": HOSTILE_MODEL}.get(value, value)
-
-    target = tmp_path / "hostile.keras"
-    with zipfile.ZipFile(SAMPLE) as src, zipfile.ZipFile(target, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "config.json":
-                data = json.dumps(rename(json.loads(data))).encode()
-            dst.writestr(item, data)
-    return target
+    names = {"dropout": HOSTILE_LAYER, "mnist_cnn": HOSTILE_MODEL}
+    return renamed_archive(SAMPLE, tmp_path / "hostile.keras", names)
 
 
 def test_hostile_names_are_text(tmp_path: Path) -> None:
