@@ -7,10 +7,13 @@ how) and skipped, with the command that installs it, where Keras is missing.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,20 @@ def renamed_archive(src: Path, target: Path, names: dict[str, str]) -> Path:
                 data = json.dumps(rename(json.loads(data))).encode()
             zout.writestr(item, data)
     return target
+
+
+@contextlib.contextmanager
+def deadline(seconds: int, message: str) -> Iterator[None]:
+    """Fail with ``TimeoutError(message)`` when the block runs longer than ``seconds``: a hang in
+    kinspect is a test failure, never a stuck suite."""
+
+    def expire(*_: object) -> None:
+        raise TimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

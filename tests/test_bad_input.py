@@ -26,6 +26,7 @@ import pytest
 from kinspect.cli import main
 from kinspect.errors import InputError
 from kinspect.loaders.isolate import isolated
+from tests.conftest import deadline
 from tests.keras_build import built
 
 READ_TIMEOUT = "5"  # seconds the reader child may take in these tests (hangs must end fast)
@@ -43,16 +44,8 @@ def _deadline(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -
     monkeypatch.setenv("KINSPECT_TIMEOUT", READ_TIMEOUT)
     seconds = 180 if request.node.name == "test_mutation_fuzz" else 60
 
-    def expire(*_: Any) -> None:
-        raise TimeoutError(f"test ran longer than {seconds} s: kinspect hangs")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
+    with deadline(seconds, f"test ran longer than {seconds} s: kinspect hangs"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def snapshot(path: Path) -> tuple[bytes | None, int | None]:

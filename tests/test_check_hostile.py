@@ -7,7 +7,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import time
 import zipfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from kinspect.checks.base import Subject
 from kinspect.cli import cli, main
 from kinspect.loaders.raw import RawFile
 from tests import test_bad_input as bad
+from tests.conftest import deadline
 from tests.keras_build import built
 
 # KINSPECT_FUZZ=20 runs 20x the suite's budget (the occasional long run: README, "Robustness").
@@ -35,16 +35,8 @@ def _deadline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A hang is a failure; the reader child gets 5 s per file."""
     monkeypatch.setenv("KINSPECT_TIMEOUT", "5")
 
-    def expire(*_: Any) -> None:
-        raise TimeoutError("kinspect check hangs")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(240 * SCALE)
-    try:
+    with deadline(240 * SCALE, "kinspect check hangs"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- planted references: named, never run ---------------------------------------------------------

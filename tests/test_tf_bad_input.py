@@ -13,11 +13,9 @@ import math
 import os
 import random
 import shutil
-import signal
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,6 +23,7 @@ from kinspect.cli import main
 from kinspect.errors import InputError
 from kinspect.loaders import load
 from kinspect.tfio.crc import crc32c, mask
+from tests.conftest import deadline
 from tests.tfio.craft import entry, field, header, write_table
 
 DT_FLOAT, DT_STRING = 1, 7
@@ -36,16 +35,8 @@ def _deadline(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -
     monkeypatch.setenv("KINSPECT_TIMEOUT", "10")
     seconds = 240 if "fuzz" in request.node.name else 60
 
-    def expire(*_: Any) -> None:
-        raise TimeoutError(f"test ran longer than {seconds} s: kinspect hangs")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
+    with deadline(seconds, f"test ran longer than {seconds} s: kinspect hangs"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def state(path: Path) -> dict[str, tuple[bytes, int]]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import random
 import shutil
-import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,22 +31,15 @@ from kinspect.tfio import (
     table,
     verify,
 )
+from tests.conftest import deadline
 from tests.tfio import craft
 from tests.tfio.conftest import prefix
 
 
 @pytest.fixture(autouse=True)
 def _deadline() -> Iterator[None]:
-    def expire(*_: Any) -> None:
-        raise TimeoutError("the readers ran longer than 120 s: they hang")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(120)
-    try:
+    with deadline(120, "the readers ran longer than 120 s: they hang"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:
