@@ -15,13 +15,14 @@ from typing import Any
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 
-_API = ("check", "graph", "load", "report", "summary", "weights")
-_RESULTS = ("CheckResult", "Graph", "ReportResult", "Summary", "WeightReport")
+_API = ("check", "graph", "history", "load", "report", "summary", "weights")
+_RESULTS = ("CheckResult", "Graph", "History", "ReportResult", "Summary", "WeightReport")
 __all__ = [
     "CheckResult",
     "CompileInfo",
     "Format",
     "Graph",
+    "History",
     "InputError",
     "KinspectError",
     "LayerInfo",
@@ -34,6 +35,7 @@ __all__ = [
     "WeightReport",
     "check",
     "graph",
+    "history",
     "load",
     "report",
     "summary",

@@ -30,7 +30,7 @@ from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
 from kinspect.output import refuse_input, write_atomic
 from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
-from kinspect.results import CheckResult, Graph, ReportResult, Summary, WeightReport
+from kinspect.results import CheckResult, Graph, History, ReportResult, Summary, WeightReport
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -260,6 +260,48 @@ def report(
     return ReportResult(page, written, value.verdict, value.problems, value.notes, warnings)
 
 
+def history(
+    *paths: PathLike,
+    monitor: str | None = None,
+    mode: str = "auto",
+    steps_per_epoch: int | None = None,
+    epochs: int | None = None,
+    checkpoints: bool = True,
+) -> History:
+    """The training runs in ``paths`` (run directories, CSVLogger files, History JSON files,
+    TensorBoard log directories or event files): curves, best epoch, events, findings (KIN5xx),
+    weight trends and the epoch of each checkpoint found beside them.
+
+    ``monitor`` (default ``val_loss``, or ``loss`` without validation) and ``mode`` (``auto``,
+    ``min``, ``max``, as Keras's callbacks) choose the best epoch; ``steps_per_epoch`` maps a
+    checkpoint's optimizer step to its epoch when the logs do not say it; ``epochs`` is the
+    budget given to ``fit()``, which tells an early stop from a finished run. Files that cannot
+    be read are ``problems`` on the result; :class:`~kinspect.errors.NoRunError` (exit 3) when
+    nothing could be read.
+    """
+    from kinspect.analyzers.training import Mode, analyze, default_monitor
+    from kinspect.errors import NoRunError
+    from kinspect.runs import read_logs
+
+    if not paths:
+        raise UsageError("give at least one run directory or log file", "paths")
+    chosen = None if mode == "auto" else _choice(Mode, mode, "mode")
+    names = [os.fspath(p) for p in paths]
+    logs = read_logs(names)
+    if not logs.runs:
+        raise NoRunError(names[0] if len(names) == 1 else " ".join(names), logs.problems)
+    runs = logs.runs
+    if len(names) == 1 and len(runs) == 1:
+        runs = (dataclasses.replace(runs[0], name=names[0]),)
+    monitor = monitor or default_monitor(runs)
+    files = [_checkpoint_file(p) for p in logs.checkpoints] if checkpoints else []
+    analysed = []
+    for i, run in enumerate(runs):
+        mine = files if i == len(runs) - 1 else []  # checkpoints belong to the latest training
+        analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs))
+    return History(tuple(analysed), logs.problems + logs.notes)
+
+
 # ---- helpers -------------------------------------------------------------------------------------
 
 
@@ -367,6 +409,23 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
         return GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes))), png
 
     return result
+
+
+def _checkpoint_file(path: str) -> Any:
+    """A checkpoint with the optimizer step it stores (read in the isolated reader child)."""
+    from kinspect.analyzers.weights import optimizer_scalars
+    from kinspect.training import CheckpointFile
+
+    try:
+        info = load(path)
+        step = optimizer_scalars(info).get("iterations")
+        if step is None:
+            return CheckpointFile(path, None, None)
+        stats = in_child(info)([(step.path, False, False)], 0, step.nbytes)()
+    except KinspectError as exc:
+        return CheckpointFile(path, None, f"optimizer step not read ({exc})")
+    value = stats.get(step.path, {}).get("max")
+    return CheckpointFile(path, int(value) if isinstance(value, (int, float)) else None, None)
 
 
 def _check_findings(info: ModelInfo) -> tuple[list[Finding], str | None]:

@@ -311,6 +311,53 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
         webbrowser.open(pathlib.Path(result.page).resolve().as_uri())
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Draw the curves to FILE: .svg, or .png (plot extra).",
+)
+@click.option(
+    "--monitor", metavar="METRIC", help="Metric that picks the best epoch (default val_loss, or loss)."
+)
+@click.option("--mode", type=click.Choice(["auto", "min", "max"]), default="auto", show_default=True)
+@click.option(
+    "--steps-per-epoch", type=click.IntRange(1), metavar="N", help="Map checkpoint steps to epochs."
+)
+@click.option(
+    "--epochs", type=click.IntRange(1), metavar="N", help="The epochs fit() was given (tells early stops)."
+)
+def history(paths: tuple[str, ...], fmt: str, output: str | None, **options: Any) -> None:
+    """Learning curves, best epoch, events, diagnostics and checkpoint epochs of the training
+    runs in PATHS: run directories, CSVLogger files, History JSON, TensorBoard logs.
+
+    \b
+    Example:
+      kinspect history runs/mnist/ -o curves.svg
+    """
+    from kinspect import api
+    from kinspect.errors import NoRunError
+
+    if output and os.path.splitext(output)[1].lower() not in (".svg", ".png"):
+        raise UsageError("the curves are written as .svg or .png", "output", output)
+    try:
+        result = api.history(*paths, **options)
+    except NoRunError as exc:
+        for problem in exc.problems[1:]:
+            click.echo(f"kinspect: {problem}", err=True)
+        raise
+    if output:
+        result.write(output)
+    emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), None)
+    for problem in result.problems:
+        click.echo(f"kinspect: {problem}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map every kinspect error to its one-line message and exit code.
 

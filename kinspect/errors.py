@@ -38,3 +38,14 @@ class UsageError(KinspectError):
         self.message = message
         self.option = option
         self.value = value
+
+
+class NoRunError(InputError):
+    """No training log could be read from the paths given (exit 3); ``problems`` has one line
+    for each problem met, naming its file."""
+
+    def __init__(self, path: object, problems: tuple[str, ...]) -> None:
+        first = problems[0] if problems else "no CSVLogger file, History JSON or TensorBoard events found"
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(path, f"no training log could be read: {first}{more}")
+        self.problems = problems

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from kinspect.analyzers import summary, weights
+from kinspect.analyzers.training import RunAnalysis
 
 if TYPE_CHECKING:
     from kinspect.analyzers.graph import Graph as Drawing
@@ -244,3 +245,82 @@ class ReportResult:
             "notes": list(self.notes),
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True, repr=False)
+class History:
+    """A training run's curves, best epoch, events, findings, checkpoint epochs and weight trends,
+    read from its logs (``runs``: one per training found, the latest last).
+
+    ``str()`` is the ``kinspect history`` text, ``to_dict()`` its JSON document
+    (``kinspect/history@1``), ``to_markdown()`` its Markdown; ``svg()`` and ``png()`` draw the
+    latest run's curves and ``write(path)`` writes them (``.svg``, ``.png``); ``problems`` are
+    the files that could not be read, one line each.
+    """
+
+    runs: tuple[RunAnalysis, ...]
+    problems: tuple[str, ...] = ()
+
+    @property
+    def latest(self) -> RunAnalysis:
+        return self.runs[-1]
+
+    def __str__(self) -> str:
+        from kinspect.render.history import render_text
+
+        return render_text(self.runs, self.problems)
+
+    def __repr__(self) -> str:
+        a = self.latest
+        return f"<History of {a.run.name!r}: {a.run.epochs} epochs, {len(a.findings)} findings>"
+
+    def to_dict(self) -> dict[str, Any]:
+        from kinspect.render.history import history_doc
+
+        return history_doc(self.runs, self.problems)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+    def to_markdown(self) -> str:
+        from kinspect.render.history import render_markdown
+
+        return render_markdown(self.runs, self.problems)
+
+    def svg(self, run: int = -1) -> str:
+        from kinspect.render.curves import describe, render_svg
+
+        return render_svg(describe(self.runs[run]))
+
+    def png(self, run: int = -1) -> bytes:
+        from kinspect.render.curves import describe, render_png
+
+        return render_png(describe(self.runs[run]))
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the latest run's curves to ``path`` (atomically): ``.svg`` or ``.png``."""
+        from kinspect.output import refuse_input, write_atomic
+
+        path = os.fspath(path)
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in (".svg", ".png"):
+            from kinspect.errors import UsageError
+
+            raise UsageError("the curves are written as .svg or .png", "output", path)
+        for source in self.latest.run.sources:
+            refuse_input(source.path, path)
+        write_atomic(path, self.svg() if ext == ".svg" else self.png())
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from kinspect.render.html import safe_svg
+        from kinspect.render.notebook import findings_html
+
+        a = self.latest
+        best = f"best: epoch {a.best.epoch}, {a.best.monitor} {a.best.value}" if a.best.epoch else ""
+        return (
+            f"<div><b>{escape(a.run.name)}</b>: {a.run.epochs} epochs; {escape(best)}</div>"
+            + (safe_svg(self.svg()) or "")
+            + findings_html(a.findings)
+        )

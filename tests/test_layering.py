@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).parent.parent / "kinspect"
 
 # Everything below the library API.
 LIBRARY = {"render", "checks", "analyzers", "loaders", "catalog", "model", "errors", "findings", "graphviz",
-           "output", "progress", "tfio"}  # fmt: skip
+           "output", "progress", "tfio", "training", "runs"}  # fmt: skip
 
 # What each part of kinspect may import, besides itself. Parts are the top-level modules and
 # subpackages of kinspect; "kinspect" is the package's own __init__ (its version and lazy API).
@@ -24,15 +24,17 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "findings": set(),
     "model": set(),
+    "training": set(),  # the plain data model of a training run, beside model.py
     "tfio": {"errors"},  # TensorFlow's file encodings: no Keras knowledge, no numpy at import
     "output": {"errors"},
     "catalog": {"model", "errors"},
     "loaders": {"catalog", "model", "errors", "tfio"},
-    "analyzers": {"catalog", "model", "errors", "findings"},
+    "runs": {"training", "tfio", "errors"},  # training logs: CSVLogger, History JSON, TensorBoard
+    "analyzers": {"catalog", "model", "errors", "findings", "training"},
     "checks": {"loaders", "analyzers", "catalog", "model", "errors", "findings"},
     "graphviz": {"errors", "output"},
     "progress": {"errors"},
-    "render": {"analyzers", "checks", "catalog", "model", "errors", "findings", "graphviz"},
+    "render": {"analyzers", "checks", "catalog", "model", "errors", "findings", "graphviz", "training"},
     "doctor": {"graphviz", "errors"},
     "results": {"kinspect", *LIBRARY},
     "api": {"kinspect", "results", *LIBRARY},
