@@ -12,7 +12,7 @@ Run as ``python tests/build_history.py OUTDIR``: it runs itself once per flavour
 
 Runs: ``main`` (CSVLogger + TensorBoard + ModelCheckpoint per epoch and save_best_only +
 EarlyStopping + ReduceLROnPlateau, on data it overfits, with one layer frozen), ``diverge``
-(a learning rate far too high, stopped by TerminateOnNaN), ``overfit`` (40 epochs on random
+(a learning rate growing until it is far too high, stopped by TerminateOnNaN), ``overfit`` (40 epochs on random
 labels), ``append`` (one CSVLogger file with
 ``append=True`` over two fits), ``collapse`` (a strong L2 regularizer).
 """
@@ -131,15 +131,16 @@ def main() -> None:
     save(d, h, {"stopped_epoch": stop.stopped_epoch, "best": float(stop.best), "patience": 3,
                 "iterations": recorder.iterations, "written": recorder.written})  # fmt: skip
 
-    # diverge: a learning rate far too high on a regression; TerminateOnNaN stops it.
+    # diverge: a learning rate growing 4x per epoch on a regression; TerminateOnNaN stops it.
     d = run_dir("diverge")
     xr = rng.normal(size=(64, 8)).astype("float32")
     yr = (xr @ rng.normal(size=(8, 1))).astype("float32") * 10
     inputs = keras.Input((8,))
     out = keras.layers.Dense(1, name="out")(keras.layers.Dense(32, name="hidden")(inputs))
     model = keras.Model(inputs, out)
-    model.compile(keras.optimizers.SGD(0.013), "mse")  # diverges over a few epochs
+    model.compile(keras.optimizers.SGD(0.002), "mse")
     callbacks = [
+        keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.002 * 4.0**epoch),  # diverges in a few epochs
         keras.callbacks.TensorBoard(os.path.join(d, "logs"), histogram_freq=1),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(os.path.join(d, "training.csv")),

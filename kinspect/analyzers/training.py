@@ -636,7 +636,7 @@ def epoch_in_name(path: str) -> int | None:
             break
     m = re.search(r"(?:epoch|ep)[_\-.=]?(\d+)", stem, re.IGNORECASE)
     if m is None:
-        m = re.search(r"(?<![\d.])(\d+)(?![\d]|\.\d)", stem)
+        m = re.search(r"(?<!\d\.)(?<!\d)(\d+)(?!\d|\.\d)", stem)
     return int(m.group(1)) if m else None
 
 

@@ -204,16 +204,24 @@ def agree(a: float | None, b: float | None) -> bool | None:
 
 
 def _matches(run: Run, part: Run) -> bool:
-    if {s.path for s in run.sources} & {s.path for s in part.sources}:
-        return False  # two runs of one append=True CSV are two trainings
+    """Whether ``part`` is another source of ``run``'s training: every value both hold agrees, over
+    the same epochs; a source of a kind the run already has must hold exactly the same series (a
+    copy), so that two runs of one kind are never merged (two runs of one ``append=True`` CSV)."""
+    if {s.path for s in run.sources} & {s.path for s in part.sources} or run.epochs != part.epochs:
+        return False
+    if {s.kind for s in run.sources} & {s.kind for s in part.sources} and set(run.metrics) != set(
+        part.metrics
+    ):
+        return False
+    same_kind = bool({s.kind for s in run.sources} & {s.kind for s in part.sources})
     compared = 0
     for name in set(run.metrics) & set(part.metrics):
         for a, b in zip(run.metrics[name], part.metrics[name], strict=False):
             same = agree(a, b)
-            if same is False:
+            if same is False or (same_kind and same is None and (a, b) != (None, None)):
                 return False
             compared += same is not None
-    return compared > 0 and run.epochs == part.epochs
+    return compared > 0
 
 
 def merge(parts: Sequence[Run]) -> tuple[list[Run], list[str]]:
