@@ -218,13 +218,20 @@ def graph(
 
 
 def report(
-    path: PathLike, out_dir: PathLike | None = None, *, graph: bool = True, weights: bool = True
+    path: PathLike,
+    out_dir: PathLike | None = None,
+    *,
+    graph: bool = True,
+    weights: bool = True,
+    logs: Sequence[PathLike] | None = None,
 ) -> ReportResult:
     """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
-    weights, diagnostics and check findings, notes) and ``out_dir/model.png`` (the graph).
+    weights, diagnostics and check findings, training, notes) and ``out_dir/model.png`` (the graph).
 
     ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
-    ``weights`` False skip those sections (no Graphviz run; no weight values read).
+    ``weights`` False skip those sections (no Graphviz run; no weight values read). ``logs``
+    names the run's logs for the Training section; by default kinspect looks beside the model
+    (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
     """
     from kinspect import __version__
     from kinspect.analyzers.report import build_report
@@ -248,8 +255,10 @@ def report(
     stats, note = reading() if reading is not None else (None, None)
     skipped += [note] if note else []
     graph_part, png = drawing() if drawing is not None else (None, None)
+    training, note = _training(path, logs)
+    skipped += [note] if note else []
     value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
-                         skipped=skipped, version=__version__)  # fmt: skip
+                         skipped=skipped, version=__version__, training=training)  # fmt: skip
     os.makedirs(out, exist_ok=True)
     if png is not None:
         write_atomic(image, png)
@@ -411,6 +420,34 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     return result
 
 
+LOG_NAMES = ("training.csv", "training.log", "history.json", "logs")  # looked for beside a model
+
+
+def _training(model: str, logs: Sequence[PathLike] | None) -> tuple[Any, str | None]:
+    """The run for the report's Training section (the model mapped as one of its checkpoints),
+    and a note when given logs could not be read."""
+    from kinspect.errors import NoRunError
+
+    if logs:
+        found = [os.fspath(p) for p in logs]
+    else:
+        here = os.path.dirname(os.path.abspath(model))
+        found = []
+        for folder in (here, os.path.dirname(here)):
+            found = [os.path.join(folder, n) for n in LOG_NAMES if os.path.exists(os.path.join(folder, n))]
+            if found:
+                break
+    if not found:
+        return None, None
+    try:
+        result = history(*found, model)
+    except NoRunError as exc:
+        return None, f"training: no log read ({exc.problem})"
+    except KinspectError as exc:
+        return None, f"training: {exc}"
+    return result.latest, None
+
+
 def _checkpoint_file(path: str) -> Any:
     """A checkpoint with the optimizer step it stores (read in the isolated reader child)."""
     from kinspect.analyzers.weights import optimizer_scalars
@@ -421,7 +458,7 @@ def _checkpoint_file(path: str) -> Any:
         step = optimizer_scalars(info).get("iterations")
         if step is None:
             return CheckpointFile(path, None, None)
-        stats = in_child(info)([(step.path, False, False)], 0, step.nbytes)()
+        stats = in_child(info)([(step.path, False, False)], 0, int(step.nbytes))()
     except KinspectError as exc:
         return CheckpointFile(path, None, f"optimizer step not read ({exc})")
     value = stats.get(step.path, {}).get("max")

@@ -289,8 +289,19 @@ def check(
 @click.option(
     "--no-weights", is_flag=True, help="Skip reading weight values (no weights section, no numerics)."
 )
+@click.option(
+    "--logs", multiple=True, type=click.Path(), metavar="PATH",
+    help="The run's logs for the Training section (default: training.csv, logs/… beside the model).",
+)  # fmt: skip
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in the default web browser.")
-def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, open_browser: bool) -> None:
+def report(
+    model: str,
+    outdir: str | None,
+    no_graph: bool,
+    no_weights: bool,
+    logs: tuple[str, ...],
+    open_browser: bool,
+) -> None:
     """Write an HTML debug report of MODEL: DIR/report.html (one self-contained page: overview,
     layers, graph, weights, diagnostics, notes) and DIR/model.png (the graph).
 
@@ -300,7 +311,7 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
     """
     from kinspect import api
 
-    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights)
+    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights, logs=logs or None)
     click.echo(str(result))
     for warning in result.warnings:
         click.echo(f"kinspect: warning: {warning}", err=True)

@@ -12,9 +12,9 @@ Run as ``python tests/build_history.py OUTDIR``: it runs itself once per flavour
 
 Runs: ``main`` (CSVLogger + TensorBoard + ModelCheckpoint per epoch and save_best_only +
 EarlyStopping + ReduceLROnPlateau, on data it overfits, with one layer frozen), ``diverge``
-(a learning rate growing until it is far too high, stopped by TerminateOnNaN), ``overfit`` (40 epochs on random
-labels), ``append`` (one CSVLogger file with
-``append=True`` over two fits), ``collapse`` (a strong L2 regularizer).
+(a learning rate growing until it is far too high, stopped by TerminateOnNaN), ``overfit``
+(40 epochs on random labels), ``append`` (one CSVLogger file with ``append=True`` over two
+fits), ``collapse`` (a strong L2 regularizer).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def main() -> None:
     model = keras.Model(inputs, out)
     model.compile(keras.optimizers.SGD(0.002), "mse")
     callbacks = [
-        keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.002 * 4.0**epoch),  # diverges in a few epochs
+        keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.002 * 4.0**epoch),  # diverges soon
         keras.callbacks.TensorBoard(os.path.join(d, "logs"), histogram_freq=1),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(os.path.join(d, "training.csv")),

@@ -40,14 +40,16 @@ def scalar_value(tag: str, value: float) -> bytes:
 
 
 def histo_value(tag: str, values: Sequence[float], limits: Sequence[float]) -> bytes:
-    """Summary.Value{tag=1, histo=5: HistogramProto{min, max, num, sum, sum_squares, bucket_limit, bucket}}."""
+    """Summary.Value{tag=1, histo=5: HistogramProto{min=1, max=2, num=3, sum=4, sum_squares=5,
+    bucket_limit=6, bucket=7}}."""
     counts = [0.0] * len(limits)
     for v in values:
         counts[next(i for i, lim in enumerate(limits) if v <= lim)] += 1
     proto = (
         _double(1, min(values)) + _double(2, max(values)) + _double(3, float(len(values)))
         + _double(4, float(sum(values))) + _double(5, float(sum(v * v for v in values)))
-        + _len(6, struct.pack(f"<{len(limits)}d", *limits)) + _len(7, struct.pack(f"<{len(counts)}d", *counts))
+        + _len(6, struct.pack(f"<{len(limits)}d", *limits))
+        + _len(7, struct.pack(f"<{len(counts)}d", *counts))
     )  # fmt: skip
     return _len(1, tag.encode()) + _len(5, proto)
 

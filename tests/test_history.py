@@ -102,7 +102,7 @@ def test_best_epoch_early_stop_and_lr_drops_are_what_the_callbacks_did(runs: Pat
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_checkpoints_map_to_the_epochs_they_were_written_at(runs: Path, flavour: str) -> None:
     d = runs / flavour / "main"
-    history, params, said = oracle(d)
+    _, params, said = oracle(d)
     a = kinspect.history(d).latest
     mapped = {str(Path(c.path).relative_to(d)): c for c in a.checkpoints}
     assert set(mapped) == set(said["written"])
@@ -187,3 +187,24 @@ def test_cli_on_a_run_directory(
     assert out_svg.read_text().startswith("<svg")
     history, _, _ = oracle(d)
     assert doc["metrics"]["loss"] == history["loss"]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_report_has_a_training_section(runs: Path, flavour: str, tmp_path: Path) -> None:
+    d = runs / flavour / "main"
+    _, _, said = oracle(d)
+    best_file = next(d / n for n in said["written"] if n.startswith("best/"))
+    result = kinspect.report(best_file, tmp_path / "found", graph=False, weights=False)  # logs in the parent
+    page = Path(result.page).read_text()
+    assert '<section id="training">' in page and '<div id="curves"><svg' in page
+    epoch = said["written"][str(best_file.relative_to(d))][-1]
+    table = page[page.index('<table id="training-checkpoints">') :].split("</table>")[0]
+    assert f'<td class="mono">{best_file}</td><td>{epoch}</td>' in table
+    # --logs names them; a hostile metric name is escaped in the table and the drawing
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("epoch,<img src=x onerror=alert(1)>,loss\n0,1,2\n1,0.5,1\n")
+    page = Path(
+        kinspect.report(best_file, tmp_path / "given", graph=False, weights=False, logs=[hostile]).page
+    )
+    text = page.read_text()
+    assert "<img src=x" not in text and '<section id="training">' in text

@@ -286,7 +286,8 @@ def test_markdown_and_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("monitor", "mode"),
     [("val_loss", Mode.MIN), ("loss", Mode.MIN), ("val_accuracy", Mode.MAX), ("acc", Mode.MAX),
-     ("val_auc", Mode.MAX), ("mae", Mode.MIN), ("val_precision", Mode.MAX), ("val_mean_squared_error", Mode.MIN)],
+     ("val_auc", Mode.MAX), ("mae", Mode.MIN), ("val_precision", Mode.MAX),
+     ("val_mean_squared_error", Mode.MIN)],
 )  # fmt: skip
 def test_auto_mode(monitor: str, mode: Mode) -> None:
     assert auto_mode(monitor) is mode

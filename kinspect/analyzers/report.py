@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
+from kinspect.analyzers.training import RunAnalysis
 from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
 from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
@@ -88,6 +89,7 @@ class Report:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
     version: str
+    training: RunAnalysis | None = None  # the run found beside the model (or --logs)
 
     @property
     def problems(self) -> int:
@@ -221,6 +223,7 @@ def build_report(
     bins: int = 0,
     skipped: Sequence[str] = (),
     version: str = "",
+    training: RunAnalysis | None = None,
 ) -> Report:
     """The report value: ``graph`` None and ``weights`` None mean those sections are skipped."""
     findings = merge_findings(weights.findings if weights else (), checks)
@@ -242,4 +245,5 @@ def build_report(
         findings=findings,
         notes=gather_notes(model, graph, weights, skipped),
         version=version,
+        training=training,
     )

@@ -144,4 +144,15 @@ def render_html(report: Report) -> str:
         graph_svg=graph_svg,
         svg_withheld=report.graph is not None and bool(report.graph.svg) and graph_svg is None,
         hist=_histograms(report),
+        curves=_curves(report),
     )
+
+
+def _curves(report: Report) -> Markup | None:
+    """The Training section's learning curves, inline SVG (drawn by kinspect, checked)."""
+    if report.training is None:
+        return None
+    from kinspect.render.curves import describe, render_svg
+
+    checked = safe_svg(render_svg(describe(report.training)))
+    return Markup(checked) if checked else None

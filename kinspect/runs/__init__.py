@@ -226,21 +226,30 @@ def _matches(run: Run, part: Run) -> bool:
 
 def merge(parts: Sequence[Run]) -> tuple[list[Run], list[str]]:
     """Runs from several sources that agree on every shared value (same epochs) become one run;
-    a value one source lacks is taken from the next (JSON, then CSV, then TensorBoard)."""
+    a value one source lacks is taken from the next (JSON, then CSV, then TensorBoard).
+
+    TensorBoard runs (one per run directory) only join a run of another kind, so that a log
+    directory of thousands of runs costs one pass, not a comparison of every pair."""
+    order = {id(p): i for i, p in enumerate(parts)}
     ordered = sorted(parts, key=lambda r: min(PRIORITY[s.kind] for s in r.sources))
     runs: list[Run] = []
+    firsts: list[int] = []
+    open_runs: list[int] = []  # indices of runs without a TensorBoard source yet
     for part in ordered:
-        for i, run in enumerate(runs):
-            if _matches(run, part):
-                runs[i] = _combine(run, part)
+        board = any(s.kind is SourceKind.TENSORBOARD for s in part.sources)
+        for i in open_runs if board else range(len(runs)):
+            if _matches(runs[i], part):
+                runs[i] = _combine(runs[i], part)
+                firsts[i] = min(firsts[i], order[id(part)])
+                if board:
+                    open_runs.remove(i)
                 break
         else:
             runs.append(part)
-    # Keep the order the user gave: by first source path order of appearance in parts.
-    position = {id(p): i for i, p in enumerate(parts)}
-    first = {r.name: min(position.get(id(p), 0) for p in parts if p.sources[0] in r.sources) for r in runs}
-    runs.sort(key=lambda r: first[r.name])
-    return runs, []
+            firsts.append(order[id(part)])
+            if not board:
+                open_runs.append(len(runs) - 1)
+    return [r for _, r in sorted(zip(firsts, runs, strict=True), key=lambda x: x[0])], []
 
 
 def _combine(run: Run, part: Run) -> Run:
