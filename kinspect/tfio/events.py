@@ -32,6 +32,7 @@ Only a file that cannot be opened raises (:class:`~kinspect.tfio.errors.TFIOErro
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 from collections.abc import Iterator
@@ -98,7 +99,7 @@ TENSOR_PROTO: Schema = {
 }
 # Summary.Value's fields (the oneof ``value`` is 2-6 and 8) and Event's (the oneof ``what`` is 3-9).
 _TAG, _SIMPLE, _OLD_HISTO, _IMAGE, _HISTO, _AUDIO, _TENSOR, _METADATA = 1, 2, 3, 4, 5, 6, 8, 9
-_VALUE_ONEOF = frozenset({_SIMPLE, _OLD_HISTO, _IMAGE, _HISTO, _AUDIO, _TENSOR})
+_VALUE_ONEOF_LEN = frozenset({_OLD_HISTO, _IMAGE, _HISTO, _AUDIO, _TENSOR})  # and simple_value, a float
 _EVENT_SUMMARY = 5
 _EVENT_ONEOF = frozenset({3, 4, 5, 6, 7, 8, 9})
 
@@ -130,8 +131,6 @@ _ROWS = struct.Struct("<3d").iter_unpack
 # The usual rank-0 tensors (dtype, an empty tensor_shape, tensor_content), as tf.summary writes them.
 _FLOAT_SCALAR = b'\x08\x01\x12\x00"\x04'
 _DOUBLE_SCALAR = b'\x08\x02\x12\x00"\x08'
-# The usual histogram tensor head: DT_DOUBLE, then a 2-dim shape.
-_DOUBLE_TENSOR = b"\x08\x02\x12"
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,9 @@ class _BadValue(ValueError):
     """A value that cannot be what its metadata says (skipped with a Problem)."""
 
 
-def read_events(path: str, *, max_record: int = MAX_RECORD) -> Iterator[Scalar | Histogram | Problem]:
+def read_events(
+    path: str | os.PathLike[str], *, max_record: int = MAX_RECORD
+) -> Iterator[Scalar | Histogram | Problem]:
     """Every scalar and histogram of the event file ``path`` in file order, and its problems.
 
     Opens the file now (:class:`TFIOError` if it cannot be), reads it as the iterator is consumed.
@@ -388,7 +389,7 @@ def _value(
                 tag = d[start:pos]
             elif field == _METADATA:
                 metadata.append((start, pos))
-            elif field in _VALUE_ONEOF:
+            elif field in _VALUE_ONEOF_LEN:
                 if kind != field:
                     kind, payload = field, []
                 payload.append((start, pos))
