@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -171,8 +172,17 @@ def read_events(
 ) -> Iterator[Scalar | Histogram | Problem]:
     """Every scalar and histogram of the event file ``path`` in file order, and its problems.
 
-    Opens the file now (:class:`TFIOError` if it cannot be), reads it as the iterator is consumed.
+    Opens the file now (:class:`TFIOError` if it cannot be, or is no regular file: a FIFO would
+    block, a device never end), reads it as the iterator is consumed. A read error of the
+    operating system midway is a :class:`Problem` and the end.
     """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = stat.S_IFREG  # open_binary says what is wrong
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        name = os.path.basename(os.fspath(path))
+        raise TFIOError(f"cannot open event file {name}: not a regular file", os.fspath(path))
     f = open_binary(path, "event file")
     return _read(f, max_record)
 
@@ -190,7 +200,10 @@ def _read(f: BinaryIO, max_record: int) -> Iterator[Scalar | Histogram | Problem
             if len(buf) - pos < 12:
                 buf, base, pos = buf[pos:], base + pos, 0
                 while len(buf) < 12 and not eof:
-                    more = f.read(CHUNK)
+                    more = _read_some(f, CHUNK)
+                    if isinstance(more, OSError):
+                        yield _unreadable(base, more)
+                        return
                     eof = not more
                     buf += more
                 if len(buf) < 12:
@@ -210,7 +223,10 @@ def _read(f: BinaryIO, max_record: int) -> Iterator[Scalar | Histogram | Problem
             if end > len(buf):
                 buf, base, pos, end = buf[pos:], offset, 0, end - pos
                 while len(buf) < end and not eof:
-                    more = f.read(max(CHUNK, end - len(buf)))
+                    more = _read_some(f, max(CHUNK, end - len(buf)))
+                    if isinstance(more, OSError):
+                        yield _unreadable(offset, more)
+                        return
                     eof = not more
                     buf += more
                 if len(buf) < end:
@@ -229,6 +245,17 @@ def _read(f: BinaryIO, max_record: int) -> Iterator[Scalar | Histogram | Problem
                 yield Problem(offset, f"record at byte {offset}: not a valid Event: {why} (skipped)")
                 continue
             yield from values
+
+
+def _read_some(f: BinaryIO, size: int) -> bytes | OSError:
+    try:
+        return f.read(size)
+    except OSError as exc:  # EIO, a file on a vanished network share…
+        return exc
+
+
+def _unreadable(offset: int, exc: OSError) -> Problem:
+    return Problem(offset, f"record at byte {offset}: cannot read: {exc.strerror or exc} ({_REST})")
 
 
 _PARTIAL = "partial record (file still being written?) ignored"

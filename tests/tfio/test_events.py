@@ -8,8 +8,11 @@ wrote, and hypothesis builds values with tensorboard's ``make_tensor_proto``.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import math
+import os
 import random
 import struct
 import time
@@ -312,6 +315,33 @@ def test_unopenable_files_raise_at_the_call(tmp_path: Path) -> None:
         read_events(str(tmp_path / "missing"))
     with pytest.raises(TFIOError, match="cannot open event file"):
         read_events(str(tmp_path))
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "events.out.tfevents.1.fifo"
+    os.mkfifo(fifo)
+    with deadline(10, "opening a FIFO blocked"), pytest.raises(TFIOError, match="not a regular file"):
+        read_events(fifo)
+    with pytest.raises(TFIOError, match="zero: not a regular file"):
+        read_events("/dev/zero")
+
+
+class FailingFile(io.BytesIO):
+    """A file whose second read fails, as on a vanished network share."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell():
+            raise OSError(errno.EIO, "Input/output error")
+        return super().read(size if size is None or size < 0 else min(size, 120))
+
+
+def test_a_read_error_midway_is_the_last_problem() -> None:
+    data = b"".join(three_records())
+    got = list(ev._read(FailingFile(data), ev.MAX_RECORD))
+    values, problems = split(got)
+    assert values == [Scalar("loss", 0, 1.5e9, 0.0)]  # the records in the first read
+    assert got[-1] == problems[0] and len(problems) == 1
+    assert problems[0].message.endswith(": cannot read: Input/output error (rest of the file ignored)")
 
 
 def test_records_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
