@@ -19,15 +19,18 @@ What is read:
   ``tensor`` whose tag's plugin is ``histograms`` (``tf.summary.histogram``, Keras's
   ``<weight>/histogram``), whose rows are the buckets.
 - Anything else (images, audio, text, graph defs, run metadata, other plugins' tensors) is
-  skipped without decoding it.
+  skipped without decoding it. A value its plugin calls a scalar or a histogram that is not one
+  (a tensor of the wrong shape, content of the wrong size) is a :class:`Problem` and skipped.
 
-Framing, as ``record_reader.cc`` and TensorBoard's loader behave: a record cut short at the end
-of the file is a file still being written (a :class:`Problem`, then the end); a length whose CRC
-does not match (the file is not a TFRecord, or the damage makes every later offset unknowable)
-or a length over ``max_record`` (refused before anything is read) is a :class:`Problem` and the
-end; a data CRC mismatch or a record that is not a valid ``Event`` is a :class:`Problem` and the
-next record is read. The file is read in large chunks; memory is bounded by ``max_record``.
-Only a file that cannot be opened raises (:class:`~kinspect.tfio.errors.TFIOError`).
+Framing (the checks of ``record_reader.cc``; what follows each is kinspect's, for a log that may
+be damaged or still being written): a record cut short at the end of the file is a file still
+being written (a :class:`Problem`, then the end); a length whose CRC does not match (the file is
+not a TFRecord, or the damage makes every later offset unknowable) or a length over
+``max_record`` (refused before anything is read) is a :class:`Problem` and the end; a data CRC
+mismatch or a record that is not a valid ``Event`` (protobuf would refuse it) is a
+:class:`Problem` and the next record is read. The file is read in chunks of :data:`CHUNK`;
+memory is bounded by ``max_record``. Only a file that cannot be opened raises
+(:class:`~kinspect.tfio.errors.TFIOError`).
 """
 
 from __future__ import annotations
