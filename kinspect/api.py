@@ -303,7 +303,7 @@ def history(
     if len(names) == 1 and len(runs) == 1:
         runs = (dataclasses.replace(runs[0], name=names[0]),)
     monitor = monitor or default_monitor(runs)
-    files = [_checkpoint_file(p) for p in logs.checkpoints] if checkpoints else []
+    files = _checkpoint_files(logs.checkpoints) if checkpoints else []
     analysed = []
     for i, run in enumerate(runs):
         mine = files if i == len(runs) - 1 else []  # checkpoints belong to the latest training
@@ -446,6 +446,17 @@ def _training(model: str, logs: Sequence[PathLike] | None) -> tuple[Any, str | N
     except KinspectError as exc:
         return None, f"training: {exc}"
     return result.latest, None
+
+
+def _checkpoint_files(paths: Sequence[str]) -> list[Any]:
+    """The checkpoints with their optimizer steps: every file whose name holds no epoch, and the
+    first and last of those whose name does (a cross-check; each read costs a child process)."""
+    from kinspect.analyzers.training import epoch_in_name
+    from kinspect.training import CheckpointFile
+
+    named = [p for p in paths if epoch_in_name(p) is not None]
+    checked = {*named[:1], *named[-1:]}
+    return [_checkpoint_file(p) if p in checked or p not in named else CheckpointFile(p) for p in paths]
 
 
 def _checkpoint_file(path: str) -> Any:

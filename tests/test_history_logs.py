@@ -310,3 +310,49 @@ def test_every_history_rule_is_documented() -> None:
         row = f"| `{r.id}` | {r.name} | {r.severity.value} | {r.summary} | {r.rationale} |"
         assert row in readme, f"the README's row for {r.id} differs from the rule: {row}"
         assert r.check.__doc__, r.id
+
+
+def _csv_run(tmp_path: Path, loss: list[float], **more: list[float]) -> kinspect.History:
+    names = ["loss", *more]
+    rows = ["epoch," + ",".join(names)]
+    rows += [f"{i}," + ",".join(repr(col[i]) for col in (loss, *more.values())) for i in range(len(loss))]
+    return kinspect.history(csv_file(tmp_path, "\n".join(rows) + "\n"))
+
+
+def _rules(result: kinspect.History) -> list[str]:
+    return [f.rule for f in result.latest.findings]
+
+
+def test_oscillation_rule(tmp_path: Path) -> None:
+    from kinspect.analyzers.training import OSCILLATION_EPOCHS, OSCILLATION_STEP
+
+    # up and down by more than OSCILLATION_STEP on every epoch
+    zigzag = [1.0 + (2 * OSCILLATION_STEP if i % 2 else 0.0) for i in range(OSCILLATION_EPOCHS + 2)]
+    assert "KIN508" in _rules(_csv_run(tmp_path, zigzag))
+    smooth = [1.0 / (i + 1) for i in range(OSCILLATION_EPOCHS + 2)]
+    assert "KIN508" not in _rules(_csv_run(tmp_path, smooth))
+
+
+def test_not_learning_rule(tmp_path: Path) -> None:
+    from kinspect.analyzers.training import FLAT_LOSS, MIN_EPOCHS
+
+    flat = [2.0 - i * (FLAT_LOSS / 4) * 2.0 / MIN_EPOCHS for i in range(MIN_EPOCHS + 1)]  # < FLAT_LOSS in all
+    assert "KIN504" in _rules(_csv_run(tmp_path, flat, accuracy=[0.1] * len(flat)))
+    # the same loss with accuracy rising well above FLAT_ACCURACY: learning something
+    assert "KIN504" not in _rules(
+        _csv_run(tmp_path, flat, accuracy=[0.1 + 0.1 * i for i in range(len(flat))])
+    )
+
+
+def test_exploding_plateau_and_unanswered_lr_drop(tmp_path: Path) -> None:
+    from kinspect.analyzers.training import EXPLODE, LR_RESPONSE, PLATEAU_EPOCHS
+
+    loss = [1.0, 0.5, 0.5 * EXPLODE * 1.5, 0.4]
+    result = _csv_run(tmp_path, loss)
+    assert [(f.rule, f.epoch) for f in result.latest.findings if f.rule == "KIN502"] == [("KIN502", 3)]
+    n = PLATEAU_EPOCHS + LR_RESPONSE + 2
+    loss = [1.0, 0.5] + [0.5] * (n - 2)  # no improvement after epoch 2
+    rates = [0.1] * 3 + [0.01] * (n - 3)  # cut at epoch 4, never answered
+    result = _csv_run(tmp_path, loss, learning_rate=rates)
+    found = {(f.rule, f.epoch) for f in result.latest.findings}
+    assert ("KIN505", 3) in found and ("KIN506", 4) in found
