@@ -420,6 +420,7 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     return result
 
 
+MAX_STEP_READS = 32  # checkpoints whose optimizer step history reads (a child process each)
 LOG_NAMES = ("training.csv", "training.log", "history.json", "logs")  # looked for beside a model
 
 
@@ -455,8 +456,8 @@ def _checkpoint_files(paths: Sequence[str]) -> list[Any]:
     from kinspect.training import CheckpointFile
 
     named = [p for p in paths if epoch_in_name(p) is not None]
-    checked = {*named[:1], *named[-1:]}
-    return [_checkpoint_file(p) if p in checked or p not in named else CheckpointFile(p) for p in paths]
+    wanted = [p for p in paths if p not in named][:MAX_STEP_READS] + named[:1] + named[-1:]
+    return [_checkpoint_file(p) if p in wanted else CheckpointFile(p) for p in paths]
 
 
 def _checkpoint_file(path: str) -> Any:

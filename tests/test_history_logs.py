@@ -278,6 +278,8 @@ def test_markdown_and_text(tmp_path: Path) -> None:
     assert "| epoch | loss | val_loss | events |" in result.to_markdown()
     text = str(result)
     assert "best: epoch 2, val_loss 1.1 (min)" in text and "chart:" in text
+    html = result._repr_html_()  # a notebook shows the curves inline
+    assert "<svg" in html and "polyline" in html
 
 
 # ---- the pure rules ------------------------------------------------------------------------------

@@ -211,6 +211,7 @@ def render_png(chart: Chart, dpi: int = 100) -> bytes:
     fig, axes = plt.subplots(panels, 1, figsize=(WIDTH / dpi, panels * 2.6 + 0.6), dpi=dpi, squeeze=False)
     try:
         fig.suptitle(chart.title, fontsize=10)
+        labelled: set[str] = set()
         for ax, panel in zip(axes[:, 0], chart.panels, strict=False):
             for ln in panel.lines:
                 if ln.points:
@@ -228,9 +229,12 @@ def render_png(chart: Chart, dpi: int = 100) -> bytes:
             if panel.log_y:
                 ax.set_yscale("log")
             for m in chart.markers:
-                ax.axvline(m.epoch, color=MARKS.get(m.kind, "#999"), linestyle=":", linewidth=1)
+                label = None if m.kind in labelled else ("lr drop" if m.kind == "lr_drop" else m.label)
+                labelled.add(m.kind)
+                ax.axvline(m.epoch, color=MARKS.get(m.kind, "#999"), linestyle=":", linewidth=1, label=label)
             ax.set_title(panel.title, fontsize=9, loc="left")
-            ax.legend(fontsize=7, loc="upper right")
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=7, loc="best")
             ax.set_xlim(0.5, max(chart.epochs, 1) + 0.5)
         axes[-1, 0].set_xlabel("epoch")
         fig.tight_layout()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from kinspect.training import Run
@@ -33,11 +34,15 @@ def history_name(name: str) -> str:
     return name
 
 
+_PICKLE_0 = re.compile(rb"^(?:\((?:dp|lp)\d|\}(?:q|r|\()|\](?:q|r|\()|c[A-Za-z_][\w.]*\n[A-Za-z_])")
+
+
 def is_pickle(head: bytes) -> bool:
-    """A pickle stream's opening: PROTO 2-5, or protocol 0/1's dict/global opcodes."""
+    """A pickle stream's opening (pickletools' opcodes): PROTO 2-5, or protocol 0/1 starting a
+    dict or list (``(dp0``, ``}q``) or naming a global (``cmodule\nname``)."""
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
         return True
-    return head[:2] in (b"(d", b"}q", b"}(", b"cc") or head.startswith((b"ccopy_reg", b"ccollections"))
+    return _PICKLE_0.match(head) is not None
 
 
 def head(path: str, size: int = SNIFF) -> bytes:
