@@ -4,9 +4,9 @@ The best epoch follows Keras's callbacks (``EarlyStopping``/``ModelCheckpoint`` 
 ``mode="auto"``, ``min_delta=0``: an epoch is better only when strictly better); events mark
 what happened (learning-rate drops, an early stop, non-finite values, overfitting onset);
 findings (KIN5xx, :data:`RULES`) say what looks wrong, each with its threshold documented
-beside it and a hint. Thresholds were set against AUTOTRAINER's curve rules
-(shiningrain/AUTOTRAINER, ``AutoTrainer/utils/monitor.py``), which judge a run from its
-loss and accuracy curves alone, as kinspect does.
+beside it and a hint. The README compares the thresholds with AUTOTRAINER's curve rules
+(shiningrain/AUTOTRAINER, ``AutoTrainer/utils/monitor.py``), which judge a run from its loss
+and accuracy curves alone, as kinspect does.
 """
 
 from __future__ import annotations
