@@ -358,3 +358,40 @@ def test_exploding_plateau_and_unanswered_lr_drop(tmp_path: Path) -> None:
     result = _csv_run(tmp_path, loss, learning_rate=rates)
     found = {(f.rule, f.epoch) for f in result.latest.findings}
     assert ("KIN505", 3) in found and ("KIN506", 4) in found
+
+
+def test_event_file_damage_is_one_line_each(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import struct
+
+    events = [
+        eventcraft.event(s, 1.0 + s, eventcraft.scalar_value("epoch_loss", 1.0 / (s + 1))) for s in range(4)
+    ]
+    good = tmp_path / "run" / "train" / "events.out.tfevents.1.host"
+    good.parent.mkdir(parents=True)
+    eventcraft.write(str(good), events)
+    data = bytearray(good.read_bytes())
+    data[-10] ^= 0xFF  # inside the last record's data: its CRC no longer matches
+    good.write_bytes(bytes(data))
+    huge = tmp_path / "other" / "events.out.tfevents.2.host"  # a record claiming a terabyte
+    huge.parent.mkdir()
+    length = struct.pack("<Q", 1 << 40)
+    from kinspect.tfio.crc import crc32c, mask
+
+    huge.write_bytes(length + struct.pack("<I", mask(crc32c(length))) + b"\0" * 64)
+    start = time.perf_counter()
+    code, out, err = run(capsys, str(tmp_path / "run"), str(huge), "--format", "json")
+    assert code == 0 and time.perf_counter() - start < 10
+    assert json.loads(out)["runs"][0]["metrics"]["loss"] == [1.0, 0.5, pytest.approx(1 / 3)]
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, lines  # the CRC mismatch, the absurd length (refused before reading)
+    assert any("CRC" in ln and str(good) in ln for ln in lines)
+    assert any(str(huge) in ln for ln in lines)
+
+
+def test_oversized_csv_is_refused_unread(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "training.csv"
+    with open(path, "wb") as f:  # sparse: nothing is written, nothing should be read
+        f.write(b"epoch,loss\n")
+        f.truncate(65 << 20)
+    code, out, err = run(capsys, str(path))
+    assert code == 3 and out == "" and "larger than 64 MB" in err
