@@ -395,3 +395,31 @@ def test_oversized_csv_is_refused_unread(capsys: pytest.CaptureFixture[str], tmp
         f.truncate(65 << 20)
     code, out, err = run(capsys, str(path))
     assert code == 3 and out == "" and "larger than 64 MB" in err
+
+
+GOLDEN_CSV = """epoch,accuracy,loss,lr,val_accuracy,val_loss
+0,0.40,1.20,0.01,0.38,1.25
+1,0.55,0.95,0.01,0.50,1.05
+2,0.63,0.80,0.01,0.56,0.98
+3,0.70,0.68,0.01,0.58,0.97
+4,0.76,0.57,0.01,0.57,1.00
+5,0.81,0.47,0.005,0.56,1.04
+6,0.86,0.38,0.005,0.55,1.09
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_golden_output(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    update_golden: bool,
+    fmt: str,
+) -> None:
+    from tests.conftest import check_golden
+
+    monkeypatch.chdir(tmp_path)
+    Path("training.csv").write_text(GOLDEN_CSV)
+    code, out, err = run(capsys, "training.csv", "--format", fmt)
+    assert code == 0 and err == ""
+    check_golden(f"history.{'md' if fmt == 'markdown' else 'txt'}", out, update_golden)

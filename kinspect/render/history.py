@@ -187,6 +187,10 @@ def aligned(rows: Sequence[Sequence[str]], left: Sequence[int] = (-1,)) -> list[
 
 
 def _event_text(a: RunAnalysis) -> list[str]:
+    return [f"  epoch {epoch:>4}  {kind:<12} {what}" for epoch, kind, what in _events(a)]
+
+
+def _events(a: RunAnalysis) -> list[tuple[int, str, str]]:
     out = []
     for e in a.events:
         d = dict(e.data)
@@ -199,7 +203,7 @@ def _event_text(a: RunAnalysis) -> list[str]:
             what = f"{d['metric']} is not finite"
         else:
             what = f"validation loss rising (best at epoch {d.get('best_val_epoch')})"
-        out.append(f"  epoch {e.epoch:>4}  {e.kind:<12} {what}")
+        out.append((e.epoch, e.kind, what))
     return out
 
 
@@ -285,7 +289,8 @@ def render_markdown(runs: Sequence[RunAnalysis], problems: Sequence[str]) -> str
         table[0][-1] = "events"
         lines += [*_md_table(table), ""]
         if a.events:
-            lines += ["### Events", "", *(f"- {ln.strip()}" for ln in _event_text(a)), ""]
+            events = [f"- epoch {epoch}, {kind}: {_md_escape(what)}" for epoch, kind, what in _events(a)]
+            lines += ["### Events", "", *events, ""]
         if a.findings:
             rows = [["rule", "severity", "epoch", "finding", "hint"]]
             rows += [
