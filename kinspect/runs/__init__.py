@@ -26,6 +26,7 @@ MAX_ENTRIES = 200_000  # directory entries looked at in one walk
 MAX_DEPTH = 8  # logs/fit/20240101-120000/train/ is 4 deep
 MAX_EVENT_FILES = 10_000
 MAX_CHECKPOINTS = 500
+MAX_JSON = 200  # JSON files parsed in one walk (a data directory may hold thousands)
 CHECKPOINT_SUFFIXES = (".keras", ".h5", ".hdf5", ".index")
 TEXT_SUFFIXES = (".csv", ".log", ".tsv", ".txt")
 SKIP_DIRS = {"__pycache__", ".git", "node_modules", "assets", "variables"}
@@ -77,6 +78,11 @@ def find(paths: Sequence[str]) -> Found:
     if len(events) > MAX_EVENT_FILES:
         problems.append(f"{len(events):,} event files: read the first {MAX_EVENT_FILES:,} (by path)")
         events = sorted(events)[:MAX_EVENT_FILES]
+    walked = [p for p in js if p not in paths]
+    if len(walked) > MAX_JSON:
+        problems.append(f"{len(walked):,} JSON files found: read the first {MAX_JSON:,} (by path)")
+        keep = set(sorted(walked)[:MAX_JSON])
+        js = [p for p in js if p in paths or p in keep]
     if len(checkpoints) > MAX_CHECKPOINTS:
         problems.append(f"{len(checkpoints):,} checkpoint files: mapped the first {MAX_CHECKPOINTS:,}")
         checkpoints = sorted(checkpoints)[:MAX_CHECKPOINTS]
