@@ -421,23 +421,15 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
 
 
 MAX_STEP_READS = 32  # checkpoints whose optimizer step history reads (a child process each)
-LOG_NAMES = ("training.csv", "training.log", "history.json", "logs")  # looked for beside a model
 
 
 def _training(model: str, logs: Sequence[PathLike] | None) -> tuple[Any, str | None]:
     """The run for the report's Training section (the model mapped as one of its checkpoints),
     and a note when given logs could not be read."""
     from kinspect.errors import NoRunError
+    from kinspect.runs import logs_beside
 
-    if logs:
-        found = [os.fspath(p) for p in logs]
-    else:
-        here = os.path.dirname(os.path.abspath(model))
-        found = []
-        for folder in (here, os.path.dirname(here)):
-            found = [os.path.join(folder, n) for n in LOG_NAMES if os.path.exists(os.path.join(folder, n))]
-            if found:
-                break
+    found = [os.fspath(p) for p in logs] if logs else logs_beside(model)
     if not found:
         return None, None
     try:

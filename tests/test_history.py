@@ -208,3 +208,21 @@ def test_report_has_a_training_section(runs: Path, flavour: str, tmp_path: Path)
     )
     text = page.read_text()
     assert "<img src=x" not in text and '<section id="training">' in text
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_check_selects_the_training_rules(
+    capsys: pytest.CaptureFixture[str], runs: Path, flavour: str
+) -> None:
+    d = runs / flavour / "main"
+    best_file = next(d / n for n in oracle(d)[2]["written"] if n.startswith("best/"))
+    expected = [
+        f
+        for f in kinspect.history(*(d / n for n in ("training.csv", "history.json", "logs"))).latest.findings
+    ]
+    assert main(["check", str(best_file), "--select", "KIN5", "--no-config"]) == 0  # warnings and info
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[1] for ln in lines[:-1]] == [f.rule for f in expected]
+    assert any("KIN509" in ln and "frozen/" in ln for ln in lines)
+    main(["check", str(best_file), "--no-config", "--ignore", "KIN2"])  # by default: no training rule
+    assert "KIN5" not in capsys.readouterr().out

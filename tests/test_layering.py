@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "loaders": {"catalog", "model", "errors", "tfio"},
     "runs": {"training", "tfio", "errors"},  # training logs: CSVLogger, History JSON, TensorBoard
     "analyzers": {"catalog", "model", "errors", "findings", "training"},
-    "checks": {"loaders", "analyzers", "catalog", "model", "errors", "findings"},
+    "checks": {"loaders", "analyzers", "catalog", "model", "errors", "findings", "runs", "training"},
     "graphviz": {"errors", "output"},
     "progress": {"errors"},
     "render": {"analyzers", "checks", "catalog", "model", "errors", "findings", "graphviz", "training"},

@@ -33,7 +33,8 @@ class Subject:
 
     ``info`` is None when the loader refused the file; ``raw`` is the config and archive
     listing read on their own (so security rules work on files the loader refuses);
-    ``refusal`` is the loader's one-line reason; ``numerics`` the weights diagnostics.
+    ``refusal`` is the loader's one-line reason; ``numerics`` the weights diagnostics;
+    ``training`` the findings of the run whose logs are beside the file (KIN5xx).
     """
 
     path: str
@@ -44,6 +45,7 @@ class Subject:
     arch: str | None = None
     numerics: tuple[Finding, ...] = ()
     mismatch: bool = False  # the loader refused the file because its weights contradict the config
+    training: tuple[Finding, ...] = ()  # the training findings of the run whose logs are beside it
 
 
 RuleFn = Callable[[Subject], Iterable[Finding]]

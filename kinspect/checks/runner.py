@@ -103,7 +103,12 @@ def check_file(path: str, settings: Settings) -> FileResult:
             numerics = diagnostics(info)
         except InputError as exc:
             refusal = f"cannot read the weights: {exc.problem}"
-    subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch)
+    training: tuple[Finding, ...] = ()
+    if any(r.startswith("KIN5") for r in settings.rules):
+        from kinspect.checks.training import training_findings
+
+        training = training_findings(path)
+    subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch, training)
     findings, error = run_rules(subject, settings.rules)
     refusal = error or refusal
     findings = [replace(f, severity=settings.severities.get(f.rule, f.severity)) for f in findings]

@@ -20,7 +20,7 @@ from kinspect.runs.jsonlog import looks_like_history, read_json
 from kinspect.runs.tensorboard import is_event_file, read_tensorboard
 from kinspect.training import Run, Series, SourceKind
 
-__all__ = ["Found", "Logs", "find", "read_logs"]
+__all__ = ["LOG_NAMES", "Found", "Logs", "find", "logs_beside", "read_logs"]
 
 MAX_ENTRIES = 200_000  # directory entries looked at in one walk
 MAX_DEPTH = 8  # logs/fit/20240101-120000/train/ is 4 deep
@@ -166,6 +166,19 @@ def _file_kind(path: str, explicit: bool) -> str | None:
     if is_binary(data):
         return f"problem:binary data: {_NOT_A_LOG}"
     return f"problem:{_NOT_A_LOG}"
+
+
+LOG_NAMES = ("training.csv", "training.log", "history.json", "logs")  # looked for beside a model
+
+
+def logs_beside(model: str) -> list[str]:
+    """The run's logs beside a model file: in its directory, else in the parent's."""
+    here = os.path.dirname(os.path.abspath(model))
+    for folder in (here, os.path.dirname(here)):
+        found = [os.path.join(folder, n) for n in LOG_NAMES if os.path.exists(os.path.join(folder, n))]
+        if found:
+            return found
+    return []
 
 
 _NOT_A_LOG = "not a training log (a CSVLogger file, a History JSON or TensorBoard event files)"
