@@ -48,7 +48,6 @@ class WeightSeries:
     std: tuple[float, ...]
     min: tuple[float, ...]
     max: tuple[float, ...]
-    buckets: tuple[tuple[tuple[float, float, float], ...], ...] = field(repr=False, default=())
 
 
 @dataclass(frozen=True)
