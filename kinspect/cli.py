@@ -336,7 +336,10 @@ def report(
 @click.option(
     "--monitor", metavar="METRIC", help="Metric that picks the best epoch (default val_loss, or loss)."
 )
-@click.option("--mode", type=click.Choice(["auto", "min", "max"]), default="auto", show_default=True)
+@click.option(
+    "--mode", type=click.Choice(["auto", "min", "max"]), default="auto", show_default=True,
+    help="Whether --monitor improves down or up; auto as Keras (max for accuracy-like names).",
+)  # fmt: skip
 @click.option(
     "--steps-per-epoch", type=click.IntRange(1), metavar="N", help="Map checkpoint steps to epochs."
 )
@@ -360,13 +363,13 @@ def history(paths: tuple[str, ...], fmt: str, output: str | None, **options: Any
         result = api.history(*paths, **options)
     except NoRunError as exc:
         for problem in exc.problems[1:]:
-            click.echo(f"kinspect: {problem}", err=True)
+            click.echo(f"kinspect: warning: {problem}", err=True)
         raise
     if output:
         result.write(output)
     emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), None)
     for problem in result.problems:
-        click.echo(f"kinspect: {problem}", err=True)
+        click.echo(f"kinspect: warning: {problem}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:
