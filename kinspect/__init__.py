@@ -15,11 +15,12 @@ from typing import Any
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 
-_API = ("check", "graph", "load", "report", "summary", "weights")
-_RESULTS = ("CheckResult", "Graph", "ReportResult", "Summary", "WeightReport")
+_API = ("check", "diff", "graph", "load", "report", "summary", "weights")
+_RESULTS = ("CheckResult", "Diff", "Graph", "ReportResult", "Summary", "WeightReport")
 __all__ = [
     "CheckResult",
     "CompileInfo",
+    "Diff",
     "Format",
     "Graph",
     "InputError",
@@ -33,6 +34,7 @@ __all__ = [
     "WeightInfo",
     "WeightReport",
     "check",
+    "diff",
     "graph",
     "load",
     "report",

@@ -30,7 +30,7 @@ from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
 from kinspect.output import refuse_input, write_atomic
 from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
-from kinspect.results import CheckResult, Graph, ReportResult, Summary, WeightReport
+from kinspect.results import CheckResult, Diff, Graph, ReportResult, Summary, WeightReport
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -258,6 +258,38 @@ def report(
     warnings = (missing,) if graph and not drawable else ()
     written = image if png is not None else None
     return ReportResult(page, written, value.verdict, value.problems, value.notes, warnings)
+
+
+def diff(
+    a: PathLike,
+    b: PathLike,
+    *,
+    arch_a: PathLike | None = None,
+    arch_b: PathLike | None = None,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    optimizer: bool = False,
+) -> Diff:
+    """What changed from ``a`` to ``b`` (any formats kinspect reads, mixed): the architecture layer
+    by layer, and every paired tensor (by layer and weight name, else by structure) with its status,
+    max |Δ|, relative L2 change, cosine similarity and the fraction of elements beyond
+    ``|b - a| > atol + rtol * |a|``, rolled up per layer; then the findings (KIN6xx).
+
+    ``arch_a``/``arch_b`` pair a weights-only file with its architecture; ``optimizer`` also
+    compares the optimizer's state. Values are read in slices in an isolated child; the same file,
+    or two files with the same bytes, are not read at all.
+    """
+    from kinspect.analyzers.diff import compare
+    from kinspect.loaders.pairs import identical_files, read_pairs
+
+    if atol < 0 or rtol < 0:
+        raise UsageError("must not be negative", "atol" if atol < 0 else "rtol", atol if atol < 0 else rtol)
+    info_a, info_b = load(a, arch_a), load(b, arch_b)
+    same = identical_files(info_a.path, info_b.path) and arch_a == arch_b
+    waiting = compare(
+        info_a, info_b, read_pairs(info_a, info_b), atol=atol, rtol=rtol, optimizer=optimizer, identical=same
+    )
+    return Diff(**_fields(waiting()))
 
 
 # ---- helpers -------------------------------------------------------------------------------------

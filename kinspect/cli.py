@@ -311,6 +311,41 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
         webbrowser.open(pathlib.Path(result.page).resolve().as_uri())
 
 
+@cli.command()
+@click.argument("a", type=click.Path(dir_okay=True, exists=False))
+@click.argument("b", type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option("--atol", type=click.FloatRange(0), default=0.0, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", type=click.FloatRange(0), default=0.0, show_default=True, help="Relative tolerance.")
+@click.option("--optimizer", is_flag=True, help="Also compare the optimizer's state.")
+@click.option(
+    "--fail-on-change", type=click.Choice(["any", "weights", "architecture"]), is_flag=False,
+    flag_value="any", default=None, help="Exit 1 when something changed (any, or only weights/architecture).",
+)  # fmt: skip
+@click.option("--arch-a", type=click.Path(dir_okay=True), help="Architecture for a weights-only A.")
+@click.option("--arch-b", type=click.Path(dir_okay=True), help="Architecture for a weights-only B.")
+@output_option
+def diff(a: str, b: str, fmt: str, fail_on_change: str | None, output: str | None, **options: Any) -> None:
+    """What changed from model A to model B: layers added, removed and changed, and every
+    tensor's change (max |Δ|, relative L2, cosine, elements beyond --atol/--rtol), per layer.
+
+    \b
+    Example:
+      kinspect diff run/epoch-03.keras run/epoch-04.keras --fail-on-change weights
+    """
+    from kinspect import api
+
+    guard_output(a, output)
+    guard_output(b, output)
+    result = api.diff(a, b, **options)
+    emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), output)
+    weights, arch = result.weights_changed, result.architecture_changed
+    hit = {"any": weights or arch, "weights": weights, "architecture": arch}.get(fail_on_change or "", False)
+    click.get_current_context().exit(EXIT_FINDINGS if hit else EXIT_OK)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map every kinspect error to its one-line message and exit code.
 

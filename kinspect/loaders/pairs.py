@@ -1,0 +1,200 @@
+"""Streaming comparison of paired tensors of two files, computed in the isolated reader child.
+
+Like the statistics of :mod:`kinspect.loaders.arrays` (whose file access this reuses), values
+are read in bounded slices in a forked child with a deadline and a memory ceiling, and what comes
+back is JSON: per pair of tensors the sums from which every figure of a diff follows (sum of
+squared differences, the two squared norms, their dot product, the largest difference, how many
+elements differ beyond the tolerances, NaN and Inf that appeared), and whether the stored bytes are
+identical. Both tensors are read side by side, slice against slice, so memory stays bounded
+whatever their size, and their layouts (raw, chunked, a checkpoint shard, another dtype) may differ.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kinspect.errors import InputError
+from kinspect.loaders.arrays import SECONDS_PER_GB, SLICE_BYTES, _decode, _Files, _Stored, sources
+from kinspect.loaders.base import READ_ERRORS, one_line
+from kinspect.loaders.isolate import start
+from kinspect.model import ModelInfo
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CHUNK = 1 << 20  # bytes compared at a time by identical_files
+
+
+def read_pairs(
+    a: ModelInfo, b: ModelInfo
+) -> Callable[[Sequence[tuple[str, str]], float, float, int], Callable[[], dict[str, Any]]]:
+    """A reader of paired tensors of ``a`` and ``b`` (dataset paths or checkpoint keys): given the
+    pairs, ``atol``, ``rtol`` and the bytes to read, starts the child and returns a function that
+    waits for the sums of each pair, keyed by the pair's index as a string."""
+
+    def read(pairs: Sequence[tuple[str, str]], atol: float, rtol: float, nbytes: int) -> Callable[[], Any]:
+        if not pairs:
+            return dict
+        srcs_a, srcs_b = sources(a), sources(b)
+        for info, srcs in ((a, srcs_a), (b, srcs_b)):
+            if not srcs:
+                raise InputError(info.path, "holds no weights to read")
+        wanted = [list(p) for p in pairs]
+        extra = SECONDS_PER_GB * nbytes / 1e9
+        return start(a.path, lambda: compare(a.path, b.path, srcs_a, srcs_b, wanted, atol, rtol), extra)
+
+    return read
+
+
+def identical_files(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are the same file, or regular files with identical bytes (compared
+    chunk by chunk, stopping at the first difference: files that differ cost little)."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+        if not (os.path.isfile(a) and os.path.isfile(b)) or os.path.getsize(a) != os.path.getsize(b):
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(CHUNK), fb.read(CHUNK)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False  # a missing file: the loaders say so, in one line
+
+
+# ---------------------------------------------------------------------------- child side
+
+
+def compare(
+    path_a: str,
+    path_b: str,
+    srcs_a: Sequence[Any],
+    srcs_b: Sequence[Any],
+    wanted: Sequence[Sequence[str]],
+    atol: float,
+    rtol: float,
+) -> dict[str, Any]:
+    """Open both files' sources and compare every pair (runs in the child)."""
+    which = path_a
+    try:
+        with _Files(srcs_a) as fa:
+            which = path_b
+            with _Files(srcs_b) as fb:
+                out: dict[str, Any] = {}
+                for i, (pa, pb) in enumerate(wanted):
+                    which = path_a
+                    ta = fa.find(pa)
+                    which = path_b
+                    tb = fb.find(pb)
+                    if ta is None or tb is None:
+                        out[str(i)] = {"error": f"not stored in {'A' if ta is None else 'B'}"}
+                        continue
+                    out[str(i)] = _pair(ta, tb, atol, rtol)
+                return out
+    except READ_ERRORS as exc:
+        raise InputError(which, f"cannot read weight values ({one_line(exc)})") from None
+
+
+def _flat(tensor: _Stored) -> Iterator[np.ndarray]:
+    """The stored values in C order, flat, slice by slice (views of a reused buffer)."""
+    for arr, _ in tensor.slices():
+        yield arr.reshape(-1)
+
+
+def _aligned(a: _Stored, b: _Stored) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Equal-length pieces of both tensors, in order, whatever their slicing."""
+    ia, ib = _flat(a), _flat(b)
+    xa = next(ia, None)
+    xb = next(ib, None)
+    oa = ob = 0
+    while xa is not None and xb is not None:
+        k = min(xa.size - oa, xb.size - ob)
+        yield xa[oa : oa + k], xb[ob : ob + k]
+        oa += k
+        ob += k
+        if oa == xa.size:
+            xa, oa = next(ia, None), 0
+        if ob == xb.size:
+            xb, ob = next(ib, None), 0
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    """The values' bits as unsigned integers (a NaN equals itself; -0.0 differs from 0.0)."""
+    return x.view(f"u{x.dtype.itemsize}") if x.dtype.itemsize in (1, 2, 4, 8) else x
+
+
+def _pair(a: _Stored, b: _Stored, atol: float, rtol: float) -> dict[str, Any]:
+    """The sums of one pair of tensors of equal size (shapes are checked by the caller)."""
+    import numpy as np
+
+    if a.stored is None or b.stored is None:
+        return {"error": (a.error if a.stored is None else b.error) or "holds no numbers"}
+    if not (a.units and b.units):
+        return {"error": "a partitioned variable: its slices are not compared"}
+    size = math.prod(a.shape)
+    if size != math.prod(b.shape):
+        return {"error": "sizes differ"}
+    same_type = a.dtype == b.dtype and a.stored.itemsize == b.stored.itemsize
+    per = max(1, SLICE_BYTES // 8)
+    bufs = [np.empty(min(size, per) or 1, np.float64) for _ in range(4)]
+    dd = aa = bb = ab = 0.0
+    max_abs = 0.0
+    changed = nan_new = inf_new = 0
+    equal = same_type
+    bf_a, bf_b = a.dtype == "bfloat16", b.dtype == "bfloat16"
+    for ra, rb in _aligned(a, b):
+        identical = same_type and np.array_equal(_bits(ra), _bits(rb))
+        equal = equal and identical
+        # Pieces hold at most SLICE_BYTES of stored values: in float64, ``per`` values at a time.
+        for lo in range(0, ra.size, per):
+            pa = _decode(ra[lo : lo + per], bf_a)
+            m = pa.size
+            x, y, d, t = (buf[:m] for buf in bufs)
+            np.copyto(x, pa.view(np.uint8) if pa.dtype.kind == "b" else pa, casting="unsafe")
+            if identical:  # the norms only: they weigh the tensor in its layer's figures
+                if not np.isfinite(x).all():
+                    x = x[np.isfinite(x)]
+                s = float(np.dot(x, x))
+                aa, bb, ab = aa + s, bb + s, ab + s
+                continue
+            pb = _decode(rb[lo : lo + per], bf_b)
+            np.copyto(y, pb.view(np.uint8) if pb.dtype.kind == "b" else pb, casting="unsafe")
+            fx, fy = np.isfinite(x), np.isfinite(y)
+            if not (fx.all() and fy.all()):
+                nan_new += int(np.count_nonzero(np.isnan(y) & ~np.isnan(x)))
+                inf_new += int(np.count_nonzero(np.isinf(y) & ~np.isinf(x)))
+                both = fx & fy
+                same = (x == y) | (np.isnan(x) & np.isnan(y))
+                changed += int(np.count_nonzero(~both & ~same))
+                x, y = x[both], y[both]
+                d, t = d[: x.size], t[: x.size]
+            np.subtract(y, x, out=d)
+            dd += float(np.dot(d, d))
+            aa += float(np.dot(x, x))
+            bb += float(np.dot(y, y))
+            ab += float(np.dot(x, y))
+            np.abs(d, out=d)
+            if d.size:
+                max_abs = max(max_abs, float(d.max()))
+            np.abs(x, out=t)
+            t *= rtol
+            t += atol
+            changed += int(np.count_nonzero(d > t))
+    return {
+        "size": size,
+        "equal": equal,
+        "dd": dd,
+        "aa": aa,
+        "bb": bb,
+        "ab": ab,
+        "max_abs": max_abs,
+        "changed": changed,
+        "nan_new": nan_new,
+        "inf_new": inf_new,
+    }
