@@ -1,0 +1,390 @@
+"""``kinspect diff``: every figure against numpy on Keras's own arrays (``get_weights()`` of the live
+or reloaded models, written by ``tests/build_diff.py``), the architecture against the live models'
+configs, the findings, mixed formats, bad input on either side, and the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kinspect.analyzers.diff import RULES
+from kinspect.cli import cli, main
+from tests.conftest import TESTS
+from tests.keras_build import built
+
+ROOT = TESTS.parent
+
+
+@pytest.fixture(scope="session")
+def pairs() -> Path:
+    """The model pairs of ``tests/build_diff.py``."""
+    return built("build_diff.py")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def diff_json(a: Path | str, b: Path | str, *extra: str) -> dict[str, Any]:
+    code, out, err = run("diff", str(a), str(b), "--format", "json", *extra)
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
+
+
+def oracle(root: Path, name: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The live model's arrays by ``layer path/weight``, and its trainable flags and config."""
+    doc = json.loads((root / f"{name}.oracle.json").read_text())
+    with np.load(root / f"{name}.oracle.npz") as npz:
+        values = {key: npz[f"v{i}"] for i, key in enumerate(doc["keys"])}
+    return values, doc
+
+
+def expected(a: np.ndarray, b: np.ndarray, atol: float = 0.0, rtol: float = 0.0) -> dict[str, Any]:
+    """What numpy says of one pair (over the elements finite in both)."""
+    x, y = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    both = np.isfinite(x) & np.isfinite(y)
+    d = y[both] - x[both]
+    na, nb = np.linalg.norm(x[both]), np.linalg.norm(y[both])
+    close = np.abs(d) <= atol + rtol * np.abs(x[both])
+    odd = (~both) & ~((x == y) | (np.isnan(x) & np.isnan(y)))
+    return {
+        "equal": a.dtype == b.dtype and a.tobytes() == b.tobytes(),
+        "max_abs": float(np.abs(d).max()) if d.size else 0.0,
+        "rel_l2": float(np.linalg.norm(d) / na) if na else None,
+        "cosine": float(np.dot(x[both], y[both]) / (na * nb)) if na and nb else None,
+        "changed_fraction": float((np.count_nonzero(~close) + np.count_nonzero(odd)) / x.size),
+        "nan_appeared": int(np.count_nonzero(np.isnan(y) & ~np.isnan(x))),
+        "inf_appeared": int(np.count_nonzero(np.isinf(y) & ~np.isinf(x))),
+    }
+
+
+def assert_tensors(
+    doc: dict[str, Any], va: dict[str, np.ndarray], vb: dict[str, np.ndarray], **tol: float
+) -> None:
+    """Every tensor row of the diff agrees with numpy on the two models' arrays, and every array
+    of the oracle has its row."""
+    rows = {f"{t['layer']}/{t['name']}": t for t in doc["tensors"]}
+    assert set(rows) == set(va) | set(vb)
+    for key, row in rows.items():
+        if key not in va or key not in vb:
+            assert row["status"] == ("added" if key not in va else "removed"), key
+            continue
+        a, b = va[key], vb[key]
+        if a.shape != b.shape:
+            assert row["status"] == "reshaped", key
+            continue
+        want = expected(a, b, **tol)
+        status = "unchanged" if want["equal"] else "retyped" if a.dtype != b.dtype else "changed"
+        assert row["status"] == status, key
+        for field in ("max_abs", "rel_l2", "cosine", "changed_fraction"):
+            assert row[field] == pytest.approx(want[field], rel=1e-6, abs=1e-9), (key, field)
+        assert (row["nan_appeared"], row["inf_appeared"]) == (want["nan_appeared"], want["inf_appeared"]), key
+
+
+def layer_of(key: str) -> str:
+    return key.rsplit("/", 1)[0]
+
+
+def changed_layers(va: dict[str, np.ndarray], vb: dict[str, np.ndarray]) -> set[str]:
+    return {layer_of(k) for k in va if k in vb and va[k].tobytes() != vb[k].tobytes()}
+
+
+# -- weights, against numpy ------------------------------------------------------------------------
+
+
+def test_fine_tuned_with_frozen_backbone(pairs: Path) -> None:
+    """Only the head moved (Keras 3 keeps a frozen BatchNormalization's statistics), and kinspect says
+    exactly which tensors and by how much."""
+    va, _ = oracle(pairs, "base")
+    vb, tuned = oracle(pairs, "finetuned")
+    frozen = {layer for layer, trainable in tuned["trainable"].items() if not trainable}
+    assert frozen and not (changed_layers(va, vb) & frozen), "the oracle: a frozen backbone stays put"
+    doc = diff_json(pairs / "base.keras", pairs / "finetuned.keras")
+    assert_tensors(doc, va, vb)
+    moved = {row["name"] for row in doc["layers"] if row["status"] == "changed"}
+    assert moved == changed_layers(va, vb)
+    assert {row["name"] for row in doc["layers"] if row["frozen_b"]} == frozen
+    assert not [f for f in doc["findings"] if f["rule"] == "KIN601"]
+    layers = {row["name"]: row for row in doc["layers"]}
+    for name in moved:  # rolled up: the layer's tensors as one vector
+        keys = [k for k in va if layer_of(k) == name]
+        a = np.concatenate([va[k].astype(np.float64).ravel() for k in keys])
+        b = np.concatenate([vb[k].astype(np.float64).ravel() for k in keys])
+        assert layers[name]["rel_l2"] == pytest.approx(np.linalg.norm(b - a) / np.linalg.norm(a), rel=1e-6)
+        assert layers[name]["cosine"] == pytest.approx(
+            a @ b / np.linalg.norm(a) / np.linalg.norm(b), rel=1e-6
+        )
+
+
+@pytest.mark.parametrize("edited", ["edited.weights.h5", "edited.keras"])
+def test_backbone_tensor_edited_in_the_file(pairs: Path, edited: str) -> None:
+    """A frozen layer's tensor changed in the file: KIN601 names it, figures as numpy's."""
+    va, tuned = oracle(pairs, "finetuned")
+    vb, _ = oracle(pairs, "edited")
+    doc = diff_json(pairs / "finetuned.keras", pairs / edited)
+    assert_tensors(doc, va, vb)
+    hit = changed_layers(va, vb)
+    assert hit and all(not tuned["trainable"][layer] for layer in hit)
+    assert {f["layer"] for f in doc["findings"] if f["rule"] == "KIN601"} == hit
+
+
+def test_two_epochs_of_one_run(pairs: Path) -> None:
+    va, _ = oracle(pairs, "run-01")
+    vb, _ = oracle(pairs, "run-02")
+    for a, b in [("run-01.keras", "run-02.keras"), ("run-01.weights.h5", "run-02.weights.h5"),
+                 ("run-01.weights.h5", "run-02.keras")]:  # fmt: skip
+        doc = diff_json(pairs / a, pairs / b)
+        assert_tensors(doc, va, vb)
+        top = next(f for f in doc["findings"] if f["rule"] == "KIN604")
+        best = max(doc["layers"], key=lambda r: r["rel_l2"] or 0)
+        assert best["name"] in top["message"]
+
+
+def test_tolerances(pairs: Path) -> None:
+    va, _ = oracle(pairs, "run-01")
+    vb, _ = oracle(pairs, "run-02")
+    for atol, rtol in [(1e-3, 0.0), (0.0, 0.05), (1e-4, 0.01)]:
+        doc = diff_json(
+            pairs / "run-01.keras", pairs / "run-02.keras", "--atol", str(atol), "--rtol", str(rtol)
+        )
+        assert_tensors(doc, va, vb, atol=atol, rtol=rtol)
+
+
+def test_nan_and_inf_appeared(pairs: Path) -> None:
+    va, _ = oracle(pairs, "finetuned")
+    vb, _ = oracle(pairs, "nan")
+    doc = diff_json(pairs / "finetuned.weights.h5", pairs / "nan.weights.h5")
+    assert_tensors(doc, va, vb)
+    found = [f for f in doc["findings"] if f["rule"] == "KIN603"]
+    assert [f["layer"] for f in found] == sorted({layer_of(k) for k in vb if not np.isfinite(vb[k]).all()})
+    code, _, _ = run("diff", str(pairs / "finetuned.weights.h5"), str(pairs / "nan.weights.h5"),
+                     "--fail-on-change", "weights")  # fmt: skip
+    assert code == 1
+
+
+def test_mismatched_dtypes(pairs: Path) -> None:
+    """A tensor rewritten as float64: retyped, compared by value (the same numbers: no difference)."""
+    doc = diff_json(pairs / "base.weights.h5", pairs / "retyped.weights.h5")
+    key = json.loads((pairs / "retyped.key.json").read_text())
+    rows = [t for t in doc["tensors"] if t["status"] != "unchanged"]
+    assert [(t["path_b"], t["status"], t["dtype_a"], t["dtype_b"]) for t in rows] == [
+        (key, "retyped", "float32", "float64")
+    ]
+    assert (rows[0]["max_abs"], rows[0]["changed_fraction"], rows[0]["cosine"]) == (
+        0.0,
+        0.0,
+        pytest.approx(1.0),
+    )
+
+
+def test_tf_keras_h5_against_its_tf_checkpoint(pairs: Path) -> None:
+    """Mixed formats: an .h5 and a TF-format checkpoint (weights only) of one model, paired by name."""
+    va, _ = oracle(pairs, "tfk")
+    doc = diff_json(pairs / "tfk.h5", pairs / "tfk_ckpt")
+    assert_tensors(doc, va, va)
+    assert all(t["paired_by"] == "name" for t in doc["tensors"])
+    assert [f["rule"] for f in doc["findings"]] == ["KIN602"]
+    vb, _ = oracle(pairs, "tfk2")
+    assert_tensors(diff_json(pairs / "tfk.h5", pairs / "tfk_ckpt2" / "ckpt"), va, vb)
+
+
+def test_optimizer_apart(pairs: Path) -> None:
+    plain = diff_json(pairs / "run-01.keras", pairs / "run-02.keras")
+    assert plain["optimizer"]["compared"] is False and plain["optimizer"]["variables_a"] > 0
+    assert all(t["layer"] != "(optimizer)" for t in plain["tensors"])
+    full = diff_json(pairs / "run-01.keras", pairs / "run-02.keras", "--optimizer")
+    opt = full["optimizer"]["tensors"]
+    assert len(opt) == full["optimizer"]["variables_a"] and any(t["status"] == "changed" for t in opt)
+    assert full["tensors"] == plain["tensors"]
+
+
+# -- the same file, identical weights --------------------------------------------------------------
+
+
+def test_same_file_twice_and_a_byte_copy(pairs: Path) -> None:
+    for b in ("base.keras", "copy.keras"):
+        doc = diff_json(pairs / "base.keras", pairs / b)
+        assert doc["identical"] is True
+        assert {t["status"] for t in doc["tensors"]} == {"unchanged"}
+        assert not doc["findings"] and not doc["weights_changed"] and not doc["architecture_changed"]
+    code, _, _ = run("diff", str(pairs / "base.keras"), str(pairs / "base.keras"), "--fail-on-change")
+    assert code == 0
+
+
+def test_identical_weights_in_another_file(pairs: Path) -> None:
+    doc = diff_json(pairs / "base.keras", pairs / "resaved.keras")
+    assert doc["identical"] is False
+    assert [f["rule"] for f in doc["findings"]] == ["KIN602"]
+    code, _, _ = run("diff", str(pairs / "base.keras"), str(pairs / "resaved.keras"), "--fail-on-change")
+    assert code == 0
+
+
+# -- architecture, against the live models' configs ------------------------------------------------
+
+
+def test_architecture_change(pairs: Path) -> None:
+    _, base = oracle(pairs, "base")
+    _, changed = oracle(pairs, "changed")
+    layers_a = {lay["config"]["name"]: lay for lay in base["config"]["layers"]}
+    layers_b = {lay["config"]["name"]: lay for lay in changed["config"]["layers"]}
+    doc = diff_json(pairs / "base.keras", pairs / "changed.keras")
+    arch = doc["architecture"]
+    renamed = {c["renamed_from"]: c["name"] for c in arch["changed"] if c["renamed_from"]}
+    assert renamed == {"drop": "head_drop"}  # the same class, position and config
+    assert layers_a["drop"]["config"]["rate"] == layers_b["head_drop"]["config"]["rate"]
+    assert {c["name"] for c in arch["added"]} == set(layers_b) - set(layers_a) - set(renamed.values())
+    assert {c["name"] for c in arch["removed"]} == set(layers_a) - set(layers_b) - set(renamed)
+    changes = {c["name"]: {x["field"]: (x["a"], x["b"]) for x in c["changes"]} for c in arch["changed"]}
+    for name in set(layers_a) & set(layers_b):
+        for key, value in layers_a[name]["config"].items():
+            other = layers_b[name]["config"].get(key)
+            if key in ("units", "activation", "rate", "filters") and value != other:
+                assert changes[name][f"config.{key}"] == (value, other)
+    assert changes["hidden"]["output_shape"] == ([None, 32], [None, 48])
+    assert "connections" in changes["out"]
+    statuses = {t["name"]: t["status"] for t in doc["tensors"] if t["layer"] == "hidden"}
+    assert statuses == {"kernel": "reshaped", "bias": "reshaped"}
+    assert doc["architecture_changed"] is True
+    code, _, _ = run("diff", str(pairs / "base.keras"), str(pairs / "changed.keras"), "--fail-on-change",
+                     "architecture")  # fmt: skip
+    assert code == 1
+    code, _, _ = run("diff", str(pairs / "run-01.keras"), str(pairs / "run-02.keras"), "--fail-on-change",
+                     "architecture")  # fmt: skip
+    assert code == 0
+
+
+def test_frozen_backbone_is_an_architecture_change(pairs: Path) -> None:
+    arch = diff_json(pairs / "base.keras", pairs / "finetuned.keras")["architecture"]
+    flags = {c["name"]: dict((x["field"], (x["a"], x["b"])) for x in c["changes"]) for c in arch["changed"]}
+    assert flags["backbone"]["trainable"] == (True, False)
+
+
+# -- pairing by structure --------------------------------------------------------------------------
+
+
+def test_structural_pairing_says_so(pairs: Path, tmp_path: Path) -> None:
+    """Keras 3 weights-only files without layer names (older Keras): layers named by class and
+    counter, paired by structure, and the diff says so."""
+    import h5py
+
+    target = tmp_path / "unnamed.weights.h5"
+    shutil.copy(pairs / "run-02.weights.h5", target)
+    with h5py.File(target, "r+") as f:
+        f.visititems(lambda n, o: o.attrs.__delitem__("name") if "name" in o.attrs else None)
+    doc = diff_json(pairs / "run-01.keras", target)
+    assert any("matched by structure" in n for n in doc["notes"])
+    named = diff_json(pairs / "run-01.keras", pairs / "run-02.weights.h5")
+    assert {t["paired_by"] for t in named["tensors"]} == {"name"}
+    assert {t["paired_by"] for t in doc["tensors"]} == {"structure"}
+    figures = ("path_a", "path_b", "status", "max_abs", "rel_l2", "cosine", "changed_fraction")
+    assert [[t[k] for k in figures] for t in doc["tensors"]] == [
+        [t[k] for k in figures] for t in named["tensors"]
+    ]
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+
+def _bad_files(tmp: Path, pairs: Path) -> dict[str, Path]:
+    files = {
+        "missing": tmp / "missing.keras",
+        "empty": tmp / "empty.keras",
+        "random": tmp / "random.h5",
+        "text": tmp / "notes.txt",
+        "truncated": tmp / "truncated.keras",
+        "truncated_h5": tmp / "truncated.weights.h5",
+    }
+    files["empty"].write_bytes(b"")
+    files["random"].write_bytes(np.random.default_rng(0).bytes(4096))
+    files["text"].write_text("not a model\n")
+    data = (pairs / "base.keras").read_bytes()
+    files["truncated"].write_bytes(data[: len(data) // 2])
+    data = (pairs / "base.weights.h5").read_bytes()
+    files["truncated_h5"].write_bytes(data[: len(data) // 2])
+    return files
+
+
+@pytest.mark.parametrize("side", ["a", "b"])
+def test_bad_input_on_either_side(
+    pairs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], side: str
+) -> None:
+    for name, bad in _bad_files(tmp_path, pairs).items():
+        good = pairs / "base.keras"
+        args = [str(bad), str(good)] if side == "a" else [str(good), str(bad)]
+        before = bad.read_bytes() if bad.exists() else None
+        code = main(["diff", *args])
+        err = capsys.readouterr().err
+        assert code == 3, (name, err)
+        assert err.count("\n") == 1 and bad.name in err and "Traceback" not in err, (name, err)
+        assert (bad.read_bytes() if bad.exists() else None) == before
+
+
+def test_different_models_pair_nothing(pairs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing pairs: a usage error (exit 2), one line."""
+    code = main(["diff", "samples/text_classifier.keras", str(pairs / "base.keras")])
+    err = capsys.readouterr().err
+    assert code == 2 and "nothing in" in err and err.count("\n") == 1
+
+
+def test_bad_options(pairs: Path) -> None:
+    code, _, err = run("diff", str(pairs / "base.keras"), str(pairs / "base.keras"), "--atol", "-1")
+    assert code == 2 and "--atol" in err
+    out = str(pairs / "copy.keras")
+    assert main(["diff", str(pairs / "base.keras"), out, "-o", out]) == 2  # never written over
+
+
+# -- outputs and the contract ----------------------------------------------------------------------
+
+
+def test_text_markdown_html(pairs: Path) -> None:
+    import kinspect
+
+    result = kinspect.diff(pairs / "base.keras", pairs / "finetuned.keras")
+    text = str(result)
+    assert re.search(r"^  ~\s+hidden\s+changed", text, re.M)
+    assert re.search(r"= 3 unchanged layers \(backbone/conv1, backbone/bn1, backbone/conv2\)", text)
+    md = result.to_markdown()
+    assert md.startswith("### kinspect diff") and "| ~ | hidden |" in md
+    page = result._repr_html_()
+    assert "<script" not in page and "hidden" in page
+    assert json.loads(result.to_json()) == result.to_dict()
+
+
+def test_json_contract_is_documented(pairs: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    doc = diff_json(pairs / "base.keras", pairs / "changed.keras", "--optimizer")
+    assert doc["schema"] == "kinspect/diff@1"
+    arch = doc["architecture"]
+    parts = (
+        doc,
+        arch,
+        arch["changed"][0],
+        arch["changed"][0]["changes"][0],
+        doc["layers"][0],
+        doc["tensors"][0],
+    )
+    for part in (*parts, doc["optimizer"], doc["findings"][0], doc["a"]):
+        for key in part:
+            assert f"`{key}`" in readme, f"diff JSON key {key} is not documented in README.md"
+    for t in doc["tensors"]:
+        assert {"layer", "name", "status", "max_abs", "rel_l2", "cosine", "changed_fraction"} <= set(t)
+        assert t["status"] in ("unchanged", "changed", "added", "removed", "reshaped", "retyped")
+
+
+def test_rules_are_documented() -> None:
+    readme = (ROOT / "README.md").read_text()
+    ids = [r.id for r in RULES]
+    assert ids == sorted(ids) and all(i.startswith("KIN6") for i in ids)
+    for rule in RULES:
+        row = f"| `{rule.id}` | {rule.name} | {rule.severity.value} | {rule.summary} | {rule.rationale} |"
+        assert row in readme, f"the README's row for {rule.id} differs from the rule: {row}"
