@@ -218,13 +218,19 @@ def graph(
 
 
 def report(
-    path: PathLike, out_dir: PathLike | None = None, *, graph: bool = True, weights: bool = True
+    path: PathLike,
+    out_dir: PathLike | None = None,
+    *,
+    graph: bool = True,
+    weights: bool = True,
+    compare: PathLike | None = None,
 ) -> ReportResult:
     """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
     weights, diagnostics and check findings, notes) and ``out_dir/model.png`` (the graph).
 
     ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
-    ``weights`` False skip those sections (no Graphviz run; no weight values read).
+    ``weights`` False skip those sections (no Graphviz run; no weight values read); ``compare``
+    adds a "Compared with …" section: :func:`diff` of that file (as A) against ``path`` (as B).
     """
     from kinspect import __version__
     from kinspect.analyzers.report import build_report
@@ -235,7 +241,12 @@ def report(
     page, image = os.path.join(out, "report.html"), os.path.join(out, "model.png")
     refuse_input(path, page)
     refuse_input(path, image)
+    if compare is not None:
+        refuse_input(os.fspath(compare), page)
+        refuse_input(os.fspath(compare), image)
     info = load(path)
+    # Compared first: its reader child is forked before any thread starts (as the weights' are).
+    compared = diff(compare, path) if compare is not None else None
     skipped = [] if graph else ["graph skipped (--no-graph)"]
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
@@ -253,7 +264,7 @@ def report(
     os.makedirs(out, exist_ok=True)
     if png is not None:
         write_atomic(image, png)
-    write_atomic(page, render_html(value))
+    write_atomic(page, render_html(value, compared))
     missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
     warnings = (missing,) if graph and not drawable else ()
     written = image if png is not None else None

@@ -290,7 +290,15 @@ def check(
     "--no-weights", is_flag=True, help="Skip reading weight values (no weights section, no numerics)."
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in the default web browser.")
-def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, open_browser: bool) -> None:
+@click.option(
+    "--compare",
+    type=click.Path(dir_okay=True),
+    metavar="OTHER",
+    help="Add a section: what changed from OTHER.",
+)
+def report(
+    model: str, outdir: str | None, no_graph: bool, no_weights: bool, open_browser: bool, compare: str | None
+) -> None:
     """Write an HTML debug report of MODEL: DIR/report.html (one self-contained page: overview,
     layers, graph, weights, diagnostics, notes) and DIR/model.png (the graph).
 
@@ -300,7 +308,7 @@ def report(model: str, outdir: str | None, no_graph: bool, no_weights: bool, ope
     """
     from kinspect import api
 
-    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights)
+    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights, compare=compare)
     click.echo(str(result))
     for warning in result.warnings:
         click.echo(f"kinspect: warning: {warning}", err=True)

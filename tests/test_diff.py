@@ -388,3 +388,21 @@ def test_rules_are_documented() -> None:
     for rule in RULES:
         row = f"| `{rule.id}` | {rule.name} | {rule.severity.value} | {rule.summary} | {rule.rationale} |"
         assert row in readme, f"the README's row for {rule.id} differs from the rule: {row}"
+
+
+def test_report_compare_section(pairs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "rep"
+    args = ["report", str(pairs / "finetuned.keras"), "-o", str(out), "--no-graph"]
+    assert main([*args, "--compare", str(pairs / "base.keras")]) == 0
+    page = (out / "report.html").read_text()
+    section = page[page.index('<section id="compare">') :]
+    section = section[: section.index("</section>")]
+    assert f'Compared with <span class="mono">{pairs / "base.keras"}</span>' in section
+    va, _ = oracle(pairs, "base")
+    vb, _ = oracle(pairs, "finetuned")
+    for layer in changed_layers(va, vb):
+        assert f"<td>{layer}</td><td>changed</td>" in section
+    assert main([*args, "--compare", str(tmp_path / "missing.keras")]) == 3
+    assert "missing.keras" in capsys.readouterr().err
+    assert main(["report", str(pairs / "finetuned.keras"), "-o", str(out), "--no-graph"]) == 0
+    assert 'id="compare"' not in (out / "report.html").read_text()
