@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -311,6 +312,22 @@ def _bad_files(tmp: Path, pairs: Path) -> dict[str, Path]:
     files["truncated"].write_bytes(data[: len(data) // 2])
     data = (pairs / "base.weights.h5").read_bytes()
     files["truncated_h5"].write_bytes(data[: len(data) // 2])
+    # A .keras whose compressed weights member is damaged mid-stream (its CRC no longer matches).
+    files["damaged_member"] = tmp / "damaged.keras"
+    with zipfile.ZipFile(pairs / "base.keras") as zin, zipfile.ZipFile(files["damaged_member"], "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item), compress_type=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(files["damaged_member"]) as z:
+        info = z.getinfo("model.weights.h5")
+    raw = bytearray(files["damaged_member"].read_bytes())
+    at = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    raw[at : at + 64] = bytes(b ^ 0x5A for b in raw[at : at + 64])
+    files["damaged_member"].write_bytes(bytes(raw))
+    # A TF checkpoint whose data shard lost its second half.
+    files["short_shard"] = tmp / "short_ckpt"
+    shutil.copytree(pairs / "tfk_ckpt", files["short_shard"])
+    shard = next(files["short_shard"].glob("*.data-*"))
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
     return files
 
 
@@ -321,12 +338,12 @@ def test_bad_input_on_either_side(
     for name, bad in _bad_files(tmp_path, pairs).items():
         good = pairs / "base.keras"
         args = [str(bad), str(good)] if side == "a" else [str(good), str(bad)]
-        before = bad.read_bytes() if bad.exists() else None
+        before = bad.read_bytes() if bad.is_file() else None
         code = main(["diff", *args])
         err = capsys.readouterr().err
         assert code == 3, (name, err)
         assert err.count("\n") == 1 and bad.name in err and "Traceback" not in err, (name, err)
-        assert (bad.read_bytes() if bad.exists() else None) == before
+        assert (bad.read_bytes() if bad.is_file() else None) == before
 
 
 def test_different_models_pair_nothing(pairs: Path, capsys: pytest.CaptureFixture[str]) -> None:

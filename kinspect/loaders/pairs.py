@@ -95,21 +95,29 @@ def compare(
                     if ta is None or tb is None:
                         out[str(i)] = {"error": f"not stored in {'A' if ta is None else 'B'}"}
                         continue
-                    out[str(i)] = _pair(ta, tb, atol, rtol)
+                    out[str(i)] = _pair(ta, tb, atol, rtol, (path_a, path_b))
                 return out
     except READ_ERRORS as exc:
         raise InputError(which, f"cannot read weight values ({one_line(exc)})") from None
 
 
-def _flat(tensor: _Stored) -> Iterator[np.ndarray]:
-    """The stored values in C order, flat, slice by slice (views of a reused buffer)."""
-    for arr, _ in tensor.slices():
+def _flat(tensor: _Stored, path: str) -> Iterator[np.ndarray]:
+    """The stored values in C order, flat, slice by slice (views of a reused buffer); a read error
+    names ``path``, the file the tensor is in."""
+    slices = tensor.slices()
+    while True:
+        try:
+            arr, _ = next(slices)
+        except StopIteration:
+            return
+        except READ_ERRORS as exc:
+            raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
         yield arr.reshape(-1)
 
 
-def _aligned(a: _Stored, b: _Stored) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _aligned(a: _Stored, b: _Stored, paths: tuple[str, str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Equal-length pieces of both tensors, in order, whatever their slicing."""
-    ia, ib = _flat(a), _flat(b)
+    ia, ib = _flat(a, paths[0]), _flat(b, paths[1])
     xa = next(ia, None)
     xb = next(ib, None)
     oa = ob = 0
@@ -129,7 +137,7 @@ def _bits(x: np.ndarray) -> np.ndarray:
     return x.view(f"u{x.dtype.itemsize}") if x.dtype.itemsize in (1, 2, 4, 8) else x
 
 
-def _pair(a: _Stored, b: _Stored, atol: float, rtol: float) -> dict[str, Any]:
+def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, str]) -> dict[str, Any]:
     """The sums of one pair of tensors of equal size (shapes are checked by the caller)."""
     import numpy as np
 
@@ -148,7 +156,7 @@ def _pair(a: _Stored, b: _Stored, atol: float, rtol: float) -> dict[str, Any]:
     changed = nan_new = inf_new = 0
     equal = same_type
     bf_a, bf_b = a.dtype == "bfloat16", b.dtype == "bfloat16"
-    for ra, rb in _aligned(a, b):
+    for ra, rb in _aligned(a, b, paths):
         identical = same_type and np.array_equal(_bits(ra), _bits(rb))
         equal = equal and identical
         # Pieces hold at most SLICE_BYTES of stored values: in float64, ``per`` values at a time.
