@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kinspect.errors import InputError
@@ -26,14 +27,20 @@ if TYPE_CHECKING:
     import numpy as np
 
 CHUNK = 1 << 20  # bytes compared at a time by identical_files
+MIN_BYTES_PER_CHILD = 64 << 20  # below this a second child costs more (a fork) than it saves
+# OpenBLAS's threads spin while they wait: on a busy machine its threaded dot products ran 7x slower
+# than one thread (measured on 2 cores under load). A child uses one core; children share the work.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def read_pairs(
-    a: ModelInfo, b: ModelInfo
+    a: ModelInfo, b: ModelInfo, most: int = 1, sizes: Mapping[str, int] | None = None
 ) -> Callable[[Sequence[tuple[str, str]], float, float, int], Callable[[], dict[str, Any]]]:
     """A reader of paired tensors of ``a`` and ``b`` (dataset paths or checkpoint keys): given the
-    pairs, ``atol``, ``rtol`` and the bytes to read, starts the child and returns a function that
-    waits for the sums of each pair, keyed by the pair's index as a string."""
+    pairs, ``atol``, ``rtol`` and the bytes to read, starts reading at once in up to ``most``
+    isolated children (at most one per core and per MIN_BYTES_PER_CHILD; each next largest pair,
+    by ``sizes`` of A's tensors, to the least loaded child) and returns a function that waits for
+    the sums of each pair, keyed by the pair's index as a string."""
 
     def read(pairs: Sequence[tuple[str, str]], atol: float, rtol: float, nbytes: int) -> Callable[[], Any]:
         if not pairs:
@@ -42,9 +49,31 @@ def read_pairs(
         for info, srcs in ((a, srcs_a), (b, srcs_b)):
             if not srcs:
                 raise InputError(info.path, "holds no weights to read")
-        wanted = [list(p) for p in pairs]
+        size = sizes or {}
+        count = max(1, min(most, os.cpu_count() or 1, nbytes // MIN_BYTES_PER_CHILD))
+        groups: list[list[list[Any]]] = [[] for _ in range(count)]
+        loads = [0] * count
+        for i, (pa, pb) in sorted(enumerate(pairs), key=lambda p: -size.get(p[1][0], 0)):
+            k = loads.index(min(loads))
+            groups[k].append([str(i), pa, pb])
+            loads[k] += size.get(pa, 0)
         extra = SECONDS_PER_GB * nbytes / 1e9
-        return start(a.path, lambda: compare(a.path, b.path, srcs_a, srcs_b, wanted, atol, rtol), extra)
+        pending = [
+            start(a.path, partial(compare, a.path, b.path, srcs_a, srcs_b, g, atol, rtol), extra)
+            for g in groups
+        ]
+
+        def wait() -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            try:
+                for p in pending:
+                    out.update(p())
+            finally:
+                for p in pending:
+                    p.cancel()
+            return out
+
+        return wait
 
     return read
 
@@ -80,22 +109,25 @@ def compare(
     atol: float,
     rtol: float,
 ) -> dict[str, Any]:
-    """Open both files' sources and compare every pair (runs in the child)."""
+    """Open both files' sources and compare every pair ``(key, path in A, path in B)`` (runs in
+    the child)."""
+    for var in BLAS_THREADS:  # before numpy loads: one core per reader child (see BLAS_THREADS)
+        os.environ.setdefault(var, "1")
     which = path_a
     try:
         with _Files(srcs_a) as fa:
             which = path_b
             with _Files(srcs_b) as fb:
                 out: dict[str, Any] = {}
-                for i, (pa, pb) in enumerate(wanted):
+                for key, pa, pb in wanted:
                     which = path_a
                     ta = fa.find(pa)
                     which = path_b
                     tb = fb.find(pb)
                     if ta is None or tb is None:
-                        out[str(i)] = {"error": f"not stored in {'A' if ta is None else 'B'}"}
+                        out[key] = {"error": f"not stored in {'A' if ta is None else 'B'}"}
                         continue
-                    out[str(i)] = _pair(ta, tb, atol, rtol, (path_a, path_b))
+                    out[key] = _pair(ta, tb, atol, rtol, (path_a, path_b))
                 return out
     except READ_ERRORS as exc:
         raise InputError(which, f"cannot read weight values ({one_line(exc)})") from None
@@ -156,25 +188,31 @@ def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, st
     changed = nan_new = inf_new = 0
     equal = same_type
     bf_a, bf_b = a.dtype == "bfloat16", b.dtype == "bfloat16"
+    exact = atol == 0 and rtol == 0
     for ra, rb in _aligned(a, b, paths):
         identical = same_type and np.array_equal(_bits(ra), _bits(rb))
         equal = equal and identical
         # Pieces hold at most SLICE_BYTES of stored values: in float64, ``per`` values at a time.
+        # np.vdot, not np.dot: the same BLAS sum, but np.dot's threaded path is many times slower
+        # on a loaded machine.
         for lo in range(0, ra.size, per):
             pa = _decode(ra[lo : lo + per], bf_a)
             m = pa.size
             x, y, d, t = (buf[:m] for buf in bufs)
             np.copyto(x, pa.view(np.uint8) if pa.dtype.kind == "b" else pa, casting="unsafe")
             if identical:  # the norms only: they weigh the tensor in its layer's figures
-                if not np.isfinite(x).all():
+                s = float(np.vdot(x, x))
+                if not math.isfinite(s):
                     x = x[np.isfinite(x)]
-                s = float(np.dot(x, x))
+                    s = float(np.vdot(x, x))
                 aa, bb, ab = aa + s, bb + s, ab + s
                 continue
             pb = _decode(rb[lo : lo + per], bf_b)
             np.copyto(y, pb.view(np.uint8) if pb.dtype.kind == "b" else pb, casting="unsafe")
-            fx, fy = np.isfinite(x), np.isfinite(y)
-            if not (fx.all() and fy.all()):
+            np.subtract(y, x, out=d)
+            sums = (float(np.vdot(d, d)), float(np.vdot(x, x)), float(np.vdot(y, y)), float(np.vdot(x, y)))
+            if not all(map(math.isfinite, sums)):  # NaN or Inf somewhere (or values near overflow)
+                fx, fy = np.isfinite(x), np.isfinite(y)
                 nan_new += int(np.count_nonzero(np.isnan(y) & ~np.isnan(x)))
                 inf_new += int(np.count_nonzero(np.isinf(y) & ~np.isinf(x)))
                 both = fx & fy
@@ -182,14 +220,21 @@ def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, st
                 changed += int(np.count_nonzero(~both & ~same))
                 x, y = x[both], y[both]
                 d, t = d[: x.size], t[: x.size]
-            np.subtract(y, x, out=d)
-            dd += float(np.dot(d, d))
-            aa += float(np.dot(x, x))
-            bb += float(np.dot(y, y))
-            ab += float(np.dot(x, y))
+                np.subtract(y, x, out=d)
+                sums = (
+                    float(np.vdot(d, d)),
+                    float(np.vdot(x, x)),
+                    float(np.vdot(y, y)),
+                    float(np.vdot(x, y)),
+                )
+            dd, aa, bb, ab = dd + sums[0], aa + sums[1], bb + sums[2], ab + sums[3]
+            if not d.size:
+                continue
+            max_abs = max(max_abs, float(d.max()), -float(d.min()))
+            if exact:
+                changed += int(np.count_nonzero(d))
+                continue
             np.abs(d, out=d)
-            if d.size:
-                max_abs = max(max_abs, float(d.max()))
             np.abs(x, out=t)
             t *= rtol
             t += atol
