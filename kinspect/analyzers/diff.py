@@ -385,9 +385,12 @@ def _model_changes(a: ModelInfo, b: ModelInfo) -> Iterator[Change]:
         ("compile.loss", _plain(ca.loss) if ca else None, _plain(cb.loss) if cb else None),
         ("compile.metrics", _plain(ca.metrics) if ca else None, _plain(cb.metrics) if cb else None),
     ]
+    unknown_is_no_change = {"keras_version", "backend", "dtype"}  # a format that does not record it
     for name, va, vb in pairs:
-        if va != vb:
+        if va != vb and not (name in unknown_is_no_change and (va is None or vb is None)):
             yield Change(name, va, vb)
+    if a.format is not b.format:  # each format records the compile config its own way
+        return
     oa, ob = _flat(dict(ca.config)) if ca else {}, _flat(dict(cb.config)) if cb else {}
     for key in sorted(set(oa) | set(ob)):
         if key.startswith("optimizer.") and _plain(oa.get(key)) != _plain(ob.get(key)):
