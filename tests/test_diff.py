@@ -423,3 +423,21 @@ def test_report_compare_section(pairs: Path, tmp_path: Path, capsys: pytest.Capt
     assert "missing.keras" in capsys.readouterr().err
     assert main(["report", str(pairs / "finetuned.keras"), "-o", str(out), "--no-graph"]) == 0
     assert 'id="compare"' not in (out / "report.html").read_text()
+
+
+def test_architecture_alone_and_arch_options(pairs: Path, tmp_path: Path) -> None:
+    """A config.json side: the architecture compared, no weights; --arch-a gives a weights-only A
+    its architecture."""
+    with zipfile.ZipFile(pairs / "changed.keras") as z:
+        (tmp_path / "config.json").write_bytes(z.read("config.json"))
+    alone = diff_json(pairs / "base.keras", tmp_path / "config.json")
+    assert alone["tensors"] == [] and any("only the architecture" in n for n in alone["notes"])
+    full = diff_json(pairs / "base.keras", pairs / "changed.keras")
+    assert alone["architecture"]["added"] == full["architecture"]["added"]
+    assert alone["architecture"]["removed"] == full["architecture"]["removed"]
+    plain = diff_json(pairs / "run-01.weights.h5", pairs / "run-02.keras")
+    paired = diff_json(
+        pairs / "run-01.weights.h5", pairs / "run-02.keras", "--arch-a", str(pairs / "run-01.keras")
+    )
+    assert plain["architecture"] is None and paired["architecture"] is not None
+    assert [t["rel_l2"] for t in paired["tensors"]] == [t["rel_l2"] for t in plain["tensors"]]

@@ -572,6 +572,11 @@ def compare(
         who = " and ".join(s for s, m in (("A", a), ("B", b)) if not m.has_architecture)
         notes.append(f"{who}: weights only, no architecture: the tensors are compared alone")
     ea, eb = plan(a, optimizer=optimizer), plan(b, optimizer=optimizer)
+    for side, model in (("A", a), ("B", b)):
+        if not model.params_known:  # a config.json, or weights kinspect does not read
+            why = model.weights_unread or "an architecture alone"
+            notes.append(f"{side} holds no weights to compare ({why}): only the architecture is compared")
+            ea, eb = [], []
     pairs, only_a, only_b = pair_entries(ea, eb, renames, arch is None)
     if (ea or eb) and not pairs and not identical:
         raise UsageError(
