@@ -1,6 +1,7 @@
 """The command line: parse options, call the library API, render, write. Nothing else lives here.
 
-Exit codes (every command): 0 success; 1 ``check`` found problems; 2 usage error;
+Exit codes (every command): 0 success; 1 ``check`` found problems, or ``diff --fail-on-change`` a
+change; 2 usage error;
 3 an input could not be read; 4 internal error (a bug in kinspect: one line, no traceback,
 unless ``--debug`` or ``KINSPECT_DEBUG=1`` asks for it).
 """

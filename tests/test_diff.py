@@ -268,6 +268,7 @@ def test_frozen_backbone_is_an_architecture_change(pairs: Path) -> None:
     arch = diff_json(pairs / "base.keras", pairs / "finetuned.keras")["architecture"]
     flags = {c["name"]: dict((x["field"], (x["a"], x["b"])) for x in c["changes"]) for c in arch["changed"]}
     assert flags["backbone"]["trainable"] == (True, False)
+    assert flags["backbone/conv1"]["trainable"] == (True, False)  # nested layers compared one by one
 
 
 # -- pairing by structure --------------------------------------------------------------------------
