@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from kinspect.analyzers.diff import RULES
 from kinspect.cli import cli, main
-from tests.conftest import TESTS
+from tests.conftest import TESTS, oracle_names
 from tests.keras_build import built
 
 ROOT = TESTS.parent
@@ -442,3 +442,19 @@ def test_architecture_alone_and_arch_options(pairs: Path, tmp_path: Path) -> Non
     )
     assert plain["architecture"] is None and paired["architecture"] is not None
     assert [t["rel_l2"] for t in paired["tensors"]] == [t["rel_l2"] for t in plain["tensors"]]
+
+
+@pytest.mark.parametrize("name", oracle_names())
+def test_every_zoo_model_equals_its_twins(zoo_dir: Path, name: str) -> None:
+    """Invariant: a model's .keras file against its .h5 and weights-only twins (the same model saved
+    three ways): every tensor pairs and is unchanged, and no architecture change, over the whole zoo
+    (applications, nested models, RNNs and wrappers, custom layers, mixed precision, tf_keras)."""
+    files = [zoo_dir / f"{name}{suffix}" for suffix in (".keras", ".h5", ".weights.h5", ".weights.hdf5")]
+    first, *twins = [f for f in files if f.exists()]
+    assert twins, name
+    for twin in twins:
+        doc = diff_json(first, twin)
+        odd = [(t["layer"], t["name"], t["status"]) for t in doc["tensors"] if t["status"] != "unchanged"]
+        assert not odd, (twin.name, odd[:5])
+        assert doc["tensors"] or not doc["counts"], twin.name
+        assert not doc["architecture_changed"], (twin.name, doc["architecture"])

@@ -20,7 +20,7 @@ from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, Entry
 from kinspect.analyzers.weights import plan, total_bytes
 from kinspect.errors import UsageError
 from kinspect.findings import Finding, Rule, Severity
-from kinspect.model import LayerInfo, ModelInfo
+from kinspect.model import Format, LayerInfo, ModelInfo
 
 # Given ``(path in A, path in B)`` per pair, ``atol``, ``rtol`` and the bytes to read, a loader
 # starts reading both files and returns a function that waits for each pair's sums, keyed by the
@@ -29,10 +29,12 @@ PairReader = Callable[[Sequence[tuple[str, str]], float, float, int], Callable[[
 
 STATUSES = ("unchanged", "changed", "added", "removed", "reshaped", "retyped")
 MOST_MOVED = 3  # layers named by KIN604
-# Config keys compared elsewhere (name, trainable, dtype, nested layers) or that vary between
-# saves of one model (Keras 3's shared_object_id).
+# Config keys compared elsewhere (name, trainable, dtype, nested layers, shapes), that vary between
+# saves of one model (Keras 3's shared_object_id), or that only say how a format serializes a
+# class it names anyway (module, registered_name: Keras 3 writes them, tf.keras SavedModels not).
 SKIP_CONFIG = {"name", "trainable", "dtype", "layers", "shared_object_id", "build_input_shape",
-               "input_layers", "output_layers", "batch_input_shape", "batch_shape"}  # fmt: skip
+               "input_layers", "output_layers", "batch_input_shape", "batch_shape", "module",
+               "registered_name"}  # fmt: skip
 
 
 # ---- the values ------------------------------------------------------------------------------
@@ -298,9 +300,14 @@ def _shape(value: Any) -> Any:
     return value
 
 
+def _class(name: str) -> str:
+    """A class name without the package a format may prefix it with (``zoo>ScaledDense``)."""
+    return name.rsplit(">", 1)[-1]
+
+
 def _layer_changes(la: LayerInfo, lb: LayerInfo, a: ModelInfo, b: ModelInfo) -> list[Change]:
     out = []
-    if la.class_name != lb.class_name:
+    if _class(la.class_name) != _class(lb.class_name):
         out.append(Change("class_name", la.class_name, lb.class_name))
     ca, cb = _flat(dict(la.config)), _flat(dict(lb.config))
     for key in sorted(set(ca) | set(cb)):
@@ -328,7 +335,7 @@ def _renames(only_a: list[str], only_b: list[str], ma: dict[str, Any], mb: dict[
         lb, parent_b, ib = mb[pb]
         for pa in only_a:
             la, parent_a, ia = ma[pa]
-            if pa in found.values() or la.class_name != lb.class_name or ia != ib:
+            if pa in found.values() or _class(la.class_name) != _class(lb.class_name) or ia != ib:
                 continue
             if parent_a != parent_b and found.get(parent_b.rstrip("/")) != parent_a.rstrip("/"):
                 continue
@@ -414,18 +421,49 @@ def _frozen(model: ModelInfo) -> dict[str, bool]:
     return out
 
 
+def _relative(entries: Sequence[Entry]) -> dict[str, Entry]:
+    """A layer's tensors by their storage path below the layer's own (``forward_layer/cell/vars/0``,
+    or ``0``): the same in every Keras 3 file of the same layer, whatever its name or counter."""
+    parts = [e.weight.path.split("/") for e in entries]
+    common = 0
+    while parts and all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return {"/".join(p[common:]): e for p, e in zip(parts, entries, strict=True)}
+
+
 def pair_entries(
-    ea: Sequence[Entry], eb: Sequence[Entry], renames: Mapping[str, str], structure: bool = True
+    ea: Sequence[Entry],
+    eb: Sequence[Entry],
+    renames: Mapping[str, str],
+    structure: bool = True,
+    by_position: bool = False,
 ) -> tuple[list[tuple[Entry, Entry, str]], list[Entry], list[Entry]]:
     """Pairs by layer and weight name (a renamed layer by its old name), then, for what is left and
     when ``structure`` (a side has no architecture to name its layers for sure), by structure: the
-    same weight names and ranks in the same order. Returns the pairs with how each was made, and the
-    tensors of A and of B left alone."""
-    by_key = {(e.layer, e.weight.name): e for e in ea}
+    same weight names and ranks in the same order. ``by_position``: both files are Keras 3 layouts
+    and a side's weight names are inferred (a weights-only file stores ``vars/0``, ``vars/1``… by
+    position): within a layer, tensors pair by their storage path below the layer's, as Keras
+    loads them. Returns the pairs with how each was made, and the tensors of A
+    and of B left alone."""
     used: set[int] = set()
     pairs: list[tuple[Entry, Entry, str]] = []
+    if by_position:
+        groups: dict[str, list[Entry]] = {}
+        for e in ea:
+            if not e.optimizer:
+                groups.setdefault(e.layer, []).append(e)
+        for layer in dict.fromkeys(e.layer for e in eb if not e.optimizer):
+            rel_b = _relative([e for e in eb if e.layer == layer and not e.optimizer])
+            rel_a = _relative(groups.get(renames.get(layer, layer), []))
+            if set(rel_b) != set(rel_a) or all(rel_b[k].weight.name == rel_a[k].weight.name for k in rel_b):
+                continue  # another layout, or the same names: paired by name below
+            pairs += [(rel_a[k], rel_b[k], "structure") for k in rel_b]
+            used |= {id(e) for e in (*rel_b.values(), *rel_a.values())}
+    by_key = {(e.layer, e.weight.name): e for e in ea if id(e) not in used}
     left_b: list[Entry] = []
     for e in eb:
+        if id(e) in used:
+            continue
         hit = by_key.get((renames.get(e.layer, e.layer), e.weight.name))
         if hit is not None and id(hit) not in used:
             used.add(id(hit))
@@ -433,6 +471,20 @@ def pair_entries(
         else:
             left_b.append(e)
     left_a = [e for e in ea if id(e) not in used]
+    # Within one layer, the weights a format names differently (a custom layer's "vars/0" in one
+    # file, "gamma" in the other) pair in order when their ranks agree.
+    for layer in dict.fromkeys(e.layer for e in left_b):
+        mine = [e for e in left_b if e.layer == layer]
+        theirs = [e for e in left_a if e.layer == renames.get(layer, layer)]
+        if (
+            mine
+            and len(mine) == len(theirs)
+            and all(len(x.weight.shape) == len(y.weight.shape) for x, y in zip(theirs, mine, strict=True))
+        ):
+            pairs += [(x, y, "structure") for x, y in zip(theirs, mine, strict=True)]
+            done = {id(e) for e in (*mine, *theirs)}
+            left_a = [e for e in left_a if id(e) not in done]
+            left_b = [e for e in left_b if id(e) not in done]
     if structure and left_a and left_b:
         sig_a = [(e.optimizer, e.leaf, len(e.weight.shape)) for e in left_a]
         sig_b = [(e.optimizer, e.leaf, len(e.weight.shape)) for e in left_b]
@@ -577,7 +629,9 @@ def compare(
             why = model.weights_unread or "an architecture alone"
             notes.append(f"{side} holds no weights to compare ({why}): only the architecture is compared")
             ea, eb = [], []
-    pairs, only_a, only_b = pair_entries(ea, eb, renames, arch is None)
+    keras3 = (Format.KERAS, Format.WEIGHTS_H5, Format.SHARDED_WEIGHTS)
+    inferred = all(m.format in keras3 for m in (a, b)) and not (a.has_architecture and b.has_architecture)
+    pairs, only_a, only_b = pair_entries(ea, eb, renames, arch is None, inferred)
     if (ea or eb) and not pairs and not identical:
         raise UsageError(
             f"nothing in {a.path} pairs with a tensor of {b.path}: files of different models", "b", b.path
@@ -586,7 +640,7 @@ def compare(
     if by_structure:
         notes.append(
             f"{by_structure} of {len(pairs)} tensor pairs were matched by structure (the same weight "
-            "names and ranks in order), not by layer name: the files name their layers differently"
+            "names and ranks in order), not by name: the files name them differently"
         )
     if identical:
         notes.append("the same file, or the same bytes: every tensor is unchanged (nothing was read)")
