@@ -19,6 +19,7 @@ from kinspect.analyzers.diff import RULES
 from kinspect.cli import cli, main
 from tests.conftest import TESTS, oracle_names
 from tests.keras_build import built
+from tests.test_bad_input import BAD_CONFIGS, keras_config, rezip
 
 ROOT = TESTS.parent
 
@@ -458,3 +459,23 @@ def test_every_zoo_model_equals_its_twins(zoo_dir: Path, name: str) -> None:
         assert not odd, (twin.name, odd[:5])
         assert doc["tensors"] or not doc["counts"], twin.name
         assert not doc["architecture_changed"], (twin.name, doc["architecture"])
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_hostile_configs_on_either_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    """The bad-input suite's hostile configs: diff refuses them as summary does, from either side."""
+    models = built("build_bad_input.py")
+    edit, needle = BAD_CONFIGS[case]
+    bad = rezip(
+        models / "tiny.keras",
+        tmp_path / "bad.keras",
+        {"config.json": json.dumps(edit(keras_config(models))).encode()},
+    )
+    good = models / "tiny.keras"
+    for args in ([bad, good], [good, bad]):
+        code = main(["diff", *map(str, args)])
+        err = capsys.readouterr().err
+        assert code == 3 and err.startswith(f"kinspect: error: {bad}: ") and needle in err, err
+        assert err.count("\n") == 1
