@@ -5,6 +5,7 @@ configs, the findings, mixed formats, bad input on either side, and the JSON con
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import zipfile
@@ -479,3 +480,75 @@ def test_hostile_configs_on_either_side(
         err = capsys.readouterr().err
         assert code == 3 and err.startswith(f"kinspect: error: {bad}: ") and needle in err, err
         assert err.count("\n") == 1
+
+
+# -- the pair reader's streaming, directly ---------------------------------------------------------
+
+
+def _stored(values: np.ndarray, step: int, reuse: bool = True) -> Any:
+    """A stored tensor whose values come in slices of ``step`` (through one reused buffer, as the
+    raw reader gives them)."""
+    from kinspect.loaders.arrays import _Stored
+
+    flat = values.reshape(-1)
+
+    def slices() -> Any:
+        buf = np.empty(step, flat.dtype)
+        for lo in range(0, flat.size, step):
+            part = flat[lo : lo + step]
+            out = buf[: part.size] if reuse else np.empty(part.size, flat.dtype)
+            out[...] = part
+            yield out.reshape(1, -1), 0
+
+    return _Stored(values.shape, values.dtype.name, values.dtype, True, slices)
+
+
+def test_pairs_of_different_slicing_and_dtype() -> None:
+    """Both tensors read side by side whatever their slices: figures as numpy's, NaN/Inf counted."""
+    from kinspect.loaders.pairs import _pair
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 701)).astype(np.float32)
+    b = a.copy()
+    b[::7] += rng.normal(scale=1e-3, size=b[::7].shape).astype(np.float32)
+    b[3, 5], b[4, 6], a[9, 9] = np.nan, np.inf, np.nan
+    for sa, sb, wide in [(1000, 4096, False), (70_001, 333, False), (210_300, 210_300, True)]:
+        other = b.astype(np.float64) if wide else b
+        got = _pair(_stored(a, sa), _stored(other, sb), 1e-4, 1e-3, ("a", "b"))
+        want = expected(a, other, atol=1e-4, rtol=1e-3)
+        assert got["equal"] is False and (got["nan_new"], got["inf_new"]) == (1, 1)
+        assert got["max_abs"] == pytest.approx(want["max_abs"], rel=1e-9)
+        assert math.sqrt(got["dd"]) / math.sqrt(got["aa"]) == pytest.approx(want["rel_l2"], rel=1e-9)
+        assert got["changed"] / a.size == pytest.approx(want["changed_fraction"], rel=1e-12)
+    same = _pair(_stored(a, 4096), _stored(a.copy(), 999), 0.0, 0.0, ("a", "b"))
+    assert same["equal"] is True and same["changed"] == 0 and same["dd"] == 0
+
+
+def test_pair_memory_is_bounded() -> None:
+    """A 128 MB pair is compared in slices: the peak stays a fraction of one tensor."""
+    import tracemalloc
+
+    from kinspect.loaders.pairs import _pair
+
+    size = 32 << 20  # float32 values: 128 MB a tensor
+    chunk = np.arange(1 << 20, dtype=np.float32)
+
+    def stored(shift: float) -> Any:
+        from kinspect.loaders.arrays import _Stored
+
+        def slices() -> Any:
+            buf = np.empty(1 << 20, np.float32)
+            for _ in range(size >> 20):
+                np.add(chunk, shift, out=buf)
+                yield buf.reshape(1, -1), 0
+
+        return _Stored((size,), "float32", np.dtype(np.float32), True, slices)
+
+    tracemalloc.start()
+    try:
+        got = _pair(stored(0.0), stored(0.5), 0.0, 0.0, ("a", "b"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got["changed"] == size and got["max_abs"] == 0.5
+    assert peak < 48 << 20, f"peak {peak / 1e6:.0f} MB for two 134 MB tensors"  # tracemalloc sees numpy
