@@ -552,3 +552,22 @@ def test_pair_memory_is_bounded() -> None:
         tracemalloc.stop()
     assert got["changed"] == size and got["max_abs"] == 0.5
     assert peak < 48 << 20, f"peak {peak / 1e6:.0f} MB for two 134 MB tensors"  # tracemalloc sees numpy
+
+
+def test_renamed_layer_with_weights(pairs: Path, tmp_path: Path) -> None:
+    """A layer renamed in the config (Keras stores weights by position, so the file still loads):
+    renamed-looking, its tensors paired with the old name's and unchanged, and the connection to it
+    not a change."""
+    with zipfile.ZipFile(pairs / "base.keras") as z:
+        text = z.read("config.json").decode()
+    renamed = rezip(pairs / "base.keras", tmp_path / "renamed.keras",
+                    {"config.json": text.replace('"pre_out"', '"penultimate"').encode()})  # fmt: skip
+    doc = diff_json(pairs / "base.keras", renamed)
+    arch = doc["architecture"]
+    assert (arch["added"], arch["removed"]) == ([], [])
+    assert [(c["name"], c["renamed_from"], c["changes"]) for c in arch["changed"]] == [
+        ("penultimate", "pre_out", [])
+    ]
+    rows = [t for t in doc["tensors"] if t["layer"] == "penultimate"]
+    assert [(t["status"], t["paired_by"]) for t in rows] == [("unchanged", "name")] * 2
+    assert [r["renamed_from"] for r in doc["layers"] if r["name"] == "penultimate"] == ["pre_out"]

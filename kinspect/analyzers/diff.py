@@ -305,7 +305,11 @@ def _class(name: str) -> str:
     return name.rsplit(">", 1)[-1]
 
 
-def _layer_changes(la: LayerInfo, lb: LayerInfo, a: ModelInfo, b: ModelInfo) -> list[Change]:
+def _layer_changes(
+    la: LayerInfo, lb: LayerInfo, a: ModelInfo, b: ModelInfo, moved: Mapping[str, str]
+) -> list[Change]:
+    """What differs between one layer in A and in B (``moved``: A's names of renamed layers → B's,
+    so that a connection to a renamed layer is not a change)."""
     out = []
     if _class(la.class_name) != _class(lb.class_name):
         out.append(Change("class_name", la.class_name, lb.class_name))
@@ -322,7 +326,8 @@ def _layer_changes(la: LayerInfo, lb: LayerInfo, a: ModelInfo, b: ModelInfo) -> 
         out.append(Change("output_shape", _shape(la.output_shape), _shape(lb.output_shape)))
     if a.params_known and b.params_known and la.params != lb.params:
         out.append(Change("params", la.params, lb.params))
-    ia, ib = [str(r) for r in la.connections], [str(r) for r in lb.connections]
+    ia = [f"{moved.get(r.layer, r.layer)}[{r.node}][{r.tensor}]" for r in la.connections]
+    ib = [str(r) for r in lb.connections]
     if ia != ib:
         out.append(Change("connections", ia, ib))
     return out
@@ -352,15 +357,14 @@ def architecture_diff(a: ModelInfo, b: ModelInfo) -> tuple[ArchitectureDiff, dic
     only_a = [p for p in ma if p not in mb]
     only_b = [p for p in mb if p not in ma]
     renames = _renames(only_a, only_b, ma, mb)
+    moved = {pa.rsplit("/", 1)[-1]: pb.rsplit("/", 1)[-1] for pb, pa in renames.items()}
     changed = []
     for path, (lb, _, _) in mb.items():
         source = renames.get(path, path)
         if source not in ma:
             continue
         la = ma[source][0]
-        changes = [
-            c for c in _layer_changes(la, lb, a, b) if not (source != path and c.field == "connections")
-        ]
+        changes = _layer_changes(la, lb, a, b, moved)
         if changes or source != path:
             changed.append(
                 LayerChange(path, lb.class_name, tuple(changes), source if source != path else None)
