@@ -289,7 +289,18 @@ def render_markdown(result: DiffResult) -> str:
         out.append("")
     quiet = [r for r in result.layers if r.status == "unchanged"]
     if quiet:
-        out += [f"{len(quiet)} unchanged layers: " + ", ".join(f"`{r.name}`" for r in quiet), ""]
+        names = ", ".join(f"`{r.name}`" for r in quiet)
+        if len(quiet) <= MAX_LISTED_UNCHANGED:
+            out += [f"{len(quiet)} unchanged layer{'s' if len(quiet) != 1 else ''}: {names}", ""]
+        else:  # collapsed: GitHub and GitLab show <details> closed
+            out += [
+                f"<details><summary>{len(quiet)} unchanged layers</summary>",
+                "",
+                names,
+                "",
+                "</details>",
+                "",
+            ]
     if result.findings:
         out += ["**Findings**", ""]
         out += [
