@@ -296,7 +296,7 @@ def diff(
     if atol < 0 or rtol < 0:
         raise UsageError("must not be negative", "atol" if atol < 0 else "rtol", atol if atol < 0 else rtol)
     info_a, info_b = load(a, arch_a), load(b, arch_b)
-    same = identical_files(info_a.path, info_b.path) and arch_a == arch_b
+    same = identical_files(info_a, info_b) and arch_a == arch_b
     sizes = {w.path: int(w.nbytes) for w in (*info_a.all_weights(), *info_a.optimizer_weights)}
     read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes)
     waiting = compare(info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same)

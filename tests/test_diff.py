@@ -224,6 +224,16 @@ def test_same_file_twice_and_a_byte_copy(pairs: Path) -> None:
     assert code == 0
 
 
+def test_copied_checkpoint_is_identical(pairs: Path, tmp_path: Path) -> None:
+    """A TF checkpoint copied elsewhere: its index and shards hold the same bytes, nothing is read;
+    another checkpoint of the same size is read."""
+    shutil.copytree(pairs / "tfk_ckpt", tmp_path / "copy")
+    doc = diff_json(pairs / "tfk_ckpt", tmp_path / "copy")
+    assert doc["identical"] is True and {t["status"] for t in doc["tensors"]} == {"unchanged"}
+    other = diff_json(pairs / "tfk_ckpt", pairs / "tfk_ckpt2")
+    assert other["identical"] is False and {t["status"] for t in other["tensors"]} == {"changed"}
+
+
 def test_identical_weights_in_another_file(pairs: Path) -> None:
     doc = diff_json(pairs / "base.keras", pairs / "resaved.keras")
     assert doc["identical"] is False

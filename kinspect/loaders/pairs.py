@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinspect.errors import InputError
 from kinspect.loaders.arrays import SECONDS_PER_GB, SLICE_BYTES, _decode, _Files, _Stored, sources
-from kinspect.loaders.base import READ_ERRORS, one_line
+from kinspect.loaders.base import READ_ERRORS, BundleSource, one_line
 from kinspect.loaders.isolate import start
 from kinspect.model import ModelInfo
 
@@ -78,13 +78,36 @@ def read_pairs(
     return read
 
 
-def identical_files(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` are the same file, or regular files with identical bytes (compared
-    chunk by chunk, stopping at the first difference: files that differ cost little)."""
+def identical_files(a: ModelInfo, b: ModelInfo) -> bool:
+    """Whether ``a`` and ``b`` are the same file, or hold identical bytes: a single file each, or a
+    TensorFlow checkpoint's index and data shards each (compared chunk by chunk, stopping at the
+    first difference: files that differ cost little)."""
     try:
-        if os.path.samefile(a, b):
+        if os.path.samefile(a.path, b.path):
             return True
-        if not (os.path.isfile(a) and os.path.isfile(b)) or os.path.getsize(a) != os.path.getsize(b):
+    except OSError:
+        return False  # a missing file: the loaders say so, in one line
+    files_a, files_b = _files(a), _files(b)
+    return bool(files_a) and len(files_a) == len(files_b) and all(map(_same_bytes, files_a, files_b))
+
+
+def _files(info: ModelInfo) -> list[str]:
+    """The files whose bytes make the model: the file itself, or a checkpoint's index and shards
+    (a SavedModel's saved_model.pb too). Empty when kinspect cannot list them."""
+    if os.path.isfile(info.path):
+        return [info.path]
+    bundles = [s.bundle for s in sources(info) if isinstance(s, BundleSource)]
+    if len(bundles) != 1:
+        return []
+    bundle = bundles[0]
+    found = [f"{bundle.prefix}.index", *(bundle.shard_path(i) for i in range(bundle.num_shards))]
+    graph = os.path.join(info.path, "saved_model.pb")
+    return [graph, *found] if os.path.isdir(info.path) and os.path.isfile(graph) else found
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    try:
+        if os.path.getsize(a) != os.path.getsize(b):
             return False
         with open(a, "rb") as fa, open(b, "rb") as fb:
             while True:
@@ -94,7 +117,7 @@ def identical_files(a: str, b: str) -> bool:
                 if not x:
                     return True
     except OSError:
-        return False  # a missing file: the loaders say so, in one line
+        return False
 
 
 # ---------------------------------------------------------------------------- child side
