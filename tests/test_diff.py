@@ -363,7 +363,8 @@ def test_different_models_pair_nothing(pairs: Path, capsys: pytest.CaptureFixtur
     """Nothing pairs: a usage error (exit 2), one line."""
     code = main(["diff", "samples/text_classifier.keras", str(pairs / "base.keras")])
     err = capsys.readouterr().err
-    assert code == 2 and "nothing in" in err and err.count("\n") == 1
+    assert code == 2 and "not one tensor pairs" in err and err.count("\n") == 1
+    assert err.startswith("kinspect: error: samples/text_classifier.keras and ")
 
 
 def test_bad_options(pairs: Path) -> None:

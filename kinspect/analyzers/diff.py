@@ -638,7 +638,8 @@ def compare(
     pairs, only_a, only_b = pair_entries(ea, eb, renames, arch is None, inferred)
     if (ea or eb) and not pairs and not identical:
         raise UsageError(
-            f"nothing in {a.path} pairs with a tensor of {b.path}: files of different models", "b", b.path
+            f"{a.path} and {b.path}: not one tensor pairs (by layer and weight name"
+            f"{', or by structure' if arch is None else ''}): files of different models"
         )
     by_structure = sum(1 for _, _, how in pairs if how == "structure")
     if by_structure:
