@@ -15,11 +15,12 @@ from typing import Any
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.model import CompileInfo, Format, LayerInfo, ModelInfo, TensorRef, WeightInfo
 
-_API = ("check", "graph", "history", "load", "report", "summary", "weights")
-_RESULTS = ("CheckResult", "Graph", "History", "ReportResult", "Summary", "WeightReport")
+_API = ("check", "diff", "graph", "history", "load", "report", "summary", "weights")
+_RESULTS = ("CheckResult", "Diff", "Graph", "History", "ReportResult", "Summary", "WeightReport")
 __all__ = [
     "CheckResult",
     "CompileInfo",
+    "Diff",
     "Format",
     "Graph",
     "History",
@@ -34,6 +35,7 @@ __all__ = [
     "WeightInfo",
     "WeightReport",
     "check",
+    "diff",
     "graph",
     "history",
     "load",

@@ -30,7 +30,7 @@ from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
 from kinspect.output import refuse_input, write_atomic
 from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
-from kinspect.results import CheckResult, Graph, History, ReportResult, Summary, WeightReport
+from kinspect.results import CheckResult, Diff, Graph, History, ReportResult, Summary, WeightReport
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -224,6 +224,7 @@ def report(
     graph: bool = True,
     weights: bool = True,
     logs: Sequence[PathLike] | None = None,
+    compare: PathLike | None = None,
 ) -> ReportResult:
     """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
     weights, diagnostics and check findings, training, notes) and ``out_dir/model.png`` (the graph).
@@ -232,6 +233,8 @@ def report(
     ``weights`` False skip those sections (no Graphviz run; no weight values read). ``logs``
     names the run's logs for the Training section; by default kinspect looks beside the model
     (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
+    ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
+    ``path`` (as B).
     """
     from kinspect import __version__
     from kinspect.analyzers.report import build_report
@@ -242,7 +245,12 @@ def report(
     page, image = os.path.join(out, "report.html"), os.path.join(out, "model.png")
     refuse_input(path, page)
     refuse_input(path, image)
+    if compare is not None:
+        refuse_input(os.fspath(compare), page)
+        refuse_input(os.fspath(compare), image)
     info = load(path)
+    # Compared first: its reader child is forked before any thread starts (as the weights' are).
+    compared = diff(compare, path) if compare is not None else None
     skipped = [] if graph else ["graph skipped (--no-graph)"]
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
@@ -262,7 +270,7 @@ def report(
     os.makedirs(out, exist_ok=True)
     if png is not None:
         write_atomic(image, png)
-    write_atomic(page, render_html(value))
+    write_atomic(page, render_html(value, compared))
     missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
     warnings = (missing,) if graph and not drawable else ()
     written = image if png is not None else None
@@ -309,6 +317,38 @@ def history(
         mine = files if i == len(runs) - 1 else []  # checkpoints belong to the latest training
         analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs))
     return History(tuple(analysed), logs.problems + logs.notes)
+
+
+def diff(
+    a: PathLike,
+    b: PathLike,
+    *,
+    arch_a: PathLike | None = None,
+    arch_b: PathLike | None = None,
+    atol: float = 0.0,
+    rtol: float = 0.0,
+    optimizer: bool = False,
+) -> Diff:
+    """What changed from ``a`` to ``b`` (any formats kinspect reads, mixed): the architecture layer
+    by layer, and every paired tensor (by layer and weight name, else by structure) with its status,
+    max |Δ|, relative L2 change, cosine similarity and the fraction of elements beyond
+    ``|b - a| > atol + rtol * |a|``, rolled up per layer; then the findings (KIN6xx).
+
+    ``arch_a``/``arch_b`` pair a weights-only file with its architecture; ``optimizer`` also
+    compares the optimizer's state. Values are read in slices in an isolated child; the same file,
+    or two files with the same bytes, are not read at all.
+    """
+    from kinspect.analyzers.diff import compare
+    from kinspect.loaders.pairs import identical_files, read_pairs
+
+    if atol < 0 or rtol < 0:
+        raise UsageError("must not be negative", "atol" if atol < 0 else "rtol", atol if atol < 0 else rtol)
+    info_a, info_b = load(a, arch_a), load(b, arch_b)
+    same = identical_files(info_a, info_b) and arch_a == arch_b
+    sizes = {w.path: int(w.nbytes) for w in (*info_a.all_weights(), *info_a.optimizer_weights)}
+    read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes)
+    waiting = compare(info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same)
+    return Diff(**_fields(waiting()))
 
 
 # ---- helpers -------------------------------------------------------------------------------------

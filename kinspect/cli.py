@@ -1,6 +1,7 @@
 """The command line: parse options, call the library API, render, write. Nothing else lives here.
 
-Exit codes (every command): 0 success; 1 ``check`` found problems; 2 usage error;
+Exit codes (every command): 0 success; 1 ``check`` found problems, or ``diff --fail-on-change`` a
+change; 2 usage error;
 3 an input could not be read; 4 internal error (a bug in kinspect: one line, no traceback,
 unless ``--debug`` or ``KINSPECT_DEBUG=1`` asks for it).
 """
@@ -294,6 +295,12 @@ def check(
     help="The run's logs for the Training section (default: training.csv, logs/… beside the model).",
 )  # fmt: skip
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in the default web browser.")
+@click.option(
+    "--compare",
+    type=click.Path(dir_okay=True),
+    metavar="OTHER",
+    help="Add a section: what changed from OTHER.",
+)
 def report(
     model: str,
     outdir: str | None,
@@ -301,6 +308,7 @@ def report(
     no_weights: bool,
     logs: tuple[str, ...],
     open_browser: bool,
+    compare: str | None,
 ) -> None:
     """Write an HTML debug report of MODEL: DIR/report.html (one self-contained page: overview,
     layers, graph, weights, diagnostics, notes) and DIR/model.png (the graph).
@@ -311,7 +319,9 @@ def report(
     """
     from kinspect import api
 
-    result = api.report(model, outdir, graph=not no_graph, weights=not no_weights, logs=logs or None)
+    result = api.report(
+        model, outdir, graph=not no_graph, weights=not no_weights, logs=logs or None, compare=compare
+    )
     click.echo(str(result))
     for warning in result.warnings:
         click.echo(f"kinspect: warning: {warning}", err=True)
@@ -370,6 +380,41 @@ def history(paths: tuple[str, ...], fmt: str, output: str | None, **options: Any
     emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), None)
     for problem in result.problems:
         click.echo(f"kinspect: warning: {problem}", err=True)
+
+
+@cli.command()
+@click.argument("a", type=click.Path(dir_okay=True, exists=False))
+@click.argument("b", type=click.Path(dir_okay=True, exists=False))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.option("--atol", type=click.FloatRange(0), default=0.0, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", type=click.FloatRange(0), default=0.0, show_default=True, help="Relative tolerance.")
+@click.option("--optimizer", is_flag=True, help="Also compare the optimizer's state.")
+@click.option(
+    "--fail-on-change", type=click.Choice(["any", "weights", "architecture"]), is_flag=False,
+    flag_value="any", default=None, help="Exit 1 when something changed (any, or only weights/architecture).",
+)  # fmt: skip
+@click.option("--arch-a", type=click.Path(dir_okay=True), help="Architecture for a weights-only A.")
+@click.option("--arch-b", type=click.Path(dir_okay=True), help="Architecture for a weights-only B.")
+@output_option
+def diff(a: str, b: str, fmt: str, fail_on_change: str | None, output: str | None, **options: Any) -> None:
+    """What changed from model A to model B: layers added, removed and changed, and every
+    tensor's change (max |Δ|, relative L2, cosine, elements beyond --atol/--rtol), per layer.
+
+    \b
+    Example:
+      kinspect diff run/epoch-03.keras run/epoch-04.keras --fail-on-change weights
+    """
+    from kinspect import api
+
+    guard_output(a, output)
+    guard_output(b, output)
+    result = api.diff(a, b, **options)
+    emit({"json": result.to_json, "markdown": result.to_markdown}.get(fmt, result.__str__)(), output)
+    weights, arch = result.weights_changed, result.architecture_changed
+    hit = {"any": weights or arch, "weights": weights, "architecture": arch}.get(fail_on_change or "", False)
+    click.get_current_context().exit(EXIT_FINDINGS if hit else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from kinspect.analyzers import summary, weights
+from kinspect.analyzers import diff, summary, weights
 from kinspect.analyzers.training import RunAnalysis
 
 if TYPE_CHECKING:
@@ -324,3 +324,41 @@ class History:
             + (safe_svg(self.svg()) or "")
             + findings_html(a.findings)
         )
+
+
+@dataclass(frozen=True, repr=False)
+class Diff(diff.DiffResult):
+    """What changed from model ``a`` to model ``b``: the ``architecture`` (added, removed, changed
+    layers; None when a side is weights-only), the weights per ``layers`` and per ``tensors``
+    (status and figures), the ``optimizer_tensors`` when asked, and ``findings`` (KIN6xx).
+
+    ``str()`` is the ``kinspect diff`` text, ``to_dict()`` its JSON document (``kinspect/diff@1``),
+    ``to_markdown()`` its Markdown; ``weights_changed`` and ``architecture_changed`` are what
+    ``--fail-on-change`` tests.
+    """
+
+    def __str__(self) -> str:
+        from kinspect.render.diff import render_text
+
+        return render_text(self)
+
+    def __repr__(self) -> str:
+        return f"<Diff {self.a.path!r} → {self.b.path!r}: {self.counts()}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        from kinspect.render.diff import diff_doc
+
+        return diff_doc(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+    def to_markdown(self) -> str:
+        from kinspect.render.diff import render_markdown
+
+        return render_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from kinspect.render.diff import render_html
+
+        return render_html(self)

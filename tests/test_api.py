@@ -46,7 +46,7 @@ def readme_examples() -> list[str]:
 
 def test_readme_has_an_example_for_each_function() -> None:
     code = "\n".join(readme_examples())
-    for name in ("summary", "weights", "check", "graph", "report", "load"):
+    for name in ("summary", "weights", "check", "graph", "report", "diff", "load"):
         assert f"kinspect.{name}(" in code, name
 
 

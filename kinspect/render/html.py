@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from kinspect.analyzers.diff import DiffResult
 from kinspect.analyzers.report import Report
 from kinspect.model import ShapeTree
 from kinspect.render.formatting import display_class, readable_bytes, shape_text
@@ -124,8 +125,8 @@ def csp(script: str) -> str:
     )
 
 
-def render_html(report: Report) -> str:
-    """The whole page."""
+def render_html(report: Report, compare: DiffResult | None = None) -> str:
+    """The whole page; ``compare`` adds the "Compared with …" section (templates/compare.html.j2)."""
     env = environment()
     script = _template_text("report.js")
     if "</script" in script.lower():  # cannot happen with the shipped file; guards edits
@@ -145,6 +146,7 @@ def render_html(report: Report) -> str:
         svg_withheld=report.graph is not None and bool(report.graph.svg) and graph_svg is None,
         hist=_histograms(report),
         curves=_curves(report),
+        compare=compare,
     )
 
 
