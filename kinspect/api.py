@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kinspect import graphviz, loaders
+from kinspect.analyzers.cost import analyze as analyze_cost
 from kinspect.analyzers.graph import build_graph
 from kinspect.analyzers.summary import summarize
 from kinspect.analyzers.weights import SortKey, WeightStats, measure
@@ -60,16 +61,36 @@ def summary(
     show_trainable: bool = False,
     line_length: int | None = None,
     color: bool = False,
+    cost: bool = False,
+    batch: int = 1,
+    seq_len: int | None = None,
 ) -> Summary:
     """What ``model.summary()`` shows for the model in ``path``, with the file's metadata.
 
     ``layer_range`` is ``(start, end)``: only the layers from the first name matching ``start``
     to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
     ``line_length`` and ``color`` lay out the text, as Keras's options do.
+
+    ``cost`` adds the compute and memory cost (``Summary.cost``): MACs and activation memory per
+    layer for ``batch`` samples, the totals, and estimates of peak inference and training memory.
+    ``seq_len`` sets every unknown sequence length of the inputs (a ``None`` time axis).
     """
+    if batch < 1 or (seq_len is not None and seq_len < 1):
+        raise UsageError(
+            "must be at least 1", "batch" if batch < 1 else "seq_len", batch if batch < 1 else seq_len
+        )
     bounds = _bounds(layer_range)
-    table = summarize(load(path, arch), expand_nested, bounds)
-    return Summary(**_fields(table), show_trainable=show_trainable, line_length=line_length, color=color)
+    info = load(path, arch)
+    if cost and seq_len is not None:
+        from kinspect.loaders.common import with_lengths
+
+        filled = with_lengths(info, seq_len)
+        seq_len, info = (seq_len if filled is not info else None), filled
+    table = summarize(info, expand_nested, bounds)
+    fields = _fields(table)
+    if cost:
+        fields["cost"] = analyze_cost(info, batch, seq_len)
+    return Summary(**fields, show_trainable=show_trainable, line_length=line_length, color=color)
 
 
 def weights(

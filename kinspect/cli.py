@@ -98,6 +98,13 @@ def cli() -> None:
 @click.option(
     "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
 )
+@click.option("--cost", is_flag=True, help="Add MACs and activation memory per layer, and memory totals.")
+@click.option(
+    "--batch", type=click.IntRange(1), default=1, show_default=True, help="Samples the cost is for."
+)
+@click.option(
+    "--seq-len", type=click.IntRange(1), help="Length for unknown (None) sequence dims, for --cost."
+)
 @output_option
 def summary(model: str, fmt: str, color: bool | None, output: str | None, **options: Any) -> None:
     """Print what model.summary() shows for MODEL, plus the file's metadata.
@@ -105,6 +112,7 @@ def summary(model: str, fmt: str, color: bool | None, output: str | None, **opti
     \b
     Example:
       kinspect summary samples/mnist_cnn.keras --show-trainable
+      kinspect summary model.keras --cost --batch 32
     """
     from kinspect import api
 

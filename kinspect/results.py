@@ -42,6 +42,10 @@ class Summary(summary.Summary):
 
         table = render_table(self, self.line_length, self.show_trainable, self.color)
         notes = "".join(f"{n}\n" for n in note_lines(self.model))
+        if self.cost is not None:
+            from kinspect.render.cost import note_lines as cost_notes
+
+            notes += "".join(f"{n}\n" for n in cost_notes(self.cost))
         return "\n".join(metadata_lines(self.model)) + "\n" + table + notes
 
     def __repr__(self) -> str:
