@@ -149,6 +149,8 @@ def check(
     input_shape: Any = None,
     input_dtype: str | None = None,
     min_keras_version: str | None = None,
+    max_macs: str | int | None = None,
+    max_activation_memory: str | int | None = None,
     arch: PathLike | None = None,
     config: PathLike | bool | None = None,
     jobs: int | None = None,
@@ -160,7 +162,8 @@ def check(
     (``"KIN1"``), ``fail_on`` (``error``, ``warning``, ``info``), the budgets (``max_params``,
     ``max_file_size`` such as ``"50MB"``, ``max_layers``, ``allow_layer``, ``forbid_layer``,
     ``input_shape`` such as ``(None, 28, 28, 1)`` or a list of shapes, ``input_dtype``,
-    ``min_keras_version``), ``arch`` for weights-only files and ``verify`` (check the data
+    ``min_keras_version``, ``max_macs`` such as ``"4G"``, ``max_activation_memory`` such as
+    ``"20MB"``), ``arch`` for weights-only files and ``verify`` (check the data
     checksums TensorFlow checkpoints keep; a mismatch makes the file unreadable). ``[tool.kinspect]`` of a
     pyproject.toml is read only when asked: ``config=True`` for the nearest one above the
     current directory, or its path; arguments given here override it.
@@ -182,7 +185,7 @@ def check(
         "max-file-size": max_file_size, "max-layers": max_layers, "allow-layer": allow_layer,
         "forbid-layer": forbid_layer, "input-shape": input_shape, "input-dtype": input_dtype,
         "min-keras-version": min_keras_version, "arch": os.fspath(arch) if arch else None,
-        "verify": verify or None,
+        "verify": verify or None, "max-macs": max_macs, "max-activation-memory": max_activation_memory,
     }  # fmt: skip
     settings = merge(table, flags)
     results = check_files([os.fspath(f) for f in files], settings, jobs)

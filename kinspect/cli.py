@@ -250,6 +250,12 @@ def weights(model: str, fmt: str, output: str | None, **options: Any) -> None:
 @click.option("--input-shape", multiple=True, metavar="SHAPE", help="KIN305: required shape (None,28,28,1).")
 @click.option("--input-dtype", metavar="DTYPE", help="KIN306: required input dtype.")
 @click.option("--min-keras-version", metavar="VERSION", help="KIN307: saved by at least this Keras version.")
+@click.option("--max-macs", metavar="N", help="KIN308: at most N MACs per sample (e.g. 4G, 300M).")
+@click.option(
+    "--max-activation-memory",
+    metavar="SIZE",
+    help="KIN309: peak activations per sample at most SIZE (e.g. 20MB).",
+)
 @click.option("--arch", type=click.Path(dir_okay=True), help="KIN403: architecture for weights-only files.")
 @click.option(
     "--verify", is_flag=True, default=None, help="Check the data checksums (TensorFlow checkpoints)."

@@ -404,3 +404,12 @@ def test_cost_adds_only_milliseconds_on_resnet50(zoo_dir: Path) -> None:
         analyze(info)
     per_call = (time.perf_counter() - start) / 5
     assert per_call < 0.05, f"cost analysis took {per_call * 1000:.1f} ms"
+
+
+def test_budgets_fail_closed_on_unknown_cost(zoo_dir: Path) -> None:
+    result = api.check(zoo_dir / "custom_layer.keras", select="KIN308", max_macs="1G")
+    (found,) = result.files[0].findings
+    assert found.rule == "KIN308" and "cannot be checked" in found.message
+    assert api.check(zoo_dir / "ResNet50.keras", select="KIN308", max_macs="4G").files[0].findings == ()
+    over = api.check(zoo_dir / "ResNet50.keras", select="KIN308", max_macs="3.8G").files[0].findings
+    assert [f.rule for f in over] == ["KIN308"]
