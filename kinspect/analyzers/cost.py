@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kinspect.catalog.optimizers import optimizer_slots
-from kinspect.catalog.registry import Call, Cost, Unknown, is_shape, layer_cost
+from kinspect.catalog.registry import Call, Cost, Unknown, layer_cost
 from kinspect.model import DTYPE_BITS, LayerInfo, ModelInfo, ShapeTree
 
 FLOPS_PER_MAC = 2  # the convention: one multiply-accumulate = two floating-point operations
@@ -105,14 +105,20 @@ def compute_bits(policy: str | None, default: str | None = None) -> int:
     return DTYPE_BITS.get(name, 32)
 
 
-def _per_sample(value: Any, batch_axis: bool = True) -> Any:
+def _dims(value: Any) -> bool:
+    """Whether ``value`` is a shape (a tuple of ints and Nones), checked cheaply."""
+    return type(value) is tuple and all(d is None or type(d) is int for d in value)
+
+
+def _per_sample(value: Any) -> Any:
     """Shapes with the batch dim (the first, when unknown) set to 1."""
-    if is_shape(value):
-        return (1, *value[1:]) if value and value[0] is None and batch_axis else value
-    if isinstance(value, list):
-        return [_per_sample(v) for v in value]
-    if isinstance(value, tuple):
+    kind = type(value)
+    if kind is tuple:
+        if _dims(value):
+            return (1, *value[1:]) if value and value[0] is None else value
         return tuple(_per_sample(v) for v in value)
+    if kind is list:
+        return [_per_sample(v) for v in value]
     if isinstance(value, Mapping):
         return {k: _per_sample(v) for k, v in value.items()}
     return value
@@ -122,12 +128,12 @@ def _tensor_sizes(tree: ShapeTree) -> list[int | None]:
     """Elements per sample of each output tensor (None when a dim other than the batch is unknown)."""
     if tree is None:
         return [None]
-    if is_shape(tree):
+    if _dims(tree):
         size = 1
-        for i, d in enumerate(tree):
-            if d is None and i > 0:
+        for d in tree[1:]:
+            if d is None:
                 return [None]
-            size *= 1 if d is None else d
+            size *= d
         return [size]
     if isinstance(tree, Mapping):
         return [s for v in tree.values() for s in _tensor_sizes(v)]
@@ -163,7 +169,8 @@ def _one_layer(layer: LayerInfo, major: int | None) -> tuple[Cost | None, str | 
     for call, output in layer.calls:
         if not isinstance(call, Call):
             return None, "cost unknown: the call is not recorded"
-        sample = Call(_per_sample(call.args), _per_sample(dict(call.kwargs)), call.keras_major or major)
+        kwargs = _per_sample(dict(call.kwargs)) if call.kwargs else {}
+        sample = Call(_per_sample(call.args), kwargs, call.keras_major or major)
         try:
             total += layer_cost(key, layer.config, sample, _per_sample(output))
         except Unknown as exc:
@@ -221,31 +228,33 @@ def _peak(layers: Sequence[LayerInfo], costs: Sequence[LayerCost], sequential: b
                     consumers[ref.layer].append(layer.name)
     last = {name: max((position[c] for c in users), default=len(order)) for name, users in consumers.items()}
     inner = {c.layer.name: _nested_peak(c) for c in costs if c.layers}
-    peak = 0
+    ending: dict[int, list[str]] = {}
+    for name, step in last.items():
+        ending.setdefault(step, []).append(name)
+    peak = alive = 0
     for i, layer in enumerate(layers):
-        alive = sum(act[n] or 0 for n in order[: i + 1] if last[n] >= i)
+        alive += act[layer.name] or 0  # its outputs, from now until their last consumer
+        here = alive
         if layer.name in inner:
             own = inner[layer.name]
             if own is None:
                 return None
-            inputs = (
-                {ref.layer for ref in layer.connections} if not sequential else {order[i - 1]} if i else set()
-            )
-            alive += own - sum(act[n] or 0 for n in inputs if n in act) - (act[layer.name] or 0)
-            alive = max(alive, 0)
-        peak = max(peak, alive)
+            if sequential:
+                inputs = {order[i - 1]} if i else set()
+            else:
+                inputs = {ref.layer for ref in layer.connections}
+            here = max(0, here + own - sum(act.get(n) or 0 for n in inputs) - (act[layer.name] or 0))
+        peak = max(peak, here)
+        for name in ending.get(i, ()):
+            alive -= act[name] or 0
     return peak
 
 
 def _nested_peak(cost: LayerCost) -> int | None:
-    layer = cost.layer
-    sequential = not any(child.inbound for child in layer.layers)
-    peak = _peak(layer.layers, cost.layers, sequential)
-    if peak is None:
-        return None
-    if sequential and cost.layers:  # a nested Sequential's input is not one of its layers
-        peak += 0
-    return peak
+    """A nested model's own peak (a nested Sequential's input is not one of its layers: the
+    caller counts it, alive outside)."""
+    sequential = not any(child.inbound for child in cost.layer.layers)
+    return _peak(cost.layer.layers, cost.layers, sequential)
 
 
 def _optimizer(model: ModelInfo, trainable_bytes: float) -> tuple[float | None, str | None]:
@@ -291,8 +300,11 @@ def analyze(model: ModelInfo, batch: int = 1, seq_len: int | None = None) -> Cos
         peak = None if size is None else max(peak, size + (layers[0].activation_bytes or 0))
     if peak is None or stored is None:
         report_notes.append("activation memory unknown: some output shapes are unknown")
-    params = sum(w.nbytes for w in model.all_weights()) if model.params_known else 0.0
-    trainable = sum(w.nbytes for w in model.all_weights() if w.trainable) if model.params_known else 0.0
+    params = trainable = 0.0
+    if model.params_known:
+        for w in model.all_weights():
+            params += w.nbytes
+            trainable += w.nbytes if w.trainable else 0.0
     slots, source = _optimizer(model, trainable)
     if source is None:
         report_notes.append("training memory unknown: the model was saved without an optimizer")
