@@ -244,7 +244,7 @@ def graph(
 def report(
     path: PathLike, out_dir: PathLike | None = None, *, graph: bool = True, weights: bool = True
 ) -> ReportResult:
-    """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
+    """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, cost, graph,
     weights, diagnostics and check findings, notes) and ``out_dir/model.png`` (the graph).
 
     ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
@@ -274,6 +274,8 @@ def report(
     graph_part, png = drawing() if drawing is not None else (None, None)
     value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
                          skipped=skipped, version=__version__)  # fmt: skip
+    if info.has_architecture:  # the cost section (summary --cost's numbers)
+        value = dataclasses.replace(value, cost=analyze_cost(info))
     os.makedirs(out, exist_ok=True)
     if png is not None:
         write_atomic(image, png)

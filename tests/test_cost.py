@@ -413,3 +413,13 @@ def test_budgets_fail_closed_on_unknown_cost(zoo_dir: Path) -> None:
     assert api.check(zoo_dir / "ResNet50.keras", select="KIN308", max_macs="4G").files[0].findings == ()
     over = api.check(zoo_dir / "ResNet50.keras", select="KIN308", max_macs="3.8G").files[0].findings
     assert [f.rule for f in over] == ["KIN308"]
+
+
+def test_report_marks_the_most_expensive_layers(cost_dir: Path, tmp_path: Path) -> None:
+    api.report(cost_dir / "conv2d.h5", tmp_path, graph=False, weights=False)
+    page = (tmp_path / "report.html").read_text()
+    section = page[page.index('<section id="cost">') : page.index("</section>", page.index('id="cost"'))]
+    # c2 (322,560 MACs) then c1 (55,296): ranked by MACs, with their share of the total.
+    assert section.index('id="C0"') < section.index("322,560")
+    assert '<a href="#C0" class="mono">c2</a>' in section and '<a href="#C1" class="mono">c1</a>' in section
+    assert "380,608" in section  # the total: 55,296 + 322,560 + 2,688 + 64 (test_conv2d_by_hand)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kinspect.analyzers.cost import CostReport
 from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
 from kinspect.analyzers.weights import WeightStats
@@ -88,6 +89,7 @@ class Report:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]
     version: str
+    cost: CostReport | None = None  # the compute and memory cost section (None: not computed)
 
     @property
     def problems(self) -> int:
