@@ -423,3 +423,27 @@ def test_report_marks_the_most_expensive_layers(cost_dir: Path, tmp_path: Path) 
     assert section.index('id="C0"') < section.index("322,560")
     assert '<a href="#C0" class="mono">c2</a>' in section and '<a href="#C1" class="mono">c1</a>' in section
     assert "380,608" in section  # the total: 55,296 + 322,560 + 2,688 + 64 (test_conv2d_by_hand)
+
+
+def test_nested_and_shared_models_by_hand(zoo_dir: Path) -> None:
+    """tests/zoo.py ``nested``, ``shared`` and zoo_keras2.py ``k2_nested_shared``: a nested model
+    counts its layers once per call, a shared layer once per call."""
+    nested = _cost(zoo_dir / "nested.keras")
+    c = _by_name(nested)
+    assert c["encoder"].macs == c["inner_dense"].macs == 16 * 8
+    assert c["frozen_head"].macs == 8 * 8 and c["frozen_head"].elementwise == 8 + 2 * 8  # bias, BN
+    assert nested.total_macs == 16 * 8 + 8 * 8 + 8 * 2
+    shared = _cost(zoo_dir / "shared.keras")
+    assert _by_name(shared)["shared_embed"].macs == 2 * 10 * 16  # called on left and right
+    assert shared.total_macs == 2 * 10 * 16 + 16 * 1
+    twice = _cost(zoo_dir / "k2_nested_shared.h5")
+    c = _by_name(twice)
+    assert c["inner"].macs == 2 * 8 * 4 and c["inner_dense"].macs == 8 * 4  # the model's row: both calls
+    assert twice.total_macs == 2 * 8 * 8 + 2 * 8 * 4 + 8 * 1
+
+
+def test_weights_only_file_has_unknown_cost(zoo_dir: Path) -> None:
+    report = _cost(zoo_dir / "mnist_cnn.weights.h5")
+    assert not report.any_known and report.memory.parameters > 0
+    doc = api.summary(zoo_dir / "mnist_cnn.weights.h5", cost=True).to_dict()
+    assert doc["total_macs"] is None and doc["memory"]["peak_inference"] is None

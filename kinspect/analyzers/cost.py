@@ -73,6 +73,11 @@ class CostReport:
     def total_flops(self) -> int:
         return FLOPS_PER_MAC * self.total_macs
 
+    @property
+    def any_known(self) -> bool:
+        """Whether any layer's cost is known (else the totals are unknown, not 0)."""
+        return any(c.macs is not None for c in self.walk() if not c.layers)
+
     def walk(self) -> Iterator[LayerCost]:
         """Every layer cost, depth first."""
 
@@ -276,13 +281,14 @@ def _optimizer(model: ModelInfo, trainable_bytes: float) -> tuple[float | None, 
 def analyze(model: ModelInfo, batch: int = 1, seq_len: int | None = None) -> CostReport:
     """The cost of ``model`` for ``batch`` samples (its layers' ``calls`` carry the shapes)."""
     major = 3 if (model.keras_version or "").startswith("3") else 2 if model.keras_version else None
-    layers = _layer_costs(model.layers, "", 0, batch, major, model.dtype)
     report_notes: list[str] = []
+    if not model.has_architecture:
+        return _weights_only(model, batch, seq_len)
+    layers = _layer_costs(model.layers, "", 0, batch, major, model.dtype)
     walk = list(_walk(layers))
     leaves = [c for c in walk if not c.layers]
     unknown = tuple(c.path for c in leaves if c.macs is None)
-    total_macs = sum(c.macs or 0 for c in leaves)
-    total_ops = sum(c.elementwise or 0 for c in leaves)
+    total_macs, total_ops = _known_totals(layers)
     if unknown:
         report_notes.append(
             f"the totals leave out {len(unknown)} layer{'s' if len(unknown) > 1 else ''} whose cost is "
@@ -327,6 +333,47 @@ def analyze(model: ModelInfo, batch: int = 1, seq_len: int | None = None) -> Cos
     total_act = sum(c.activation_bytes or 0 for c in layers)
     return CostReport(batch, seq_len, tuple(layers), total_macs, total_ops, total_act, memory, unknown,
                       tuple(report_notes))  # fmt: skip
+
+
+def _known_totals(costs: Sequence[LayerCost]) -> tuple[int, int]:
+    """MACs and element-wise ops of the layers whose cost is known; a nested model's layers count
+    once per call of the model (a shared model runs them each time)."""
+    macs = ops = 0
+    for c in costs:
+        if c.layers:
+            inner_macs, inner_ops = _known_totals(c.layers)
+            calls = max(1, len(c.layer.inbound))
+            macs, ops = macs + inner_macs * calls, ops + inner_ops * calls
+        else:
+            macs, ops = macs + (c.macs or 0), ops + (c.elementwise or 0)
+    return macs, ops
+
+
+def _weights_only(model: ModelInfo, batch: int, seq_len: int | None) -> CostReport:
+    """A file without an architecture: only the parameter memory is known."""
+
+    def unknown(layers: Sequence[LayerInfo], prefix: str, depth: int) -> list[LayerCost]:
+        return [
+            LayerCost(
+                layer,
+                f"{prefix}{layer.name}",
+                depth,
+                None,
+                None,
+                None,
+                None,
+                tuple(unknown(layer.layers, f"{prefix}{layer.name}/", depth + 1)),
+            )
+            for layer in layers
+        ]
+
+    layers = unknown(model.layers, "", 0)
+    params = sum(w.nbytes for w in model.all_weights()) if model.params_known else 0.0
+    trainable = sum(w.nbytes for w in model.all_weights() if w.trainable) if model.params_known else 0.0
+    memory = Memory(params, trainable, None, None, trainable, None, None, None, None)
+    note = "weights only: without an architecture the compute cost is unknown (pair the file with --arch)"
+    paths = tuple(c.path for c in _walk(layers) if not c.layers)
+    return CostReport(batch, seq_len, tuple(layers), 0, 0, 0, memory, paths, (note,))
 
 
 def _walk(items: Sequence[LayerCost]) -> Iterator[LayerCost]:

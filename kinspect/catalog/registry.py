@@ -408,7 +408,7 @@ def elements(shape: Any, what: str = "tensor") -> int:
         raise Unknown(f"{what} is not one tensor")
     dims = known(shape)
     if dims is None:
-        raise Unknown(f"{what} shape {shape} has unknown dims")
+        raise Unknown(f"{what} shape {shape} has unknown dims (give a length: --seq-len N)")
     size = 1
     for d in dims:
         size *= d

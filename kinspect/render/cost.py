@@ -41,16 +41,25 @@ def totals_lines(report: CostReport) -> list[tuple[str, str]]:
     m = report.memory
     batch = f"batch {report.batch}" + (f", sequence length {report.seq_len}" if report.seq_len else "")
     partial = f" (without {len(report.unknown)} unknown)" if report.unknown else ""
-    lines = [
-        ("Total MACs", f"{report.total_macs:,} ({readable_count(report.total_macs)}; {batch}){partial}"),
-        ("FLOPs", f"{report.total_flops:,} ({readable_count(report.total_flops)} = {FLOPS_PER_MAC} × MACs)"),
-        (
-            "Element-wise ops",
-            f"{report.total_elementwise:,} ({readable_count(report.total_elementwise)}, not in the MACs)",
-        ),
-        ("Activation memory", f"{readable_bytes(report.activation_bytes)} (every layer output)"),
-        ("Parameter memory", readable_bytes(m.parameters)),
-    ]
+    if report.any_known:
+        lines = [
+            ("Total MACs", f"{report.total_macs:,} ({readable_count(report.total_macs)}; {batch}){partial}"),
+            (
+                "FLOPs",
+                f"{report.total_flops:,} ({readable_count(report.total_flops)} = {FLOPS_PER_MAC} × MACs)",
+            ),
+            (
+                "Element-wise ops",
+                f"{report.total_elementwise:,} ({readable_count(report.total_elementwise)}, not in the MACs)",
+            ),
+        ]
+    else:
+        lines = [("Total MACs", "unknown"), ("FLOPs", "unknown"), ("Element-wise ops", "unknown")]
+    if m.stored_activations is not None:
+        lines.append(("Activation memory", f"{readable_bytes(m.stored_activations)} (every layer output)"))
+    else:
+        lines.append(("Activation memory", "unknown (some output shapes are unknown)"))
+    lines.append(("Parameter memory", readable_bytes(m.parameters)))
     peak = "unknown"
     if m.peak_inference is not None and m.peak_activations is not None:
         peak = (f"{readable_bytes(m.peak_inference)} (parameters + {readable_bytes(m.peak_activations)} "
@@ -96,12 +105,12 @@ def report_json(report: CostReport) -> dict[str, Any]:
             "unknown_layers": list(report.unknown),
             "notes": list(report.notes),
         },
-        "total_macs": report.total_macs,
-        "total_flops": report.total_flops,
-        "total_elementwise_ops": report.total_elementwise,
+        "total_macs": report.total_macs if report.any_known else None,
+        "total_flops": report.total_flops if report.any_known else None,
+        "total_elementwise_ops": report.total_elementwise if report.any_known else None,
         "memory": {
             "parameters": m.parameters,
-            "activations": report.activation_bytes,
+            "activations": m.stored_activations,
             "peak_activations": m.peak_activations,
             "peak_inference": m.peak_inference,
             "gradients": m.gradients,
