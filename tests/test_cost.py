@@ -447,3 +447,36 @@ def test_weights_only_file_has_unknown_cost(zoo_dir: Path) -> None:
     assert not report.any_known and report.memory.parameters > 0
     doc = api.summary(zoo_dir / "mnist_cnn.weights.h5", cost=True).to_dict()
     assert doc["total_macs"] is None and doc["memory"]["peak_inference"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("mnist_cnn.summary.cost.txt", ["samples/mnist_cnn.keras", "--width", "120"]),
+        ("mnist_cnn.summary.cost.json", ["samples/mnist_cnn.keras", "--format", "json"]),
+        ("mnist_cnn.summary.cost.md", ["samples/mnist_cnn.keras", "--format", "markdown", "--batch", "4"]),
+        ("text_classifier.summary.cost.txt", ["samples/text_classifier.keras", "--width", "140"]),
+    ],
+)
+def test_cost_golden_output(name: str, args: list[str], update_golden: bool) -> None:
+    from click.testing import CliRunner
+
+    from tests.conftest import check_golden
+
+    result = CliRunner().invoke(cli, ["summary", *args, "--cost"])
+    assert result.exit_code == 0, result.output
+    check_golden(name, result.stdout, update_golden)
+
+
+def test_plain_summary_is_unchanged_by_the_cost_machinery() -> None:
+    """Without --cost the text is the golden Keras table (tests/test_cli.py checks it against
+    Keras); with --cost the same rows carry two more cells."""
+    plain = api.summary("samples/mnist_cnn.keras", line_length=100)
+    assert plain.cost is None
+    assert str(plain) == (Path(__file__).parent / "golden" / "mnist_cnn.summary.txt").read_text()
+
+
+def test_notebook_view_shows_the_cost() -> None:
+    page = api.summary("samples/mnist_cnn.keras", cost=True)._repr_html_()
+    assert "<th" in page and ">MACs</th>" in page and "Total MACs: 655,232" in page
+    assert ">MACs</th>" not in api.summary("samples/mnist_cnn.keras")._repr_html_()
