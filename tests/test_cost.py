@@ -485,3 +485,10 @@ def test_notebook_view_shows_the_cost() -> None:
     page = api.summary("samples/mnist_cnn.keras", cost=True)._repr_html_()
     assert "<th" in page and ">MACs</th>" in page and "Total MACs: 655,232" in page
     assert ">MACs</th>" not in api.summary("samples/mnist_cnn.keras")._repr_html_()
+
+
+def test_cost_json_keys_are_documented() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    doc = api.summary("samples/mnist_cnn.keras", cost=True).to_dict()
+    for key in [*doc, *doc["layers"][0], *doc["memory"], *doc["cost"]]:
+        assert f"`{key}`" in readme, f"JSON key {key} is not documented in README.md"
