@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kinspect.catalog.optimizers import optimizer_slots
-from kinspect.catalog.registry import Call, Cost, Unknown, layer_cost
+from kinspect.catalog.registry import Call, Cost, Unknown, is_builtin, layer_cost
 from kinspect.model import DTYPE_BITS, LayerInfo, ModelInfo, ShapeTree
 
 FLOPS_PER_MAC = 2  # the convention: one multiply-accumulate = two floating-point operations
@@ -155,8 +155,11 @@ def _output_bytes(tree: ShapeTree, bits: int, batch: int) -> int | None:
 
 
 def _is_custom(layer: LayerInfo) -> bool:
+    """A class that is not one of Keras's own: a foreign module, or a name Keras has not."""
     module = layer.module
-    return module is not None and not module.startswith(("keras", "tf_keras"))
+    if module is not None and not module.startswith(("keras", "tf_keras")):
+        return True
+    return not layer.is_operation and not is_builtin(layer.class_name)
 
 
 def _one_layer(layer: LayerInfo, major: int | None) -> tuple[Cost | None, str | None]:
@@ -166,7 +169,12 @@ def _one_layer(layer: LayerInfo, major: int | None) -> tuple[Cost | None, str | 
     if layer.class_name == "InputLayer" and not layer.is_operation:
         return Cost(), None
     if _is_custom(layer):
-        return None, f"custom class {layer.class_name} (module {layer.module}): its cost is in its code"
+        if layer.module:
+            return None, f"custom class {layer.class_name} (module {layer.module}): its cost is in its code"
+        return (
+            None,
+            f"class {layer.class_name} is not a Keras layer kinspect knows (custom?): its cost is unknown",
+        )
     if not layer.calls:
         return None, "cost unknown: the layer's input shapes are unknown"
     key = f"ops.{layer.class_name}" if layer.is_operation else layer.class_name
