@@ -492,3 +492,26 @@ def test_cost_json_keys_are_documented() -> None:
     doc = api.summary("samples/mnist_cnn.keras", cost=True).to_dict()
     for key in [*doc, *doc["layers"][0], *doc["memory"], *doc["cost"]]:
         assert f"`{key}`" in readme, f"JSON key {key} is not documented in README.md"
+
+
+def test_optimizer_slots_match_what_keras_stored() -> None:
+    """The slot table (kinspect/catalog/optimizers.py) against the optimizer variables tf_keras
+    built and saved for each built-in optimizer (tests/build_precision.py trains a Dense(2) on
+    3 features with each): slots × trainable parameters = the stored non-scalar values."""
+    from kinspect.catalog.optimizers import optimizer_slots
+
+    folder = built("build_precision.py", "check_custom.py")
+    checked = set()
+    for path in sorted(folder.glob("*_*.h5")) + sorted(folder.glob("current_*.keras")):
+        info = api.load(path)
+        if info.compile is None or not info.optimizer_weights:
+            continue
+        raw = info.compile.config.get("optimizer", info.compile.config.get("optimizer_config"))
+        slots = optimizer_slots(info.compile.optimizer, raw.get("config"))
+        stored = sum(w.size for w in info.optimizer_weights if w.shape)
+        if slots is None:
+            assert "Adafactor" in path.name  # factored slots: unknown, not guessed
+            continue
+        assert slots * info.trainable_params == stored, path.name
+        checked.add(path.stem)
+    assert {"current_SGD", "legacy_SGD", "current_Adam", "legacy_RMSprop", "current_Lion"} <= checked

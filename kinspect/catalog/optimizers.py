@@ -29,8 +29,17 @@ def optimizer_slots(class_name: str | None, config: Mapping[str, Any] | None) ->
         if isinstance(inner, Mapping):
             return optimizer_slots(inner.get("class_name"), inner.get("config"))
         return None
-    if name == "SGD":  # momentums, only with momentum
-        return 1 if _positive(config, "momentum") else 0
+    slots = _slots(name, config)
+    if slots is None:
+        return None
+    return slots + (1 if config.get("use_ema") else 0)  # + the moving averages
+
+
+def _slots(name: str, config: Mapping[str, Any]) -> int | None:
+    if name == "SGD":
+        # Keras 3 and tf.keras's legacy SGD keep momentums only with momentum; tf.keras 2.11+'s
+        # SGD (``is_legacy_optimizer: false``) always builds them (tf_keras/src/optimizers/sgd.py).
+        return 1 if config.get("is_legacy_optimizer") is False or _positive(config, "momentum") else 0
     if name in ("Adam", "AdamW"):  # momentums, velocities (+ velocity_hats with amsgrad)
         return 3 if config.get("amsgrad") else 2
     if name in ("Adamax", "Nadam", "Adadelta", "Ftrl", "Lamb"):  # two accumulators each
