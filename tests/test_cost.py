@@ -404,11 +404,12 @@ def test_cost_adds_only_milliseconds_on_resnet50(zoo_dir: Path) -> None:
 
     info = api.load(zoo_dir / "ResNet50.keras")
     analyze(info)
-    start = time.perf_counter()
-    for _ in range(5):
+    fastest = float("inf")
+    for _ in range(10):  # the fastest of ten: the machine may be shared
+        start = time.perf_counter()
         analyze(info)
-    per_call = (time.perf_counter() - start) / 5
-    assert per_call < 0.05, f"cost analysis took {per_call * 1000:.1f} ms"
+        fastest = min(fastest, time.perf_counter() - start)
+    assert fastest < 0.02, f"cost analysis took {fastest * 1000:.1f} ms"
 
 
 def test_budgets_fail_closed_on_unknown_cost(zoo_dir: Path) -> None:

@@ -12,7 +12,7 @@ whose cost cannot be known (a custom class, an unknown dim) is unknown, with the
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kinspect.catalog.optimizers import optimizer_slots
@@ -115,20 +115,6 @@ def _dims(value: Any) -> bool:
     return type(value) is tuple and all(d is None or type(d) is int for d in value)
 
 
-def _per_sample(value: Any) -> Any:
-    """Shapes with the batch dim (the first, when unknown) set to 1."""
-    kind = type(value)
-    if kind is tuple:
-        if _dims(value):
-            return (1, *value[1:]) if value and value[0] is None else value
-        return tuple(_per_sample(v) for v in value)
-    if kind is list:
-        return [_per_sample(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _per_sample(v) for k, v in value.items()}
-    return value
-
-
 def _tensor_sizes(tree: ShapeTree) -> list[int | None]:
     """Elements per sample of each output tensor (None when a dim other than the batch is unknown)."""
     if tree is None:
@@ -182,10 +168,10 @@ def _one_layer(layer: LayerInfo, major: int | None) -> tuple[Cost | None, str | 
     for call, output in layer.calls:
         if not isinstance(call, Call):
             return None, "cost unknown: the call is not recorded"
-        kwargs = _per_sample(dict(call.kwargs)) if call.kwargs else {}
-        sample = Call(_per_sample(call.args), kwargs, call.keras_major or major)
+        if call.keras_major is None and major is not None:
+            call = replace(call, keras_major=major)
         try:
-            total += layer_cost(key, layer.config, sample, _per_sample(output))
+            total += layer_cost(key, layer.config, call, output)
         except Unknown as exc:
             return None, f"cost unknown: {exc}"
     return total, None

@@ -356,9 +356,10 @@ class Cost:
         return Cost(self.macs * times, self.elementwise * times)
 
 
-# A cost rule gets the layer config, the call with per-sample shapes (the batch dim is 1) and
-# the call's output shapes, and returns its Cost; it raises Unknown when a dim it needs is
-# unknown. Registered beside the class's shape rule in its family module.
+# A cost rule gets the layer config, the call (its arguments' shapes) and the call's output
+# shapes, and returns the Cost of one sample: :func:`elements` counts an unknown first (batch) dim
+# as 1. It raises Unknown when a dim it needs is unknown. Registered beside the class's shape rule
+# in its family module.
 CostRule = Callable[[Mapping[str, Any], Call, ShapeTree], Cost]
 COSTS: dict[str, CostRule] = {}
 # Built-in classes that do no arithmetic at inference: data movement (Reshape, ZeroPadding2D,
@@ -403,15 +404,18 @@ def no_cost(reason: str, *class_names: str) -> None:
 
 
 def elements(shape: Any, what: str = "tensor") -> int:
-    """The number of elements of a known shape (the batch dim is already 1)."""
-    if not is_shape(shape):
+    """The number of elements of one sample of a shape: an unknown first (batch) dim counts as 1;
+    any other unknown dim is Unknown."""
+    if type(shape) is not tuple:
         raise Unknown(f"{what} is not one tensor")
-    dims = known(shape)
-    if dims is None:
-        raise Unknown(f"{what} shape {shape} has unknown dims (give a length: --seq-len N)")
     size = 1
-    for d in dims:
-        size *= d
+    for i, d in enumerate(shape):
+        if type(d) is int:
+            size *= d
+        elif d is not None:
+            raise Unknown(f"{what} is not one tensor")
+        elif i:
+            raise Unknown(f"{what} shape {shape} has unknown dims (give a length: --seq-len N)")
     return size
 
 
