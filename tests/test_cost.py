@@ -516,3 +516,15 @@ def test_optimizer_slots_match_what_keras_stored() -> None:
         assert slots * info.trainable_params == stored, path.name
         checked.add(path.stem)
     assert {"current_SGD", "legacy_SGD", "current_Adam", "legacy_RMSprop", "current_Lion"} <= checked
+
+
+def test_keras_ops_and_tf_op_lambda_by_hand(zoo_dir: Path) -> None:
+    """tests/zoo.py ``ops_graph`` (keras.ops calls) and zoo_keras2.py ``k2_tfop`` (tf.* calls)."""
+    c = _by_name(_cost(zoo_dir / "ops_graph.keras"))
+    assert c["dense"].macs == 4 * 6 * 6  # Dense(6) at 4 positions
+    assert c["add"].elementwise == 4 * 6  # x + 1.0
+    assert c["mean"].elementwise == c["max"].elementwise == 4 * 6  # reductions: 1 per input
+    assert c["concatenate"].elementwise == 0 and c["dense_1"].macs == 12 * 3
+    c = _by_name(_cost(zoo_dir / "k2_tfop.h5"))
+    assert c["tf.math.multiply"].elementwise == c["tf.__operators__.add"].elementwise == 5
+    assert (c["dense"].macs, c["dense_1"].macs) == (5 * 5, 5 * 1)
