@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kinspect.catalog.ops import BOOL_OUTPUT
 from kinspect.catalog.optimizers import optimizer_slots
 from kinspect.catalog.registry import Call, Cost, Unknown, is_builtin, layer_cost
 from kinspect.model import DTYPE_BITS, LayerInfo, ModelInfo, ShapeTree
@@ -184,6 +185,8 @@ def _layer_costs(
     for layer in layers:
         path = f"{prefix}{layer.name}"
         bits = compute_bits(layer.dtype, dtype)
+        if layer.is_operation and f"ops.{layer.class_name}" in BOOL_OUTPUT:
+            bits = 8  # a boolean output
         outputs = [o for _, o in layer.calls] or [layer.output_shape]
         sizes = [_output_bytes(o, bits, batch) for o in outputs]
         act = None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)

@@ -757,3 +757,12 @@ def matmul_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cos
     if not is_shape(output):
         raise ShapeUnknown("matmul output is not one tensor")
     return Cost(elements(output) * s1[-1])
+
+
+# Ops whose output is boolean (1 byte per value), whatever the dtype policy: comparisons and
+# logical ops (keras/src/ops/numpy.py ``compute_output_spec``: ``dtype="bool"``).
+BOOL_OUTPUT = frozenset(
+    _ops("Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd", "LogicalOr",
+         "LogicalXor", "LogicalNot", "Isfinite", "Isinf", "Isnan", "Isneginf", "Isposinf", "Isclose",
+         "IsIn", "Signbit", "All", "Any")
+)  # fmt: skip
