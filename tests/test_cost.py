@@ -528,3 +528,14 @@ def test_keras_ops_and_tf_op_lambda_by_hand(zoo_dir: Path) -> None:
     c = _by_name(_cost(zoo_dir / "k2_tfop.h5"))
     assert c["tf.math.multiply"].elementwise == c["tf.__operators__.add"].elementwise == 5
     assert (c["dense"].macs, c["dense_1"].macs) == (5 * 5, 5 * 1)
+
+
+def test_sequential_memory_by_hand(zoo_dir: Path) -> None:
+    """tests/zoo.py ``sequential_mlp``: Input(20) → Dense(64) → Dropout → Dense(10), float32."""
+    m = _cost(zoo_dir / "sequential_mlp.keras").memory
+    # Peak: Dense's 64 outputs and Dropout's 64 alive together (the 20 inputs are gone by then).
+    assert m.peak_activations == (64 + 64) * 4
+    # Training keeps the input and every output: 20 + 64 + 64 + 10 values.
+    assert m.stored_activations == (20 + 64 + 64 + 10) * 4
+    params = (20 * 64 + 64 + 64 * 10 + 10) * 4
+    assert m.parameters == params and m.peak_inference == params + (64 + 64) * 4

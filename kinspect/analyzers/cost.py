@@ -301,6 +301,7 @@ def analyze(model: ModelInfo, batch: int = 1, seq_len: int | None = None) -> Cos
         inputs = [call.args[0] for call, _ in first.calls if isinstance(call, Call) and call.args]
         size = _output_bytes(inputs[0], compute_bits(model.dtype), batch) if inputs else None
         peak = None if size is None else max(peak, size + (layers[0].activation_bytes or 0))
+        stored = None if size is None or stored is None else stored + size  # kept for training too
     if peak is None or stored is None:
         report_notes.append("activation memory unknown: some output shapes are unknown")
     params = trainable = 0.0

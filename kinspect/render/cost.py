@@ -56,7 +56,9 @@ def totals_lines(report: CostReport) -> list[tuple[str, str]]:
     else:
         lines = [("Total MACs", "unknown"), ("FLOPs", "unknown"), ("Element-wise ops", "unknown")]
     if m.stored_activations is not None:
-        lines.append(("Activation memory", f"{readable_bytes(m.stored_activations)} (every layer output)"))
+        lines.append(
+            ("Activation memory", f"{readable_bytes(m.stored_activations)} (inputs and every layer output)")
+        )
     else:
         lines.append(("Activation memory", "unknown (some output shapes are unknown)"))
     lines.append(("Parameter memory", readable_bytes(m.parameters)))
