@@ -75,6 +75,8 @@ def summary(
     layer for ``batch`` samples, the totals, and estimates of peak inference and training memory.
     ``seq_len`` sets every unknown sequence length of the inputs (a ``None`` time axis).
     """
+    if not cost and (batch != 1 or seq_len is not None):
+        raise UsageError("only counts with cost=True (--cost)", "batch" if batch != 1 else "seq_len")
     if batch < 1 or (seq_len is not None and seq_len < 1):
         raise UsageError(
             "must be at least 1", "batch" if batch < 1 else "seq_len", batch if batch < 1 else seq_len

@@ -28,8 +28,9 @@ class Summary(summary.Summary):
     """What ``model.summary()`` shows (``rows``, ``totals``) for the ``model`` in a file.
 
     ``str()`` is the ``kinspect summary`` text (metadata, Keras's table, notes), ``to_dict()``
-    its JSON document (``kinspect/summary@1``), ``to_markdown()`` its Markdown table; the other
-    fields are how the text is laid out.
+    its JSON document (``kinspect/summary@1``), ``to_markdown()`` its Markdown table; ``cost``
+    the compute and memory cost when asked (``summary(path, cost=True)``); the other fields are
+    how the text is laid out.
     """
 
     show_trainable: bool = False

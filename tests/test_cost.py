@@ -539,3 +539,24 @@ def test_sequential_memory_by_hand(zoo_dir: Path) -> None:
     assert m.stored_activations == (20 + 64 + 64 + 10) * 4
     params = (20 * 64 + 64 + 64 * 10 + 10) * 4
     assert m.parameters == params and m.peak_inference == params + (64 + 64) * 4
+
+
+def test_batch_and_seq_len_need_cost() -> None:
+    from kinspect.errors import UsageError
+
+    with pytest.raises(UsageError, match="cost=True"):
+        api.summary("samples/mnist_cnn.keras", seq_len=8)
+    with pytest.raises(UsageError, match="batch"):
+        api.summary("samples/mnist_cnn.keras", cost=True, batch=0)
+
+
+def test_budget_settings_from_pyproject(tmp_path: Path) -> None:
+    """``max-macs`` and ``max-activation-memory`` in [tool.kinspect], with SI and byte units."""
+    from kinspect.checks.settings import merge
+
+    budgets = merge({"max-macs": "0.5M", "max-activation-memory": "1KiB"}, {}).budgets
+    assert (budgets.max_macs, budgets.max_activation_memory) == (500_000, 1024)
+    toml = tmp_path / "pyproject.toml"
+    toml.write_text('[tool.kinspect]\nmax-macs = "600K"\n')
+    found = api.check("samples/mnist_cnn.keras", select="KIN308", config=toml).files[0].findings
+    assert [f.rule for f in found] == ["KIN308"]  # 655,232 MACs
