@@ -2,7 +2,8 @@
 
 Config parsing (:mod:`.architecture`), weight names (:mod:`.weightnames`), shape propagation through
 a model's graph (:mod:`.propagate`), and one module per layer family (``core``, ``conv``, ``rnn``…)
-holding each class's shape rule, expected weights and compute cost side by side, registered in :mod:`.registry`.
+holding each class's shape rule, expected weights and compute cost side by side, registered in
+:mod:`.registry`.
 
 Importing any part of the package imports every family module first (below), so the registries,
 and :func:`is_builtin`, are complete whenever they can be read.

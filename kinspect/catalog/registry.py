@@ -1,10 +1,11 @@
-"""The catalog's registries: shape rules and expected weights, by Keras class name.
+"""The catalog's registries: shape rules, expected weights and compute costs, by Keras class name.
 
 A shape rule reproduces Keras's ``compute_output_shape`` from the stored config and the shapes of
-the call's arguments; an expected-weights spec reproduces the layer's ``build``. Neither guesses:
-when the answer cannot be known a rule raises :class:`ShapeUnknown` (the caller records ``?`` and a
-note) and :func:`expected_weights` gives None. The family modules (``core``, ``conv``, ``rnn``…)
-register both side by side; importing any part of :mod:`kinspect.catalog` imports all of them
+the call's arguments; an expected-weights spec reproduces the layer's ``build``; a cost rule counts
+the arithmetic of one call (:class:`Cost`). None guesses: when the answer cannot be known a rule
+raises :class:`ShapeUnknown` or :class:`Unknown` (the caller records ``?`` and a note) and
+:func:`expected_weights` gives None. The family modules (``core``, ``conv``, ``rnn``…)
+register them side by side; importing any part of :mod:`kinspect.catalog` imports all of them
 first (the package's ``__init__``), so the registries are complete whenever they can be read.
 """
 
