@@ -87,3 +87,20 @@ def test_free_and_uncounted_classes() -> None:
         cost("Lambda", {}, (None, 3), output=(None, 3))
     with pytest.raises(Unknown, match="no cost rule"):
         cost("MyLayer", {}, (None, 3), output=(None, 3))
+
+
+def test_conv_lstm_per_step() -> None:
+    # 3 steps of 8x8x2, 4 filters, 3x3 same: per step each of the 8·8 positions computes 4 gates
+    # × 4 filters, from the input (9 taps × 2 channels) and the state (9 taps × 4 filters).
+    config = {"filters": 4, "kernel_size": [3, 3], "padding": "same"}
+    found = cost("ConvLSTM2D", config, (None, 3, 8, 8, 2), output=(None, 8, 8, 4))
+    assert found.macs == 3 * (8 * 8) * (4 * 4) * 9 * (2 + 4)
+    assert found.elementwise == 3 * (4 * 256 + 9 * 256)  # bias 4 per value, gates and gating 9
+
+
+def test_einsum_dense_and_normalization() -> None:
+    config = {"equation": "abc,cd->abd", "output_shape": [None, 5], "bias_axes": "d"}
+    assert cost("EinsumDense", config, (None, 6, 8), output=(None, 6, 5)) == Cost(6 * 8 * 5, 6 * 5)
+    assert cost("BatchNormalization", {}, (None, 4, 4, 3), output=(None, 4, 4, 3)) == Cost(0, 2 * 48)
+    ln = {"scale": True, "center": False}
+    assert cost("LayerNormalization", ln, (None, 5, 6), output=(None, 5, 6)) == Cost(0, 5 * 30)
