@@ -104,3 +104,13 @@ def test_einsum_dense_and_normalization() -> None:
     assert cost("BatchNormalization", {}, (None, 4, 4, 3), output=(None, 4, 4, 3)) == Cost(0, 2 * 48)
     ln = {"scale": True, "center": False}
     assert cost("LayerNormalization", ln, (None, 5, 6), output=(None, 5, 6)) == Cost(0, 5 * 30)
+
+
+def test_grouped_query_and_additive_attention() -> None:
+    gqa = {"head_dim": 4, "num_query_heads": 4, "num_key_value_heads": 2, "use_bias": False}
+    found = cost("GroupedQueryAttention", gqa, (None, 6, 8), (None, 5, 8), output=(None, 6, 8))
+    # q 6·8·4·4, k and v 5·8·2·4 each, QKᵀ and AV 4·6·5·4 each, output 6·4·4·8.
+    assert found.macs == 6 * 8 * 16 + 2 * (5 * 8 * 8) + 2 * (4 * 6 * 5 * 4) + 6 * 16 * 8
+    additive = cost("AdditiveAttention", {}, [(None, 3, 4), (None, 5, 4)], output=(None, 3, 4))
+    # scores: 3·5 terms of dim 4 (add, tanh: 2 each; reduce with scale: 1 MAC each), softmax 3.
+    assert additive == Cost(3 * 5 * 4 + 3 * 5 * 4, 3 * 3 * 5 + 2 * 3 * 5 * 4)
