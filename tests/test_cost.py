@@ -560,3 +560,17 @@ def test_budget_settings_from_pyproject(tmp_path: Path) -> None:
     toml.write_text('[tool.kinspect]\nmax-macs = "600K"\n')
     found = api.check("samples/mnist_cnn.keras", select="KIN308", config=toml).files[0].findings
     assert [f.rule for f in found] == ["KIN308"]  # 655,232 MACs
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_seq_len_fills_only_unknown_lengths(zoo_dir: Path, suffix: str) -> None:
+    """``multi_io`` has a text input of unknown length: its pooling is unknown until --seq-len.
+    ``k2_rnn`` has none (its Embedding stores an unused ``batch_input_shape: [null, null]``):
+    --seq-len changes nothing there and is not reported."""
+    free = _cost(zoo_dir / f"multi_io{suffix}")
+    assert free.unknown == ("global_average_pooling1d",)
+    filled = _cost(zoo_dir / f"multi_io{suffix}", seq_len=7)
+    assert not filled.unknown and filled.seq_len == 7
+    assert _by_name(filled)["global_average_pooling1d"].elementwise == 7 * 16  # 7 tokens × 16 dims
+    fixed = _cost(zoo_dir / "k2_rnn.h5", seq_len=7)
+    assert fixed.seq_len is None and fixed.total_macs == _cost(zoo_dir / "k2_rnn.h5").total_macs

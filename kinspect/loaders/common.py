@@ -290,4 +290,8 @@ def with_lengths(info: ModelInfo, length: int) -> ModelInfo:
             )
         return tuple(out)
 
-    return replace(info, layers=redo(info.layers, ()))
+    filled = replace(info, layers=redo(info.layers, ()))
+    before = [layer.output_shape for _, layer in info.walk()]
+    if before == [layer.output_shape for _, layer in filled.walk()]:
+        return info  # no shape depended on an unknown length (a config may store unused ones)
+    return filled
