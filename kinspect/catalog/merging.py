@@ -201,13 +201,21 @@ free("Concatenate")  # data movement
 @cost("Add", "Subtract", "Multiply", "Maximum", "Minimum")
 def merge_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
     """``inputs - 1`` operations per output element."""
-    return Cost(0, (len(call.shapes()) - 1) * elements(output))
+    return Cost(0, (len(_merged(call)) - 1) * elements(output))
 
 
 @cost("Average")
 def average_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
     """``inputs - 1`` adds and one divide per output element."""
-    return Cost(0, len(call.shapes()) * elements(output))
+    return Cost(0, len(_merged(call)) * elements(output))
+
+
+def _merged(call: Call) -> list[Shape]:
+    """A merge layer's inputs: a list of tensors (one tensor is not a merge layer's call; an
+    operation a file stored without its module looks like that)."""
+    if is_shape(call.x):
+        raise ShapeUnknown("a merge layer must be called on a list of tensors")
+    return call.shapes()
 
 
 @cost("Dot")
