@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kinspect import graphviz, loaders
-from kinspect.analyzers.cost import analyze as analyze_cost
 from kinspect.analyzers.graph import build_graph
 from kinspect.analyzers.summary import summarize
 from kinspect.analyzers.weights import SortKey, WeightStats, measure
@@ -91,6 +90,8 @@ def summary(
     table = summarize(info, expand_nested, bounds)
     fields = _fields(table)
     if cost:
+        from kinspect.analyzers.cost import analyze as analyze_cost
+
         fields["cost"] = analyze_cost(info, batch, seq_len)
     return Summary(**fields, show_trainable=show_trainable, line_length=line_length, color=color)
 
@@ -277,6 +278,8 @@ def report(
     value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
                          skipped=skipped, version=__version__)  # fmt: skip
     if info.has_architecture:  # the cost section (summary --cost's numbers)
+        from kinspect.analyzers.cost import analyze as analyze_cost
+
         value = dataclasses.replace(value, cost=analyze_cost(info))
     os.makedirs(out, exist_ok=True)
     if png is not None:

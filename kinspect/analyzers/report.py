@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kinspect.analyzers.cost import CostReport
 from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
 from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
 from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
+
+if TYPE_CHECKING:
+    from kinspect.analyzers.cost import CostReport
 
 
 def is_problem(finding: Finding) -> bool:

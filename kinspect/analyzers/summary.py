@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kinspect.analyzers.cost import CostReport, LayerCost
 from kinspect.errors import UsageError
 from kinspect.model import LayerInfo, ModelInfo, WeightInfo
+
+if TYPE_CHECKING:
+    from kinspect.analyzers.cost import CostReport, LayerCost
 
 
 @dataclass(frozen=True)
