@@ -60,16 +60,40 @@ def summary(
     show_trainable: bool = False,
     line_length: int | None = None,
     color: bool = False,
+    cost: bool = False,
+    batch: int = 1,
+    seq_len: int | None = None,
 ) -> Summary:
     """What ``model.summary()`` shows for the model in ``path``, with the file's metadata.
 
     ``layer_range`` is ``(start, end)``: only the layers from the first name matching ``start``
     to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
     ``line_length`` and ``color`` lay out the text, as Keras's options do.
+
+    ``cost`` adds the compute and memory cost (``Summary.cost``): MACs and activation memory per
+    layer for ``batch`` samples, the totals, and estimates of peak inference and training memory.
+    ``seq_len`` sets every unknown sequence length of the inputs (a ``None`` time axis).
     """
+    if not cost and (batch != 1 or seq_len is not None):
+        raise UsageError("only counts with cost=True (--cost)", "batch" if batch != 1 else "seq_len")
+    if batch < 1 or (seq_len is not None and seq_len < 1):
+        raise UsageError(
+            "must be at least 1", "batch" if batch < 1 else "seq_len", batch if batch < 1 else seq_len
+        )
     bounds = _bounds(layer_range)
-    table = summarize(load(path, arch), expand_nested, bounds)
-    return Summary(**_fields(table), show_trainable=show_trainable, line_length=line_length, color=color)
+    info = load(path, arch)
+    if cost and seq_len is not None:
+        from kinspect.loaders.common import with_lengths
+
+        filled = with_lengths(info, seq_len)
+        seq_len, info = (seq_len if filled is not info else None), filled
+    table = summarize(info, expand_nested, bounds)
+    fields = _fields(table)
+    if cost:
+        from kinspect.analyzers.cost import analyze as analyze_cost
+
+        fields["cost"] = analyze_cost(info, batch, seq_len)
+    return Summary(**fields, show_trainable=show_trainable, line_length=line_length, color=color)
 
 
 def weights(
@@ -128,6 +152,8 @@ def check(
     input_shape: Any = None,
     input_dtype: str | None = None,
     min_keras_version: str | None = None,
+    max_macs: str | int | None = None,
+    max_activation_memory: str | int | None = None,
     arch: PathLike | None = None,
     config: PathLike | bool | None = None,
     jobs: int | None = None,
@@ -139,7 +165,8 @@ def check(
     (``"KIN1"``), ``fail_on`` (``error``, ``warning``, ``info``), the budgets (``max_params``,
     ``max_file_size`` such as ``"50MB"``, ``max_layers``, ``allow_layer``, ``forbid_layer``,
     ``input_shape`` such as ``(None, 28, 28, 1)`` or a list of shapes, ``input_dtype``,
-    ``min_keras_version``), ``arch`` for weights-only files and ``verify`` (check the data
+    ``min_keras_version``, ``max_macs`` such as ``"4G"``, ``max_activation_memory`` such as
+    ``"20MB"``), ``arch`` for weights-only files and ``verify`` (check the data
     checksums TensorFlow checkpoints keep; a mismatch makes the file unreadable). ``[tool.kinspect]`` of a
     pyproject.toml is read only when asked: ``config=True`` for the nearest one above the
     current directory, or its path; arguments given here override it.
@@ -161,7 +188,7 @@ def check(
         "max-file-size": max_file_size, "max-layers": max_layers, "allow-layer": allow_layer,
         "forbid-layer": forbid_layer, "input-shape": input_shape, "input-dtype": input_dtype,
         "min-keras-version": min_keras_version, "arch": os.fspath(arch) if arch else None,
-        "verify": verify or None,
+        "verify": verify or None, "max-macs": max_macs, "max-activation-memory": max_activation_memory,
     }  # fmt: skip
     settings = merge(table, flags)
     results = check_files([os.fspath(f) for f in files], settings, jobs)
@@ -226,8 +253,8 @@ def report(
     logs: Sequence[PathLike] | None = None,
     compare: PathLike | None = None,
 ) -> ReportResult:
-    """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, graph,
-    weights, diagnostics and check findings, training, notes) and ``out_dir/model.png`` (the graph).
+    """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, cost,
+    graph, weights, diagnostics and check findings, training, notes) and ``out_dir/model.png``.
 
     ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
     ``weights`` False skip those sections (no Graphviz run; no weight values read). ``logs``
@@ -267,6 +294,10 @@ def report(
     skipped += [note] if note else []
     value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
                          skipped=skipped, version=__version__, training=training)  # fmt: skip
+    if info.has_architecture:  # the cost section (summary --cost's numbers)
+        from kinspect.analyzers.cost import analyze as analyze_cost
+
+        value = dataclasses.replace(value, cost=analyze_cost(info))
     os.makedirs(out, exist_ok=True)
     if png is not None:
         write_atomic(image, png)

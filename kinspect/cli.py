@@ -99,6 +99,13 @@ def cli() -> None:
 @click.option(
     "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
 )
+@click.option("--cost", is_flag=True, help="Add MACs and activation memory per layer, and memory totals.")
+@click.option(
+    "--batch", type=click.IntRange(1), default=1, show_default=True, help="Samples the cost is for."
+)
+@click.option(
+    "--seq-len", type=click.IntRange(1), help="Length for unknown (None) sequence dims, for --cost."
+)
 @output_option
 def summary(model: str, fmt: str, color: bool | None, output: str | None, **options: Any) -> None:
     """Print what model.summary() shows for MODEL, plus the file's metadata.
@@ -106,6 +113,7 @@ def summary(model: str, fmt: str, color: bool | None, output: str | None, **opti
     \b
     Example:
       kinspect summary samples/mnist_cnn.keras --show-trainable
+      kinspect summary model.keras --cost --batch 32
     """
     from kinspect import api
 
@@ -243,6 +251,12 @@ def weights(model: str, fmt: str, output: str | None, **options: Any) -> None:
 @click.option("--input-shape", multiple=True, metavar="SHAPE", help="KIN305: required shape (None,28,28,1).")
 @click.option("--input-dtype", metavar="DTYPE", help="KIN306: required input dtype.")
 @click.option("--min-keras-version", metavar="VERSION", help="KIN307: saved by at least this Keras version.")
+@click.option("--max-macs", metavar="N", help="KIN308: at most N MACs per sample (e.g. 4G, 300M).")
+@click.option(
+    "--max-activation-memory",
+    metavar="SIZE",
+    help="KIN309: peak activations per sample at most SIZE (e.g. 20MB).",
+)
 @click.option("--arch", type=click.Path(dir_okay=True), help="KIN403: architecture for weights-only files.")
 @click.option(
     "--verify", is_flag=True, default=None, help="Check the data checksums (TensorFlow checkpoints)."

@@ -162,6 +162,10 @@ class LayerInfo(_Totals):
     is_model: bool = False
     is_operation: bool = False  # a keras.ops call recorded in a functional graph
     notes: tuple[str, ...] = ()
+    # Each call of the layer in its model, in graph order: ``(call, output)``, the call being a
+    # kinspect.catalog Call (its arguments with every tensor replaced by its shape) and the output
+    # the call's output shapes. Empty where the inputs are unknown. What compute cost is counted on.
+    calls: tuple[tuple[Any, ShapeTree], ...] = field(default=(), compare=False, repr=False)
 
     def all_weights(self) -> Iterator[WeightInfo]:
         """Own weights, then those of nested layers, depth first."""

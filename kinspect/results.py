@@ -29,8 +29,9 @@ class Summary(summary.Summary):
     """What ``model.summary()`` shows (``rows``, ``totals``) for the ``model`` in a file.
 
     ``str()`` is the ``kinspect summary`` text (metadata, Keras's table, notes), ``to_dict()``
-    its JSON document (``kinspect/summary@1``), ``to_markdown()`` its Markdown table; the other
-    fields are how the text is laid out.
+    its JSON document (``kinspect/summary@1``), ``to_markdown()`` its Markdown table; ``cost``
+    the compute and memory cost when asked (``summary(path, cost=True)``); the other fields are
+    how the text is laid out.
     """
 
     show_trainable: bool = False
@@ -43,6 +44,10 @@ class Summary(summary.Summary):
 
         table = render_table(self, self.line_length, self.show_trainable, self.color)
         notes = "".join(f"{n}\n" for n in note_lines(self.model))
+        if self.cost is not None:
+            from kinspect.render.cost import note_lines as cost_notes
+
+            notes += "".join(f"{n}\n" for n in cost_notes(self.cost))
         return "\n".join(metadata_lines(self.model)) + "\n" + table + notes
 
     def __repr__(self) -> str:

@@ -215,6 +215,10 @@ def test_weights_are_read_only_when_numerics_are_selected(
         ({"input_dtype": "float16"}, {("KIN306", "x")}),
         ({"min_keras_version": "3.0"}, set()),
         ({"min_keras_version": "99.1"}, {("KIN307", None)}),
+        ({"max_macs": 40}, set()),  # 8*4 + 4*2 multiply-accumulates
+        ({"max_macs": "39"}, {("KIN308", None)}),
+        ({"max_activation_memory": 48}, set()),  # 8 + 4 float32 values alive while `hidden` runs
+        ({"max_activation_memory": "47B"}, {("KIN309", None)}),
     ],
 )
 def test_kin3xx_budgets(check_models: Path, flags: dict[str, Any], expected: set) -> None:

@@ -26,7 +26,7 @@ from tests.conftest import check_golden, load_oracle, renamed_archive
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / ".artifacts"
 SAMPLE = ROOT / "samples" / "mnist_cnn.keras"
-SECTIONS = ["overview", "layers", "graph", "weights", "diagnostics", "notes"]
+SECTIONS = ["overview", "layers", "cost", "graph", "weights", "diagnostics", "notes"]
 HOSTILE_LAYER = "<script>alert(1)</script>"
 HOSTILE_MODEL = '"><img src=x onerror=alert(2)>'
 CHROMIUM = "/usr/bin/chromium"
@@ -231,13 +231,13 @@ def test_default_directory_and_stdout(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_no_graph_and_no_weights(tmp_path: Path) -> None:
     page = report(SAMPLE, tmp_path, "--no-graph", "--no-weights")
-    assert page.section_ids() == ["overview", "layers", "diagnostics", "notes"]
+    assert page.section_ids() == ["overview", "layers", "cost", "diagnostics", "notes"]
     assert not (tmp_path / "model.png").exists()
     text = (tmp_path / "report.html").read_text()
     assert "graph skipped (--no-graph)" in text and "weights skipped (--no-weights)" in text
     assert not page.tags("svg") and "weight-table" not in page.tables
     page = report(SAMPLE, tmp_path / "w", "--no-graph")
-    assert page.section_ids() == ["overview", "layers", "weights", "diagnostics", "notes"]
+    assert page.section_ids() == ["overview", "layers", "cost", "weights", "diagnostics", "notes"]
 
 
 def test_open_launches_the_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kinspect.analyzers.summary import Totals, totals
 from kinspect.analyzers.tensorstats import OPTIMIZER_LAYER, UNMATCHED_LAYER, TensorStats
@@ -16,6 +17,9 @@ from kinspect.analyzers.training import RunAnalysis
 from kinspect.analyzers.weights import WeightStats
 from kinspect.findings import Finding, Severity
 from kinspect.model import LayerInfo, ModelInfo, ShapeTree, TensorRef
+
+if TYPE_CHECKING:
+    from kinspect.analyzers.cost import CostReport
 
 
 def is_problem(finding: Finding) -> bool:
@@ -90,6 +94,7 @@ class Report:
     notes: tuple[str, ...]
     version: str
     training: RunAnalysis | None = None  # the run found beside the model (or --logs)
+    cost: CostReport | None = None  # the compute and memory cost section (None: not computed)
 
     @property
     def problems(self) -> int:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kinspect.errors import UsageError
 from kinspect.model import LayerInfo, ModelInfo, WeightInfo
+
+if TYPE_CHECKING:
+    from kinspect.analyzers.cost import CostReport, LayerCost
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,14 @@ class Summary:
     rows: tuple[Row, ...]
     totals: Totals
     sequential_like: bool
+    cost: CostReport | None = None  # the compute and memory cost, when asked (summary --cost)
+
+    def row_costs(self) -> list[LayerCost | None]:
+        """Each row's cost (None without a cost report)."""
+        if self.cost is None:
+            return [None] * len(self.rows)
+        by_layer = {id(c.layer): c for c in self.cost.walk()}
+        return [by_layer.get(id(row.layer)) for row in self.rows]
 
 
 def _size(weights: Iterable[WeightInfo]) -> tuple[int, float]:

@@ -2,7 +2,8 @@
 
 Config parsing (:mod:`.architecture`), weight names (:mod:`.weightnames`), shape propagation through
 a model's graph (:mod:`.propagate`), and one module per layer family (``core``, ``conv``, ``rnn``…)
-holding each class's shape rule and expected weights side by side, registered in :mod:`.registry`.
+holding each class's shape rule, expected weights and compute cost side by side, registered in
+:mod:`.registry`.
 
 Importing any part of the package imports every family module first (below), so the registries,
 and :func:`is_builtin`, are complete whenever they can be read.
@@ -27,12 +28,16 @@ from kinspect.catalog import (
     wrappers,
 )
 from kinspect.catalog.registry import (
+    COSTS,
     FALLBACK,
+    FREE,
+    NO_COST,
     NO_SPEC,
     RULES,
     SPECS,
     WEIGHTLESS,
     Call,
+    Cost,
     Expected,
     Shape,
     ShapeTree,
@@ -43,15 +48,20 @@ from kinspect.catalog.registry import (
     expected_weights,
     infer,
     is_builtin,
+    layer_cost,
 )
 
 __all__ = [
+    "COSTS",
     "FALLBACK",
+    "FREE",
+    "NO_COST",
     "NO_SPEC",
     "RULES",
     "SPECS",
     "WEIGHTLESS",
     "Call",
+    "Cost",
     "Expected",
     "Shape",
     "ShapeTree",
@@ -62,4 +72,5 @@ __all__ = [
     "expected_weights",
     "infer",
     "is_builtin",
+    "layer_cost",
 ]

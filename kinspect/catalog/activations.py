@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kinspect.catalog.common import integer, one_input, untuple, variable
+from kinspect.catalog.common import activation_ops, integer, one_input, untuple, variable
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Expected,
     Rule,
     Shape,
+    ShapeTree,
     ShapeUnknown,
+    cost,
+    elements,
+    free,
     rule,
     variable_names,
     weightless,
@@ -92,3 +97,28 @@ def _same_shape_of_rank(rank: int) -> Rule:
 for _name, _rank in (("SpatialDropout1D", 3), ("SpatialDropout2D", 4), ("SpatialDropout3D", 5)):
     rule(_name)(_same_shape_of_rank(_rank))
     weightless(_name)
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+# The identity at inference (keras's ``training=False``).
+free("Dropout", "GaussianDropout", "GaussianNoise", "AlphaDropout", "ActivityRegularization")
+free("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
+
+
+@cost("Activation")
+def activation_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per element (3 for softmax: exp, sum, divide; 0 for linear)."""
+    return Cost(0, activation_ops(config, elements(output)))
+
+
+@cost("ReLU", "ELU", "LeakyReLU", "ThresholdedReLU", "PReLU", "Masking")
+def elementwise_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per element (a comparison, for Masking)."""
+    return Cost(0, elements(call.shape(), "input"))
+
+
+@cost("Softmax")
+def softmax_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """3 per element: exp, sum, divide."""
+    return Cost(0, 3 * elements(call.shape(), "input"))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kinspect.catalog.common import integer, variable
-from kinspect.catalog.registry import Call, Expected, Shape, rule, weights
+from kinspect.catalog.registry import Call, Cost, Expected, Shape, ShapeTree, cost, elements, rule, weights
 
 
 @rule("LayerScale")
@@ -23,3 +23,9 @@ def layer_scale(config: Mapping[str, Any], call: Call) -> Shape:
 def layer_scale_weights(config: Mapping[str, Any], call: Call, major: int | None) -> list[Expected]:
     """``build``: gamma (projection_dim,), trainable."""
     return [variable("gamma", (integer(config["projection_dim"], "projection_dim"),))]
+
+
+@cost("LayerScale")
+def layer_scale_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per element: ``x * gamma``."""
+    return Cost(0, elements(call.shape(), "input"))

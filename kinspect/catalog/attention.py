@@ -13,12 +13,16 @@ from typing import Any
 from kinspect.catalog.common import call_arg, flag, integer, prefixed, untuple, variable
 from kinspect.catalog.registry import (
     Call,
+    Cost,
+    CostRule,
     Expected,
     Shape,
     ShapeTree,
     ShapeUnknown,
     Unknown,
     as_shape,
+    cost,
+    elements,
     is_shape,
     keras_major,
     rule,
@@ -252,3 +256,97 @@ def grouped_query_attention_weights(
         out += _projection(bias, "_gate_dense", (query[-1], hq, hd), (hq, hd))
     out += _projection(bias, "_value_dense", (value[-1], hkv, hd), (hkv, hd))
     return out + _projection(bias, "_output_dense", (hq, hd, query[-1]), (query[-1],))
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+
+def _positions(shape: Shape) -> int:
+    """The number of feature vectors in a tensor (its elements over its last axis)."""
+    return elements(shape[:-1], "attention input")
+
+
+@cost("MultiHeadAttention")
+def multi_head_attention_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """MACs: the query, key and value projections (``positions × in_dim × heads × key_dim``, or
+    ``value_dim`` for values; the gate as the query's), the scores ``heads × Tq × Tk × key_dim``
+    (QKᵀ), the weighted values ``heads × Tq × Tk × value_dim`` (AV) and the output projection
+    ``Tq × heads × value_dim × out_dim``, where Tq and Tk count every position of the query and
+    key (the default ``attention_axes``). Element-wise: the bias adds, the query scaling
+    (``Tq × heads × key_dim``), the softmax (3 per score) and the gate (2 per gated value)."""
+    query, value, key = _weights_inputs(call)
+    axes = config.get("attention_axes")
+    if axes is not None and sorted(
+        a % len(query) for a in ([axes] if isinstance(axes, int) else axes)
+    ) != list(range(1, len(query) - 1)):
+        raise Unknown("attention_axes other than all the middle axes are not counted")
+    heads = integer(config["num_heads"], "num_heads")
+    key_dim = integer(config["key_dim"], "key_dim")
+    value_dim = key_dim if config.get("value_dim") is None else integer(config["value_dim"], "value_dim")
+    tq, tk, tv = _positions(query), _positions(key), _positions(value)
+    dq, dk, dv = (integer(s[-1], "feature dim") for s in (query, key, value))
+    first = output[0] if isinstance(output, list) else output
+    out_dim = elements(first) // tq
+    gate = flag(config, "use_gate", False)
+    macs = heads * (tq * dq * key_dim + tk * dk * key_dim + tv * dv * value_dim)
+    macs += heads * tq * dq * value_dim if gate else 0
+    macs += heads * tq * tk * (key_dim + value_dim) + tq * heads * value_dim * out_dim
+    ops = heads * tq * key_dim + 3 * heads * tq * tk + (2 * heads * tq * value_dim if gate else 0)
+    if flag(config, "use_bias", True):
+        ops += heads * (tq * key_dim + tk * key_dim + tv * value_dim) + tq * out_dim
+        ops += heads * tq * value_dim if gate else 0
+    return Cost(macs, ops)
+
+
+@cost("GroupedQueryAttention", "GroupQueryAttention")
+def grouped_query_attention_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """As MultiHeadAttention with ``num_query_heads`` query heads and ``num_key_value_heads`` key
+    and value heads of ``head_dim``: projections, QKᵀ and AV over the query heads, the output
+    projection back to the query's dim."""
+    query, value, key = _weights_inputs(call)
+    hd = integer(config["head_dim"], "head_dim")
+    hq = integer(config["num_query_heads"], "num_query_heads")
+    hkv = integer(config["num_key_value_heads"], "num_key_value_heads")
+    tq, tk, tv = _positions(query), _positions(key), _positions(value)
+    dq, dk, dv = (integer(s[-1], "feature dim") for s in (query, key, value))
+    gate = flag(config, "use_gate", False)
+    macs = tq * dq * hq * hd + (tk * dk + tv * dv) * hkv * hd
+    macs += tq * dq * hq * hd if gate else 0
+    macs += 2 * hq * tq * tk * hd + tq * hq * hd * dq
+    ops = hq * tq * hd + 3 * hq * tq * tk + (2 * hq * tq * hd if gate else 0)
+    if flag(config, "use_bias", True):
+        ops += hq * tq * hd + (tk + tv) * hkv * hd + tq * dq + (hq * tq * hd if gate else 0)
+    return Cost(macs, ops)
+
+
+def _attention_cost(additive: bool) -> CostRule:
+    def attention_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """Dot-product scores ``Tq × Tv × dim`` MACs (additive and ``score_mode="concat"``
+        scores: the same MACs for the reduction with ``scale``, plus 2 element-wise per term, add
+        and tanh), then the weighted values ``Tq × Tv × value_dim`` MACs; the softmax 3 per
+        score, ``use_scale`` (dot scores) 1 per score."""
+        x = call.x
+        if isinstance(x, list):
+            parts = list(x)
+        else:
+            parts = [call_arg(call, "query", 0), call_arg(call, "value", 1), call_arg(call, "key", 2)]
+        query, value = parts[0], parts[1]
+        key = parts[2] if len(parts) > 2 and parts[2] is not None else value
+        if not all(is_shape(s) and len(s) == 3 for s in (query, value, key)):
+            raise Unknown("attention inputs must be (batch, time, dim)")
+        tq, tv, dim = query[1], value[1], query[-1]
+        if tq is None or tv is None or dim is None or value[-1] is None:
+            raise Unknown("attention over an unknown length (give one: --seq-len N)")
+        scores = tq * tv
+        ops = 3 * scores
+        if additive or config.get("score_mode") == "concat":
+            ops += 2 * scores * dim
+        elif config.get("use_scale"):
+            ops += scores
+        return Cost(scores * dim + scores * value[-1], ops)
+
+    return attention_cost
+
+
+cost("Attention")(_attention_cost(False))
+cost("AdditiveAttention")(_attention_cost(True))

@@ -181,3 +181,25 @@ def norm_names(config: Mapping[str, Any]) -> list[str]:
     return (["gamma"] if config.get("scale", True) is not False else []) + (
         ["beta"] if config.get("center", True) is not False else []
     )
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+# Keras activations counted as several element operations: softmax is exp, sum and divide.
+_ACTIVATION_OPS = {"softmax": 3, "log_softmax": 3}
+
+
+def activation_ops(config: Mapping[str, Any], count: int, key: str = "activation") -> int:
+    """Element operations of a layer's fused ``activation`` on ``count`` outputs: none for
+    ``linear``/None, three per element for softmax, else one."""
+    name = config.get(key)
+    if isinstance(name, Mapping):  # Keras 3 serializes a registered function as an object
+        name = name.get("config", name.get("class_name"))
+    if name in (None, "linear"):
+        return 0
+    return count * _ACTIVATION_OPS.get(name, 1) if isinstance(name, str) else count
+
+
+def bias_ops(config: Mapping[str, Any], count: int) -> int:
+    """One add per output element when the layer has a bias (``use_bias``, default true)."""
+    return count if config.get("use_bias", True) is not False else 0

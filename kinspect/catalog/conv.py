@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kinspect.catalog.common import (
+    activation_ops,
+    bias_ops,
     flag,
     integer,
     kernel_bias,
@@ -29,13 +31,18 @@ from kinspect.catalog.common import (
 )
 from kinspect.catalog.registry import (
     Call,
+    Cost,
+    CostRule,
     Dim,
     Expected,
     Rule,
     Shape,
+    ShapeTree,
     ShapeUnknown,
     Spec,
     Unknown,
+    cost,
+    elements,
     rule,
     variable_names,
     weights,
@@ -286,6 +293,81 @@ def _separable_weights(rank: int) -> Spec:
     return spec
 
 
+# --- compute cost ---------------------------------------------------------------------------------
+
+
+def _kernel_size(config: Mapping[str, Any], rank: int) -> int:
+    size = 1
+    for k in sizes(config["kernel_size"], rank, "kernel_size"):
+        size *= k
+    return size
+
+
+def _after(config: Mapping[str, Any], count: int) -> int:
+    """The bias add and the fused activation: element-wise, per output element."""
+    return bias_ops(config, count) + activation_ops(config, count)
+
+
+def _conv_cost(rank: int) -> CostRule:
+    def conv_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """Every output element is a window of ``kernel_size`` × ``in_channels / groups`` MACs
+        (padded positions included, as TensorFlow's profiler and the published counts do)."""
+        channels = input_channels(config, one_input(call), rank)
+        groups = integer(config.get("groups", 1), "groups")
+        out = elements(output)
+        return Cost(out * _kernel_size(config, rank) * (channels // groups), _after(config, out))
+
+    return conv_cost
+
+
+def _transpose_cost(rank: int) -> CostRule:
+    def transpose_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """Every input element is scattered through the kernel: ``elements(input) ×
+        kernel_size × filters`` MACs."""
+        x = one_input(call)
+        input_channels(config, x, rank)
+        filters = integer(config["filters"], "filters")
+        out = elements(output)
+        return Cost(elements(x) * _kernel_size(config, rank) * filters, _after(config, out))
+
+    return transpose_cost
+
+
+def _depthwise_cost(rank: int) -> CostRule:
+    def depthwise_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """Every output element (``in_channels × depth_multiplier`` of them per position) is one
+        window of ``kernel_size`` MACs."""
+        input_channels(config, one_input(call), rank)
+        out = elements(output)
+        return Cost(out * _kernel_size(config, rank), _after(config, out))
+
+    return depthwise_cost
+
+
+def _separable_cost(rank: int) -> CostRule:
+    def separable_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """The depthwise step (``kernel_size`` MACs for each of the ``in_channels ×
+        depth_multiplier`` intermediate values per output position), then the pointwise step
+        (``in_channels × depth_multiplier`` MACs per output element)."""
+        channels = input_channels(config, one_input(call), rank)
+        multiplier = integer(config.get("depth_multiplier", 1), "depth_multiplier")
+        filters = integer(config["filters"], "filters")
+        out = elements(output)
+        middle = out // filters * channels * multiplier
+        return Cost(middle * _kernel_size(config, rank) + out * channels * multiplier, _after(config, out))
+
+    return separable_cost
+
+
+# Convolution1D… are tf.keras 2 aliases of Conv1D…
+for _rank in (1, 2, 3):
+    cost(f"Conv{_rank}D", f"Convolution{_rank}D")(_conv_cost(_rank))
+    cost(f"Conv{_rank}DTranspose", f"Convolution{_rank}DTranspose")(_transpose_cost(_rank))
+for _rank in (1, 2):
+    cost(f"DepthwiseConv{_rank}D")(_depthwise_cost(_rank))
+    cost(f"SeparableConv{_rank}D", f"SeparableConvolution{_rank}D")(_separable_cost(_rank))
+
+
 # Convolution1D… are tf.keras 2 aliases of Conv1D…
 for _rank in (1, 2, 3):
     weights(f"Conv{_rank}D", f"Convolution{_rank}D")(_conv_weights(_rank))
@@ -331,3 +413,18 @@ def _locally_connected_rule(rank: int) -> Rule:
 
 
 register_ranked(_locally_connected_rule, "LocallyConnected1D", "LocallyConnected2D")
+
+
+def _locally_connected_cost(rank: int) -> CostRule:
+    def locally_connected_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """A convolution's arithmetic with unshared weights: ``kernel_size × in_channels`` MACs per
+        output element."""
+        channels = input_channels(config, one_input(call), rank)
+        out = elements(output)
+        return Cost(out * _kernel_size(config, rank) * channels, _after(config, out))
+
+    return locally_connected_cost
+
+
+for _rank in (1, 2):
+    cost(f"LocallyConnected{_rank}D")(_locally_connected_cost(_rank))

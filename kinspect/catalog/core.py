@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kinspect.catalog.common import (
+    activation_ops,
+    bias_ops,
     call_arg,
     integer,
     kernel_bias,
@@ -15,17 +17,22 @@ from kinspect.catalog.common import (
     untuple,
     variable,
 )
-from kinspect.catalog.einsum import einsum_output, einsum_weights
+from kinspect.catalog.einsum import einsum_macs, einsum_output, einsum_weights
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Expected,
     Shape,
     ShapeTree,
     ShapeUnknown,
     Unknown,
     as_shape,
+    cost,
+    elements,
+    free,
     is_shape,
     keras_major,
+    no_cost,
     rule,
     variable_names,
     weightless,
@@ -34,6 +41,7 @@ from kinspect.catalog.registry import (
 
 # InputLayer has no rule (propagate.py reads its stored batch shape) and no variables.
 weightless("InputLayer", "Identity")
+free("InputLayer", "Identity", "Embedding")  # Embedding: a table lookup, no arithmetic
 
 
 def _positive_int(config: Mapping[str, Any], key: str) -> int:
@@ -53,6 +61,15 @@ def dense(config: Mapping[str, Any], call: Call) -> Shape:
 
 
 variable_names("Dense")(kernel_bias_names)
+
+
+@cost("Dense")
+def dense_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """One MAC per input feature per unit, at every position of the leading axes:
+    ``elements(input) × units``; the bias add and the activation are element-wise."""
+    units = integer(config["units"], "units")
+    out = elements(output)
+    return Cost(elements(one_input(call)) * units, bias_ops(config, out) + activation_ops(config, out))
 
 
 @weights("Dense")
@@ -96,6 +113,22 @@ def embedding_weights(config: Mapping[str, Any], call: Call, major: int | None) 
     refuse_variants(config)
     rows, cols = integer(config["input_dim"], "input_dim"), integer(config["output_dim"], "output_dim")
     return [variable("embeddings", (rows, cols))]
+
+
+@cost("RandomFourierFeatures")
+def random_fourier_features_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """A projection ``d × output_dim`` MACs, then a bias add and a cosine per output."""
+    out = elements(output)
+    return Cost(elements(one_input(call)) * integer(config["output_dim"], "output_dim"), 2 * out)
+
+
+@cost("ReversibleEmbedding")
+def reversible_embedding_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """A lookup (free), or with ``reverse=True`` a product with the embedding matrix:
+    ``elements(input) × input_dim`` MACs."""
+    if call_arg(call, "reverse", 1, False) is True:
+        return Cost(elements(one_input(call)) * integer(config["input_dim"], "input_dim"))
+    return Cost()
 
 
 @rule("ReversibleEmbedding")
@@ -145,6 +178,17 @@ def einsum_dense(config: Mapping[str, Any], call: Call) -> Shape:
     return einsum_output(equation, shape, partial, major)
 
 
+@cost("EinsumDense")
+def einsum_dense_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """One MAC per combination of the equation's axes (:func:`einsum_macs`); the bias add
+    (``bias_axes``) and the activation are element-wise."""
+    partial = config["output_shape"]
+    partial = [partial] if isinstance(partial, int) else list(untuple(partial))
+    macs = einsum_macs(config["equation"], one_input(call), partial)
+    out = elements(output)
+    return Cost(macs, (out if config.get("bias_axes") else 0) + activation_ops(config, out))
+
+
 @variable_names("EinsumDense")
 def einsum_dense_names(config: Mapping[str, Any]) -> list[str]:
     return ["kernel"] + (["bias"] if config.get("bias_axes") else [])
@@ -176,6 +220,9 @@ def _static_shape(value: Any) -> Shape | None:
     ):
         return tuple(value)
     return None
+
+
+no_cost("its function is code, not config", "Lambda")
 
 
 @rule("Lambda")

@@ -125,3 +125,23 @@ def einsum_weights(
     if not a.left:
         bias += [1] * max(a.elided, 0)
     return kernel, bias
+
+
+def einsum_macs(equation: str, input_shape: Shape, partial: Sequence[Any]) -> int:
+    """Multiply-accumulates of the layer's einsum on one sample: one per combination of all its
+    axes, i.e. the input's elements times the dims of the kernel axes the input does not have."""
+    a = _analyze(equation, input_shape, partial)
+    kernel, _ = einsum_weights(equation, None, input_shape, partial)
+    macs = 1
+    for i, d in enumerate(input_shape):
+        if d is None:
+            if i == 0:  # the batch: one sample
+                continue
+            raise ShapeUnknown(f"input shape {input_shape} has unknown dims (give a length: --seq-len N)")
+        macs *= d
+    for letter, dim in zip(a.weight_spec, kernel, strict=True):
+        if letter not in a.input_spec:
+            if dim is None:
+                raise ShapeUnknown(f"einsum weight axis {letter!r} has no size")
+            macs *= dim
+    return macs

@@ -13,7 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, keras_major, rule, weightless
+from kinspect.catalog.registry import (
+    Call,
+    Cost,
+    Dim,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    cost,
+    elements,
+    free,
+    is_shape,
+    keras_major,
+    rule,
+    weightless,
+)
 
 
 def by_version(
@@ -177,3 +191,45 @@ def dot(config: Mapping[str, Any], call: Call) -> Shape:
     shape2.pop(0)
     out = shape1 + shape2
     return tuple([*out, 1] if len(out) == 1 else out)
+
+
+# --- compute cost (element-wise) ------------------------------------------------------------------
+
+free("Concatenate")  # data movement
+
+
+@cost("Add", "Subtract", "Multiply", "Maximum", "Minimum")
+def merge_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """``inputs - 1`` operations per output element."""
+    return Cost(0, (len(_merged(call)) - 1) * elements(output))
+
+
+@cost("Average")
+def average_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """``inputs - 1`` adds and one divide per output element."""
+    return Cost(0, len(_merged(call)) * elements(output))
+
+
+def _merged(call: Call) -> list[Shape]:
+    """A merge layer's inputs: a list of tensors (one tensor is not a merge layer's call; an
+    operation a file stored without its module looks like that)."""
+    if is_shape(call.x):
+        raise ShapeUnknown("a merge layer must be called on a list of tensors")
+    return call.shapes()
+
+
+@cost("Dot")
+def dot_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """Each output element sums the product over the contracted axis: ``elements(output) ×
+    contracted dim`` MACs; ``normalize`` adds 2 operations per input element (square-accumulate,
+    divide)."""
+    x, y = call.shapes()[:2]
+    axes = config.get("axes")
+    axis = axes[0] if isinstance(axes, (list, tuple)) else axes
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise ShapeUnknown(f"Dot axes {axes!r}")
+    contracted = x[axis % len(x)]
+    if contracted is None:
+        raise ShapeUnknown("Dot contracts an unknown dim")
+    extra = 2 * (elements(x) + elements(y)) if config.get("normalize") else 0
+    return Cost(elements(output) * contracted, extra)

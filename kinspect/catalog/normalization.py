@@ -23,12 +23,16 @@ from kinspect.catalog.common import (
 )
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Expected,
     Shape,
     ShapeTree,
     ShapeUnknown,
     Unknown,
+    cost,
+    elements,
     infer,
+    layer_cost,
     rule,
     variable_names,
     weightless,
@@ -67,6 +71,57 @@ def spectral_normalization(config: Mapping[str, Any], call: Call) -> ShapeTree:
     """normalization/spectral_normalization.py: the wrapped layer's output shape."""
     name, inner = nested_layer(config.get("layer"))
     return infer(name, inner, call.derive((call.shape(),)))
+
+
+# --- compute cost (element-wise: operations per element of the input) ------------------------------
+
+
+@cost("BatchNormalization", "SyncBatchNormalization")
+def batch_norm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """2 per element: at inference the moving statistics, gamma and beta fold into one multiply
+    and one add."""
+    return Cost(0, 2 * elements(call.shape(), "input"))
+
+
+def _affine(config: Mapping[str, Any]) -> int:
+    """The optional ``* gamma`` and ``+ beta`` (``scale``/``center``, default true)."""
+    return (config.get("scale", True) is not False) + (config.get("center", True) is not False)
+
+
+@cost("LayerNormalization", "GroupNormalization")
+def layer_norm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """4 per element for the statistics and the normalization (accumulate for the mean,
+    subtract it, accumulate the square, multiply by the inverse deviation), plus 1 each for
+    ``scale`` and ``center``. Keras 3's ``rms_scaling`` skips the mean: 2, plus ``scale``."""
+    n = elements(call.shape(), "input")
+    if config.get("rms_scaling"):
+        return Cost(0, (2 + (config.get("scale", True) is not False)) * n)
+    return Cost(0, (4 + _affine(config)) * n)
+
+
+@cost("RMSNormalization")
+def rms_norm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """3 per element: accumulate the square, multiply by the inverse root, multiply by ``scale``."""
+    return Cost(0, 3 * elements(call.shape(), "input"))
+
+
+@cost("UnitNormalization")
+def unit_norm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """2 per element: accumulate the square, multiply by the inverse norm."""
+    return Cost(0, 2 * elements(call.shape(), "input"))
+
+
+@cost("Normalization")
+def normalization_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """2 per element: subtract the mean, divide by the deviation (``invert`` too)."""
+    return Cost(0, 2 * elements(call.shape(), "input"))
+
+
+@cost("SpectralNormalization")
+def spectral_norm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """The wrapped layer's cost: the power iteration runs only in training."""
+    name, inner = nested_layer(config.get("layer"))
+    return layer_cost(name, inner, call, output)
 
 
 # --- expected weights -----------------------------------------------------------------------------

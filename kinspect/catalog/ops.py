@@ -19,7 +19,20 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from kinspect.catalog.registry import Call, Dim, Shape, ShapeUnknown, is_shape, known, rule
+from kinspect.catalog.registry import (
+    Call,
+    Cost,
+    Dim,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    cost,
+    elements,
+    free,
+    is_shape,
+    known,
+    rule,
+)
 
 _MISSING = object()
 
@@ -693,3 +706,63 @@ def get_item(config: Mapping[str, Any], call: Call) -> Shape:
         elif length is not None and not -length <= item < length:
             raise ShapeUnknown(f"index {item} out of range for dim {length}")
     return tuple(out)
+
+
+# --- compute cost (where countable) ---------------------------------------------------------------
+
+# Data movement and value-free ops: no arithmetic.
+_MOVES = [
+    "Reshape", "Transpose", "Swapaxes", "Moveaxis", "ExpandDims", "Squeeze", "Concatenate", "Stack",
+    "Unstack", "Split", "Slice", "Tile", "Repeat", "Pad", "BroadcastTo", "GetItem", "Ravel", "Take",
+    "TakeAlongAxis", "Flip", "Fliplr", "Flipud", "Roll", "Copy", "Array", "Cast", "SaturateCast",
+    "ConvertToTensor", "StopGradient", "OnesLike", "ZerosLike", "EmptyLike", "FullLike", "Real", "Imag",
+]  # fmt: skip
+free(*_ops(*_MOVES))
+_SOFTMAX = ("Softmax", "LogSoftmax")
+_NOT_ELEMENTWISE = {"Corrcoef", "Digitize", "IsIn", "Tril", "Triu", "Normalize", "RMSNorm", "LayerNorm",
+                    "BatchNorm", "DotProductAttention", "ScatterUpdate", "SliceUpdate", "InTopK",
+                    "Cholesky", "CholeskyInverse", "Inv", "Sparsemax"}  # fmt: skip
+
+
+@cost(*_ops(*(n for n in SAME_SHAPE if n not in (*_MOVES, *_SOFTMAX) and n not in _NOT_ELEMENTWISE)))
+def unary_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per element (3 for softmax: exp, sum, divide)."""
+    return Cost(0, elements(output))
+
+
+@cost(*_ops(*_SOFTMAX))
+def softmax_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """3 per element: exp, sum, divide."""
+    return Cost(0, 3 * elements(output))
+
+
+@cost(*_ops(*BROADCAST), "ops.Where")
+def binary_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per (broadcast) output element."""
+    return Cost(0, elements(output))
+
+
+@cost(*_ops(*REDUCTIONS))
+def reduction_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """1 per input element."""
+    return Cost(0, elements(_tensor(call), "input"))
+
+
+@cost("ops.Matmul", "ops.Dot")
+def matmul_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """Each output element sums over the contracted dim: ``elements(output) × inner`` MACs."""
+    s1 = value_shape(_arg(call, 0, "x1"))
+    if not s1 or s1[-1] is None:
+        raise ShapeUnknown("matmul of a scalar or over an unknown dim")
+    if not is_shape(output):
+        raise ShapeUnknown("matmul output is not one tensor")
+    return Cost(elements(output) * s1[-1])
+
+
+# Ops whose output is boolean (1 byte per value), whatever the dtype policy: comparisons and
+# logical ops (keras/src/ops/numpy.py ``compute_output_spec``: ``dtype="bool"``).
+BOOL_OUTPUT = frozenset(
+    _ops("Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd", "LogicalOr",
+         "LogicalXor", "LogicalNot", "Isfinite", "Isinf", "Isnan", "Isneginf", "Isposinf", "Isclose",
+         "IsIn", "Signbit", "All", "Any")
+)  # fmt: skip

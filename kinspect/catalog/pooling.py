@@ -14,7 +14,18 @@ from kinspect.catalog.conv import (
     split_spatial,
     window_output_length,
 )
-from kinspect.catalog.registry import Call, Rule, Shape, ShapeUnknown, weightless
+from kinspect.catalog.registry import (
+    Call,
+    Cost,
+    CostRule,
+    Rule,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    cost,
+    elements,
+    weightless,
+)
 
 
 def _pooling_rule(rank: int) -> Rule:
@@ -74,3 +85,31 @@ register_ranked(
 _KINDS = ("Max", "Average", "GlobalMax", "GlobalAverage", "AdaptiveMax", "AdaptiveAverage")
 weightless(*(f"{kind}Pooling{r}D" for kind in _KINDS for r in (1, 2, 3)))
 weightless(*(f"{kind}Pool{r}D" for kind in ("Max", "Avg", "GlobalMax", "GlobalAvg") for r in (1, 2, 3)))
+
+
+# --- compute cost: pooling is element-wise (a comparison or an add per element of each window) ----
+
+
+def _pooling_cost(rank: int) -> CostRule:
+    def pooling_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """``pool_size`` element operations per output element (window positions in the padding
+        included)."""
+        size = 1
+        for p in int_tuple(config.get("pool_size", 2), rank, "pool_size"):
+            size *= p
+        return Cost(0, elements(output) * size)
+
+    return pooling_cost
+
+
+def _whole_input_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """One element operation per input element (each is read into one window; adaptive windows
+    that overlap by a row are not counted twice)."""
+    return Cost(0, elements(call.shape(), "input"))
+
+
+for _r in (1, 2, 3):
+    for _kind in ("Max", "Average"):
+        cost(f"{_kind}Pooling{_r}D")(_pooling_cost(_r))
+    for _kind in ("GlobalMax", "GlobalAverage", "AdaptiveMax", "AdaptiveAverage"):
+        cost(f"{_kind}Pooling{_r}D")(_whole_input_cost)

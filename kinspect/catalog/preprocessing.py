@@ -15,14 +15,19 @@ from typing import Any
 from kinspect.catalog.common import channels_last, conv_output_length, nested_layer
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Dim,
     Rule,
     Shape,
     ShapeTree,
     ShapeUnknown,
+    cost,
+    elements,
+    free,
     infer,
     is_shape,
     keras_major,
+    no_cost,
     rule,
     weightless,
 )
@@ -424,3 +429,45 @@ def pipeline(config: Mapping[str, Any], call: Call) -> ShapeTree:
         name, inner = nested_layer(item, f"Pipeline layer {index}")
         x = infer(name, inner, call.derive((x,)))
     return x
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+# The identity at inference: each transforms only when called with training=True
+# (keras/src/layers/preprocessing/image_preprocessing/*.py ``if training``).
+free(
+    "AugMix", "CutMix", "Equalization", "MixUp", "RandAugment", "RandomBrightness",
+    "RandomColorDegeneration", "RandomColorJitter", "RandomContrast", "RandomElasticTransform",
+    "RandomErasing", "RandomFlip", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
+    "RandomInvert", "RandomPerspective", "RandomPosterization", "RandomRotation", "RandomSaturation",
+    "RandomSharpness", "RandomShear", "RandomTranslation", "RandomZoom", "Solarization",
+    "RandomHeight", "RandomWidth",  # tf.keras 2
+)  # fmt: skip
+free("CenterCrop", "MaxNumBoundingBoxes")  # data movement
+no_cost(
+    "integer and string operations, not floating-point arithmetic",
+    "CategoryEncoding", "Hashing", "HashedCrossing", "IntegerLookup", "StringLookup",
+    "TextVectorization", "Discretization",
+)  # fmt: skip
+no_cost("a Fourier transform: not counted", "MelSpectrogram", "STFTSpectrogram")
+no_cost(
+    "active at inference, with data-dependent image statistics: not counted",
+    "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization",
+)  # fmt: skip
+no_cost("a center crop and resize at inference: not counted", "RandomCrop")
+no_cost("its layers are not costed yet", "Pipeline")
+
+
+@cost("Rescaling")
+def rescaling_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """2 per element: scale and offset."""
+    return Cost(0, 2 * elements(call.shape(), "input"))
+
+
+@cost("Resizing")
+def resizing_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """``nearest`` copies (free); the other interpolations weigh 4 neighbours per output element
+    (``bilinear``; counted so for every other mode too): 4 element operations."""
+    if config.get("interpolation", "bilinear") == "nearest":
+        return Cost()
+    return Cost(0, 4 * elements(output))

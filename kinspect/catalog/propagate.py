@@ -38,6 +38,8 @@ class ShapeResult:
     notes: dict[Address, list[str]] = field(default_factory=dict)
     # Each layer's first call with its input shapes: what its weights were built from.
     calls: dict[Address, Call] = field(default_factory=dict)
+    # Every call of each layer, with its input shapes and its outputs: what its cost is counted on.
+    history: dict[Address, list[tuple[Call, ShapeTree]]] = field(default_factory=dict)
     keras_major: int | None = None
 
     def note(self, address: Address, text: str) -> None:
@@ -257,6 +259,7 @@ def _run_node(graph: _Graph, layer: LayerSpec, i: int, node: NodeSpec, use_recor
                     backfill(layer.model, address, tree, graph.result)
         if why is not None and tree is None:
             graph.result.shape_note(address, f"{UNKNOWN} {why}")
+        graph.result.history.setdefault(address, []).append((call, tree))
     graph.outputs[(layer.name, i)] = flatten(tree)
     graph.trees[(layer.name, i)] = tree
     graph.result.shapes[address] = tree  # the last call wins, as in Keras's summary
@@ -372,6 +375,7 @@ def _run_sequential(
         if shape is None and why is not None:
             result.shape_note(address, f"{UNKNOWN} {why}")
         previous = layer if shape is None else None
+        result.history.setdefault(address, []).append((call, shape))
         result.shapes[address] = shape
     return shape
 

@@ -1,10 +1,11 @@
-"""The catalog's registries: shape rules and expected weights, by Keras class name.
+"""The catalog's registries: shape rules, expected weights and compute costs, by Keras class name.
 
 A shape rule reproduces Keras's ``compute_output_shape`` from the stored config and the shapes of
-the call's arguments; an expected-weights spec reproduces the layer's ``build``. Neither guesses:
-when the answer cannot be known a rule raises :class:`ShapeUnknown` (the caller records ``?`` and a
-note) and :func:`expected_weights` gives None. The family modules (``core``, ``conv``, ``rnn``…)
-register both side by side; importing any part of :mod:`kinspect.catalog` imports all of them
+the call's arguments; an expected-weights spec reproduces the layer's ``build``; a cost rule counts
+the arithmetic of one call (:class:`Cost`). None guesses: when the answer cannot be known a rule
+raises :class:`ShapeUnknown` or :class:`Unknown` (the caller records ``?`` and a note) and
+:func:`expected_weights` gives None. The family modules (``core``, ``conv``, ``rnn``…)
+register them side by side; importing any part of :mod:`kinspect.catalog` imports all of them
 first (the package's ``__init__``), so the registries are complete whenever they can be read.
 """
 
@@ -330,3 +331,129 @@ def is_builtin(class_name: str) -> bool:
 def builtin_classes() -> list[str]:
     """Every class name :func:`is_builtin` accepts, sorted."""
     return sorted({name for known in _KNOWN for name in known if not name.startswith("ops.")})
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The arithmetic of one call of a layer on one sample.
+
+    ``macs``: multiply-accumulates of the layer's products (matrix products, convolutions,
+    attention scores), the figure papers call "FLOPs" and torchvision "GFLOPS". ``elementwise``:
+    other element operations (bias adds, activations, normalization, pooling, merges), counted
+    apart so that they can be left out as most tools do. One operation per element touched, as
+    each rule's docstring says.
+    """
+
+    macs: int = 0
+    elementwise: int = 0
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.macs + other.macs, self.elementwise + other.elementwise)
+
+    def __mul__(self, times: int) -> Cost:
+        return Cost(self.macs * times, self.elementwise * times)
+
+
+# A cost rule gets the layer config, the call (its arguments' shapes) and the call's output
+# shapes, and returns the Cost of one sample: :func:`elements` counts an unknown first (batch) dim
+# as 1. It raises Unknown when a dim it needs is unknown. Registered beside the class's shape rule
+# in its family module.
+CostRule = Callable[[Mapping[str, Any], Call, ShapeTree], Cost]
+COSTS: dict[str, CostRule] = {}
+# Built-in classes that do no arithmetic at inference: data movement (Reshape, ZeroPadding2D,
+# Concatenate…), table lookups (Embedding), or layers that are the identity at inference
+# (Dropout, GaussianNoise, the Random* augmentations).
+FREE: set[str] = set()
+# Built-in classes without a cost rule, and why: their cost is reported unknown with this note.
+NO_COST: dict[str, str] = {}
+
+
+# The abstract bases and the layers whose computation is outside the config.
+_NOT_IN_CONFIG = "its computation is code or a model outside the config"
+
+
+def cost(*class_names: str) -> Callable[[CostRule], CostRule]:
+    """Register ``fn`` as the cost rule for the given Keras class names."""
+
+    def register(fn: CostRule) -> CostRule:
+        for name in class_names:
+            if name in COSTS or name in FREE or name in NO_COST:
+                raise RuntimeError(f"two cost rules for {name}")
+            COSTS[name] = fn
+        return fn
+
+    return register
+
+
+def free(*class_names: str) -> None:
+    """Register built-in classes that do no arithmetic at inference."""
+    for name in class_names:
+        if name in COSTS or name in FREE or name in NO_COST:
+            raise RuntimeError(f"two cost rules for {name}")
+        FREE.add(name)
+
+
+def no_cost(reason: str, *class_names: str) -> None:
+    """Register built-in classes whose cost is not counted, with the reason shown to the user."""
+    for name in class_names:
+        if name in COSTS or name in FREE or name in NO_COST:
+            raise RuntimeError(f"two cost rules for {name}")
+        NO_COST[name] = reason
+
+
+def elements(shape: Any, what: str = "tensor") -> int:
+    """The number of elements of one sample of a shape: an unknown first (batch) dim counts as 1;
+    any other unknown dim is Unknown."""
+    if type(shape) is not tuple:
+        raise Unknown(f"{what} is not one tensor")
+    size = 1
+    for i, d in enumerate(shape):
+        if type(d) is int:
+            size *= d
+        elif d is not None:
+            raise Unknown(f"{what} is not one tensor")
+        elif i:
+            raise Unknown(f"{what} shape {shape} has unknown dims (give a length: --seq-len N)")
+    return size
+
+
+def all_elements(tree: ShapeTree, what: str = "output") -> int:
+    """The elements of every tensor of an output (a shape, or a list/dict of shapes)."""
+    if tree is None or is_shape(tree):
+        return elements(tree, what)
+    if isinstance(tree, Mapping):
+        return sum(all_elements(v, what) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return sum(all_elements(v, what) for v in tree)
+    raise Unknown(f"{what} is not a shape")
+
+
+def layer_cost(class_name: str, config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """The cost of one call of a built-in layer; Unknown (with the reason) when it cannot be known."""
+    if class_name in FREE:
+        return Cost()
+    fn = COSTS.get(class_name)
+    if fn is None:
+        reason = NO_COST.get(class_name)
+        if reason is not None:
+            raise Unknown(f"{class_name}: {reason}")
+        raise Unknown(f"no cost rule for layer class {class_name}")
+    try:
+        return fn(config, call, output)
+    except Unknown:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError) as exc:
+        raise Unknown(f"{class_name}: cannot apply cost rule ({exc.__class__.__name__}: {exc})") from None
+
+
+NO_COST.update(
+    dict.fromkeys(
+        ["Layer", "Wrapper", "AbstractRNNCell", "PreprocessingLayer", "TorchModuleWrapper", "JaxLayer",
+         "FlaxLayer", "TFSMLayer", "DenseFeatures"],
+        _NOT_IN_CONFIG,
+    )
+)  # fmt: skip
+FREE.update(["DynamicEmbedding", "DynamicLookup"])  # table lookups

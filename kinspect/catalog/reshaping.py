@@ -17,10 +17,15 @@ from kinspect.catalog.conv import (
 )
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Dim,
     Rule,
     Shape,
+    ShapeTree,
     ShapeUnknown,
+    cost,
+    elements,
+    free,
     keras_major,
     known,
     rule,
@@ -178,3 +183,19 @@ def repeat_vector(config: Mapping[str, Any], call: Call) -> Shape:
     if len(shape) != 2:
         raise ShapeUnknown(f"RepeatVector expects rank 2, got {shape}")
     return (shape[0], positive_int(config["n"], "n"), shape[1])
+
+
+# --- compute cost: data movement is free ----------------------------------------------------------
+
+free("Flatten", "Reshape", "Permute", "RepeatVector")
+free(*(f"{kind}{r}D" for kind in ("ZeroPadding", "Cropping") for r in (1, 2, 3)))
+free("UpSampling1D", "UpSampling3D")  # repeats elements
+
+
+@cost("UpSampling2D")
+def up_sampling_2d_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """``nearest`` repeats elements (free); the other interpolations weigh 4 neighbours per output
+    element (``bilinear``; counted so for every other mode too): 4 element operations."""
+    if config.get("interpolation", "nearest") == "nearest":
+        return Cost()
+    return Cost(0, 4 * elements(output))

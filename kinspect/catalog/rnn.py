@@ -31,13 +31,18 @@ from kinspect.catalog.common import (
 from kinspect.catalog.conv import input_channels
 from kinspect.catalog.registry import (
     Call,
+    Cost,
+    CostRule,
     Expected,
     Shape,
     ShapeTree,
     ShapeUnknown,
     Spec,
     Unknown,
+    cost,
+    elements,
     is_shape,
+    no_cost,
     rule,
     variable_names,
     weights,
@@ -365,3 +370,93 @@ def _conv_lstm_weights(rank: int) -> Spec:
 
 for _rank in (1, 2, 3):
     weights(f"ConvLSTM{_rank}D")(_conv_lstm_weights(_rank))
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+# Per time step, a cell with ``g`` gates of ``units`` multiplies the step input (``features``) and
+# the previous output (``units``) by its kernels: ``g × units × (features + units)`` MACs. The
+# element-wise operations per step: the bias adds (``g × units``, twice for GRU's ``reset_after``),
+# the gate activations (``g × units``) and the gating: LSTM ``c = f·c + i·g`` and ``h = o·tanh(c)``
+# (5 per unit), GRU ``r·(U h)`` and ``h = z·h + (1 - z)·h~`` (5 per unit), SimpleRNN none.
+# The total is per step × the sequence length.
+
+_GATES = {"SimpleRNNCell": (1, 0), "LSTMCell": (4, 5), "GRUCell": (3, 5)}
+_LAYER_GATES = {"SimpleRNN": "SimpleRNNCell", "LSTM": "LSTMCell", "GRU": "GRUCell",
+                "CuDNNLSTM": "LSTMCell", "CuDNNGRU": "GRUCell"}  # fmt: skip
+
+
+def _cell_step(cell: str, config: Mapping[str, Any], features: int) -> tuple[Cost, int]:
+    """One step of a built-in cell on ``features`` inputs: its Cost and its output size."""
+    if cell == "StackedRNNCells":
+        cells = config["cells"]
+        if not isinstance(cells, list) or not cells:
+            raise Unknown("StackedRNNCells without cells")
+        total = Cost()
+        for value in cells:
+            name, inner = nested_layer(value, "cell")
+            step, features = _cell_step(name, inner, features)
+            total += step
+        return total, features
+    if cell not in _GATES:
+        raise Unknown(f"cell {cell} is not covered")
+    gates, gating = _GATES[cell]
+    units = _units(config)
+    bias = 0
+    if config.get("use_bias", True) is not False:
+        bias = gates * units * (2 if cell == "GRUCell" and config.get("reset_after") else 1)
+    return Cost(gates * units * (features + units), bias + (gates + gating) * units), units
+
+
+def _steps(config: Mapping[str, Any], call: Call) -> tuple[int, Shape]:
+    seq = _sequence(call)
+    if config.get("time_major"):
+        raise Unknown("time_major input: which axis is the batch is not known per sample")
+    steps = seq[1]
+    if steps is None:
+        raise Unknown("the sequence length is unknown (give one: --seq-len N)")
+    return steps, seq
+
+
+def _recurrent_cost(cell: str | None) -> CostRule:
+    def recurrent_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """The cell's per-step cost (above) × the sequence length."""
+        steps, seq = _steps(config, call)
+        name, inner = (cell, config) if cell is not None else nested_layer(config.get("cell"), "cell")
+        step, _ = _cell_step(name, inner, elements((1, *seq[2:]), "step input"))
+        return step * steps
+
+    return recurrent_cost
+
+
+for _name, _cell in _LAYER_GATES.items():
+    cost(_name)(_recurrent_cost(_cell))
+cost("RNN")(_recurrent_cost(None))
+no_cost(
+    "a cell is costed through the RNN layer that runs it",
+    "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells",
+)  # fmt: skip
+
+
+def _conv_lstm_cost(rank: int) -> CostRule:
+    def conv_lstm_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+        """Per step, the input convolution (``kernel_size × in_channels`` MACs) and the recurrent
+        one (``kernel_size × filters`` MACs) for each of the ``4 × filters`` gate values at each
+        output position; element-wise as an LSTM (13 per output value, 9 without bias); ×
+        the sequence length."""
+        steps, seq = _steps(config, call)
+        channels = input_channels(config, (seq[0], *seq[2:]), rank)
+        f = integer(config["filters"], "filters")
+        kernel = 1
+        for k in sizes(config["kernel_size"], rank, "kernel_size"):
+            kernel *= k
+        first = output[0] if isinstance(output, list) else output
+        values = elements(first) // (steps if config.get("return_sequences") else 1)  # h of one step
+        bias = 4 * values if config.get("use_bias", True) is not False else 0
+        step = Cost(4 * values * kernel * (channels + f), bias + 9 * values)
+        return step * steps
+
+    return conv_lstm_cost
+
+
+for _rank in (1, 2, 3):
+    cost(f"ConvLSTM{_rank}D")(_conv_lstm_cost(_rank))

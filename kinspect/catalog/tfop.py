@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from kinspect.catalog.ops import broadcast, reduce_shape, value_shape
-from kinspect.catalog.registry import Call, Shape, ShapeUnknown, is_shape, rule
+from kinspect.catalog.registry import (
+    Call,
+    Cost,
+    Shape,
+    ShapeTree,
+    ShapeUnknown,
+    cost,
+    elements,
+    is_shape,
+    rule,
+)
 
 BINARY = {
     "__operators__.add", "math.add", "math.subtract", "math.multiply", "math.truediv", "math.divide",
@@ -58,3 +68,21 @@ def tf_op_lambda(config: Mapping[str, Any], call: Call) -> Shape:
     if function in REDUCE:
         return reduce_shape(x, call.kwargs.get("axis"), call.kwargs.get("keepdims", False))
     raise ShapeUnknown(f"no shape rule for TensorFlow function tf.{function}")
+
+
+_FREE = {"cast", "identity", "stop_gradient"}
+_THREE = {"nn.softmax", "nn.log_softmax"}
+
+
+@cost("TFOpLambda")
+def tf_op_lambda_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """Element-wise functions: 1 per output element (3 for softmax; casts free); reductions 1
+    per input element; any other function is not counted."""
+    function = config.get("function")
+    if function in _FREE:
+        return Cost()
+    if function in UNARY or function in BINARY:
+        return Cost(0, elements(output) * (3 if function in _THREE else 1))
+    if function in REDUCE:
+        return Cost(0, elements(call.shape(), "input"))
+    raise ShapeUnknown(f"no cost rule for TensorFlow function tf.{function}")

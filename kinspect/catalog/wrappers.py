@@ -13,13 +13,17 @@ from typing import Any
 from kinspect.catalog.common import nested_layer, nested_weights, one_input, prefixed
 from kinspect.catalog.registry import (
     Call,
+    Cost,
     Expected,
     Shape,
     ShapeTree,
     ShapeUnknown,
     Unknown,
+    cost,
+    elements,
     infer,
     is_shape,
+    layer_cost,
     rule,
     weights,
 )
@@ -129,3 +133,36 @@ def time_distributed_weights(config: Mapping[str, Any], call: Call, major: int |
     if len(shape) < 3:
         raise Unknown("TimeDistributed needs rank >= 3")
     return prefixed("layer", nested_weights(config["layer"], Call(((shape[0], *shape[2:]),)), major))
+
+
+# --- compute cost ---------------------------------------------------------------------------------
+
+
+def inner_cost(value: Any, call: Call) -> Cost:
+    """The cost of a serialized built-in layer called with ``call`` (its output by its shape rule)."""
+    name, config = nested_layer(value)
+    return layer_cost(name, config, call, infer(name, config, call))
+
+
+@cost("Bidirectional")
+def bidirectional_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """The forward and the backward layer over the whole sequence (×2 for twin configs), then
+    the merge: free for ``concat``, 1 per merged element for ``sum``/``mul``, 2 for ``ave``."""
+    seq = call.derive((one_input(call),))
+    forward = inner_cost(config["layer"], seq)
+    back = config.get("backward_layer")
+    total = forward + (forward if back is None else inner_cost(back, seq))
+    mode = config.get("merge_mode", "concat")
+    if mode in ("sum", "mul", "ave"):
+        first = output[0] if isinstance(output, list) else output
+        total += Cost(0, elements(first) * (2 if mode == "ave" else 1))
+    return total
+
+
+@cost("TimeDistributed")
+def time_distributed_cost(config: Mapping[str, Any], call: Call, output: ShapeTree) -> Cost:
+    """The inner layer's cost on one step ``(batch, *input[2:])`` × the number of steps."""
+    shape = one_input(call)
+    if len(shape) < 3 or shape[1] is None:
+        raise Unknown("TimeDistributed over an unknown number of steps (give one: --seq-len N)")
+    return inner_cost(config["layer"], call.derive(((shape[0], *shape[2:]),))) * shape[1]

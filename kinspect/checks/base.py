@@ -25,6 +25,8 @@ class Budgets:
     input_shapes: tuple[tuple[int | None, ...], ...] = ()
     input_dtype: str | None = None
     min_keras_version: str | None = None
+    max_macs: int | None = None  # per sample
+    max_activation_memory: int | None = None  # bytes of the peak activations, per sample
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from kinspect.analyzers.cost import analyze as analyze_cost
 from kinspect.catalog.architecture import dtype_policy_name
 from kinspect.checks.base import Family, Subject
 from kinspect.findings import Finding, Severity
@@ -186,3 +187,54 @@ def min_keras_version(subject: Subject) -> Iterator[Finding]:
         )
     elif _version(info.keras_version) < _version(wanted):
         yield Finding("KIN307", Severity.ERROR, f"saved by Keras {info.keras_version}, older than {wanted}")
+
+
+@RULES.rule(
+    "KIN308",
+    "max-macs",
+    Severity.ERROR,
+    "more multiply-accumulates per sample than --max-macs",
+    "An inference-cost budget: a change that doubles the compute of the model is caught in review.",
+)
+def max_macs(subject: Subject) -> Iterator[Finding]:
+    """KIN308: more MACs per sample than ``max_macs``; fails closed when layers' costs are unknown
+    and the known ones stay under the budget."""
+    limit, info = subject.budgets.max_macs, subject.info
+    if limit is None or info is None or not info.has_architecture:
+        return
+    report = analyze_cost(info)
+    if report.total_macs > limit:
+        more = f" (and {len(report.unknown)} layers of unknown cost)" if report.unknown else ""
+        message = f"{report.total_macs:,} MACs per sample{more}, over the budget of {limit:,}"
+        yield Finding("KIN308", Severity.ERROR, message)
+    elif report.unknown:
+        yield Finding(
+            "KIN308",
+            Severity.ERROR,
+            f"MACs unknown for {len(report.unknown)} layer(s) ({', '.join(report.unknown[:3])}): "
+            f"the budget of {limit:,} cannot be checked",
+        )
+
+
+@RULES.rule(
+    "KIN309",
+    "max-activation-memory",
+    Severity.ERROR,
+    "peak activation memory per sample above --max-activation-memory",
+    "A memory budget for inference: the largest set of activations alive at once, per sample.",
+)
+def max_activation_memory(subject: Subject) -> Iterator[Finding]:
+    """KIN309: the peak activation memory per sample (summary --cost's liveness walk) is above
+    ``max_activation_memory``; fails closed when it is unknown."""
+    limit, info = subject.budgets.max_activation_memory, subject.info
+    if limit is None or info is None or not info.has_architecture:
+        return
+    peak = analyze_cost(info).memory.peak_activations
+    if peak is None:
+        message = (
+            f"activation memory unknown (unknown shapes): the budget of {limit:,} bytes cannot be checked"
+        )
+        yield Finding("KIN309", Severity.ERROR, message)
+    elif peak > limit:
+        message = f"peak activations {peak:,} bytes per sample, over the budget of {limit:,}"
+        yield Finding("KIN309", Severity.ERROR, message)

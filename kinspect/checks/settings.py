@@ -27,6 +27,8 @@ KEYS = {
     "input-shape",
     "input-dtype",
     "min-keras-version",
+    "max-macs",
+    "max-activation-memory",
     "verify",
 }
 ALIASES = {"allow-layer": "allowed-layers", "forbid-layer": "forbidden-layers"}  # flag name -> config key
@@ -85,6 +87,24 @@ def parse_size(text: str | int) -> int:
     if not m or m.group(2).lower() not in UNITS:
         raise UsageError(f"invalid size {text!r} (use e.g. 50MB, 2GiB or a number of bytes)")
     return int(float(m.group(1).replace("_", "")) * UNITS[m.group(2).lower()])
+
+
+COUNT_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+
+
+def parse_count(text: str | int, key: str) -> int:
+    """``4G``, ``300M``, ``1_000_000`` → a count (decimal prefixes)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text < 0:
+            raise UsageError(f"{key} must be a non-negative number")
+        return text
+    m = re.fullmatch(r"\s*([0-9_.]+)\s*([a-zA-Z]?)\s*", str(text))
+    if not m or m.group(2).lower() not in COUNT_UNITS:
+        raise UsageError(f"invalid {key} {text!r} (use e.g. 4G, 300M or a number)")
+    try:
+        return int(float(m.group(1).replace("_", "")) * COUNT_UNITS[m.group(2).lower()])
+    except ValueError:
+        raise UsageError(f"invalid {key} {text!r} (use e.g. 4G, 300M or a number)") from None
 
 
 def parse_shape(text: str | list[Any]) -> tuple[int | None, ...]:
@@ -146,6 +166,10 @@ def merge(table: Mapping[str, Any], flags: Mapping[str, Any]) -> Settings:
         input_shapes=tuple(parse_shape(s) for s in shapes or ()),
         input_dtype=pick("input-dtype"),
         min_keras_version=str(pick("min-keras-version")) if pick("min-keras-version") is not None else None,
+        max_macs=parse_count(pick("max-macs"), "max-macs") if pick("max-macs") is not None else None,
+        max_activation_memory=(
+            parse_size(pick("max-activation-memory")) if pick("max-activation-memory") is not None else None
+        ),
     )
     verify = pick("verify")
     if verify is not None and not isinstance(verify, bool):

@@ -384,6 +384,7 @@ def build_layers(
                 is_model=layer.model is not None,
                 is_operation=layer.is_operation,
                 notes=notes,
+                calls=tuple(shapes.history.get(here, ())),
             )
         )
     return tuple(infos)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from kinspect.catalog.architecture import ConfigError, ModelSpec, parse_model
@@ -230,3 +231,67 @@ def weights_only_info(
         ),
         **meta,
     )
+
+
+# --- sequence lengths -----------------------------------------------------------------------------
+
+
+def _fill_lengths(value: Any, length: int) -> Any:
+    """A config with every unknown non-batch dim of the input layers set to ``length``, and the
+    shapes the file recorded for calls and builds dropped where they hold an unknown non-batch
+    dim (so that the shape rules derive them again from the filled inputs)."""
+
+    def unknown(shape: Any) -> bool:
+        return isinstance(shape, list) and any(d is None for d in shape[1:])
+
+    if isinstance(value, list):
+        return [_fill_lengths(v, length) for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key in ("batch_shape", "batch_input_shape") and unknown(item):
+            out[key] = [item[0], *(length if d is None else d for d in item[1:])]
+        elif key == "shape" and value.get("dtype") is not None and unknown(item):
+            continue  # a recorded __keras_tensor__ shape: derived again
+        elif key == "build_config" and isinstance(item, Mapping) and unknown(item.get("input_shape")):
+            continue
+        else:
+            out[key] = _fill_lengths(item, length)
+    return out
+
+
+def with_lengths(info: ModelInfo, length: int) -> ModelInfo:
+    """``info`` with every unknown sequence length (a ``None`` dim of an input other than the
+    batch) set to ``length``: the shapes are propagated again from the filled inputs."""
+    if not info.has_architecture or not info.config:
+        return info
+    entry = {"class_name": info.class_name, "config": info.config}
+    config = _fill_lengths(entry, length)
+    if config == entry:
+        return info  # no unknown length
+    try:
+        spec = parse_model(config)
+    except ConfigError:
+        return info
+    shapes = propagate_shapes(info.path, spec, is_keras2(config))
+
+    def redo(layers: tuple[LayerInfo, ...], address: tuple[str, ...]) -> tuple[LayerInfo, ...]:
+        out = []
+        for layer in layers:
+            here = (*address, layer.name)
+            out.append(
+                replace(
+                    layer,
+                    output_shape=shapes.shapes.get(here, layer.output_shape),
+                    calls=tuple(shapes.history.get(here, ())),
+                    layers=redo(layer.layers, here),
+                )
+            )
+        return tuple(out)
+
+    filled = replace(info, layers=redo(info.layers, ()))
+    before = [layer.output_shape for _, layer in info.walk()]
+    if before == [layer.output_shape for _, layer in filled.walk()]:
+        return info  # no shape depended on an unknown length (a config may store unused ones)
+    return filled

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from kinspect.analyzers.diff import DiffResult
 from kinspect.analyzers.report import Report
 from kinspect.model import ShapeTree
+from kinspect.render.cost import readable_count
 from kinspect.render.formatting import display_class, readable_bytes, shape_text
 
 TEMPLATE = "report.html.j2"
@@ -78,6 +79,7 @@ def environment() -> jinja2.Environment:
         cls=display_class,
         count=lambda n: "?" if n is None else f"{n:,}",
         pct=lambda x: f"{100 * x:.1f}%",
+        macs=readable_count,
     )
     return env
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from kinspect.analyzers.cost import LayerCost
 from kinspect.analyzers.summary import Summary
 from kinspect.model import CompileInfo, LayerInfo, ModelInfo, WeightIssue
+from kinspect.render.cost import layer_json, report_json
 from kinspect.render.formatting import shape_json
 
 SUMMARY_SCHEMA = "kinspect/summary@1"
@@ -16,14 +18,20 @@ def _uncertain(trainable: tuple[int, int], non_trainable: tuple[int, int]) -> di
     return {"trainable_params": list(trainable), "non_trainable_params": list(non_trainable)}
 
 
-def _layer(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
-    doc = _layer_doc(layer, known, expand)
+def _layer(
+    layer: LayerInfo, known: bool, expand: bool, costs: dict[int, LayerCost] | None = None
+) -> dict[str, Any]:
+    doc = _layer_doc(layer, known, expand, costs)
     if known and layer.uncertain_params:
         doc["uncertain"] = _uncertain(*layer.split_range())
+    if costs is not None:  # summary --cost: additive keys
+        doc.update(layer_json(costs.get(id(layer))))
     return doc
 
 
-def _layer_doc(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
+def _layer_doc(
+    layer: LayerInfo, known: bool, expand: bool, costs: dict[int, LayerCost] | None
+) -> dict[str, Any]:
     return {
         "name": layer.name,
         "class_name": layer.class_name,
@@ -49,7 +57,7 @@ def _layer_doc(layer: LayerInfo, known: bool, expand: bool) -> dict[str, Any]:
             for w in layer.weights
         ],
         "notes": list(layer.notes),
-        "layers": [_layer(child, known, expand) for child in layer.layers]
+        "layers": [_layer(child, known, expand, costs) for child in layer.layers]
         if expand or layer.is_model
         else [],
     }
@@ -91,6 +99,7 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
     known = model.params_known  # null, not 0, for weights the file does not give kinspect
     t = summary.totals
     rows = [r.layer for r in summary.rows if r.depth == 0]
+    costs = None if summary.cost is None else {id(c.layer): c for c in summary.cost.walk()}
     return {
         "schema": SUMMARY_SCHEMA,
         "file": model.path,
@@ -110,11 +119,12 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
             if known and t.uncertain
             else {}
         ),
-        "layers": [_layer(layer, known, True) for layer in rows],
+        "layers": [_layer(layer, known, True, costs) for layer in rows],
         "unmatched_weights": [
             {"path": w.path, "shape": list(w.shape), "dtype": w.dtype} for w in model.unmatched_weights
         ],
         "weight_issues": [_issue(i) for i in model.weight_issues],
         **({"weights_mismatch": model.weights_mismatch} if model.weights_mismatch is not None else {}),
         "notes": list(model.notes),
+        **(report_json(summary.cost) if summary.cost is not None else {}),
     }

@@ -15,11 +15,15 @@ from kinspect.analyzers.weights import Histogram, WeightStats
 from kinspect.checks.runner import FileResult
 from kinspect.findings import Finding
 from kinspect.render.check import count_line
+from kinspect.render.cost import HEADER as COST_HEADER
+from kinspect.render.cost import cost_cells
+from kinspect.render.cost import note_lines as cost_notes
+from kinspect.render.cost import totals_lines as cost_totals
 from kinspect.render.formatting import layer_cells, summary_header, totals_lines
 from kinspect.render.header import metadata_lines, note_lines
 from kinspect.render.weights import tensor_cells
 
-NUMERIC = {"Param #", "Size", "Min", "Max", "Mean", "Std", "Norm", "Zeros", "NaN", "Inf"}
+NUMERIC = {"Param #", *COST_HEADER, "Size", "Min", "Max", "Mean", "Std", "Norm", "Zeros", "NaN", "Inf"}
 SPARK_BAR, SPARK_HEIGHT = 3, 16  # pixels per histogram bin, and the histogram's height
 
 
@@ -45,15 +49,23 @@ def summary_html(summary: Summary, show_trainable: bool = False) -> str:
     model = summary.model
     known = model.params_known
     header = summary_header(summary.sequential_like, show_trainable)
+    if summary.cost is not None:
+        header = [*header, *COST_HEADER]
     rows = []
-    for row in summary.rows:
-        cells = [escape(c) for c in layer_cells(row.layer, summary.sequential_like, show_trainable, known)]
+    for row, cost in zip(summary.rows, summary.row_costs(), strict=True):
+        plain = layer_cells(row.layer, summary.sequential_like, show_trainable, known)
+        if summary.cost is not None:
+            plain += cost_cells(cost)
+        cells = [escape(c) for c in plain]
         cells[0] = "&nbsp;" * 3 * row.depth + ("└ " if row.depth else "") + cells[0]
         rows.append(_row(cells, header))
     totals = [
         f"{label}: {value}" for label, value in totals_lines(summary.totals, summary.model.params_known)
     ]
     notes = note_lines(model)
+    if summary.cost is not None:
+        totals += [f"{label}: {value}" for label, value in cost_totals(summary.cost)]
+        notes = [*notes, *cost_notes(summary.cost)]
     return (
         f"<div><p>{_lines(metadata_lines(model))}</p>"
         f"<p><b>Model: &quot;{escape(model.name)}&quot;</b></p>{_table(header, rows)}"

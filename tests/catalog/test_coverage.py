@@ -9,7 +9,7 @@ import inspect
 from types import ModuleType
 
 from kinspect.catalog import FALLBACK, NO_SPEC, RULES, SPECS, WEIGHTLESS, builtin_classes, is_builtin
-from kinspect.catalog.registry import KERAS1
+from kinspect.catalog.registry import COSTS, FREE, KERAS1, NO_COST
 
 # Classes tf.keras saves under names tf_keras.layers does not export: (module, class name).
 TF_KERAS_INTERNAL = (
@@ -150,3 +150,32 @@ def test_is_builtin_is_every_keras_layer_class() -> None:
         & _exported()
     )
     assert not is_builtin("MyLayer") and not is_builtin("ops.Add")
+
+
+# --- compute cost (kinspect.catalog.registry.cost) ------------------------------------------------
+
+
+def _without_cost(names: set[str]) -> list[str]:
+    return sorted(n for n in names if n not in COSTS and n not in FREE and n not in NO_COST)
+
+
+def test_every_keras3_layer_has_a_cost_rule_or_a_reason() -> None:
+    names, _ = _keras3()
+    missing = _without_cost(names)
+    assert not missing, f"Keras 3 layers with no @cost rule, not free(), not in NO_COST: {missing}"
+
+
+def test_every_tf_keras_layer_has_a_cost_rule_or_a_reason() -> None:
+    names, _ = _tf_keras()
+    missing = _without_cost(names)
+    assert not missing, f"tf_keras layers with no @cost rule, not free(), not in NO_COST: {missing}"
+
+
+def test_every_cost_rule_names_a_real_layer_class_or_op() -> None:
+    known = _known()
+    registered = {*COSTS, *FREE, *NO_COST}
+    unknown = sorted(n for n in registered if not n.startswith("ops.") and n not in known)
+    assert not unknown, f"cost rules for names that are no Keras layer class (typos?): {unknown}"
+    ops = sorted(n for n in registered if n.startswith("ops.") and n not in RULES)
+    assert not ops, f"cost rules for keras.ops without a shape rule: {ops}"
+    assert all(reason for reason in NO_COST.values())
