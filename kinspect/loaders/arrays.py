@@ -18,6 +18,7 @@ import math
 import os
 import select
 import struct
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -178,6 +179,7 @@ def compute(
     report: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     """Open the sources and compute every requested tensor's statistics (runs in the child)."""
+    single_threaded_blas()
     try:
         work = _Work()
         with _Files(srcs, work) as files:
@@ -198,6 +200,17 @@ def compute(
             return out
     except READ_ERRORS as exc:
         raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
+
+
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread in a reader child, set before numpy is imported there: the readers share the
+    cores as processes, and a threaded ``np.dot`` waiting on a busy core is many times slower."""
+    if "numpy" not in sys.modules:
+        for name in BLAS_THREADS:
+            os.environ[name] = "1"
 
 
 class _Stored(NamedTuple):
