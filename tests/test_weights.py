@@ -489,3 +489,33 @@ def test_edges_within_rounding_of_stored_values_are_counted_directly() -> None:
 
     assert _Hist(-0.25, 0.25, 20, "f32", _Work()).direct == [10]
     assert _Hist(-0.25, 0.3, 20, "f32", _Work()).direct == []
+
+
+def test_prestarted_readers_read_as_fresh_ones() -> None:
+    """Children forked before the model is parsed, given their tensors as plain JSON, report what
+    children forked afterwards do (the HDF5 archive here; the checkpoint tests cover bundles)."""
+    from kinspect import load
+    from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import Prestarted, in_children
+
+    info = load(SAMPLE)
+    with Prestarted(SAMPLE, 2) as early:
+        prestarted = measure(info, early.reader(info), bins=9, optimizer=True)()
+    fresh = measure(info, in_children(info, 2), bins=9, optimizer=True)()
+    assert prestarted.rows == fresh.rows and prestarted.rows[0].histogram is not None
+
+
+@pytest.mark.parametrize("target", ["README.md", "samples/no_such.keras", "samples/mnist_cnn.keras"])
+def test_prestarted_readers_never_outlive_the_call(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused file, or a call that reads nothing, stops the children started for it."""
+    from kinspect import api
+    from kinspect.errors import InputError
+
+    monkeypatch.chdir(ROOT)
+    if target.endswith("mnist_cnn.keras"):
+        api.weights(target, layer="^flatten$|^conv2d$", top=1)
+    else:
+        with pytest.raises(InputError):
+            api.weights(target)
+    with pytest.raises(ChildProcessError):  # no child left, running or unwaited
+        os.waitpid(-1, os.WNOHANG)

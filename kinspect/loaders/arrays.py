@@ -202,6 +202,48 @@ def compute(
         raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
 
 
+def plain_sources(srcs: Sequence[Source], keys: Sequence[str]) -> list[list[Any]]:
+    """``srcs`` as JSON-able lists, for a reader child started before they were known: an HDF5
+    file as ``["h5", file, member]``, a tensor bundle as ``["bundle", ...]`` with only the entries
+    of ``keys`` (where each tensor's bytes are: all the reader needs of the checkpoint index)."""
+    out: list[list[Any]] = []
+    wanted = set(keys)
+
+    def entry(e: Any) -> list[Any]:
+        return [e.key, e.dtype, list(e.shape), e.shard, e.offset, e.sliced]
+
+    for src in srcs:
+        if isinstance(src, BundleSource):
+            b = src.bundle
+            entries = [entry(e) for k, e in b.entries.items() if k in wanted]
+            pieces = {k: [entry(p) for p in b.pieces.get(k, ())] for k, e in b.entries.items()
+                      if k in wanted and e.sliced}  # fmt: skip
+            out.append(["bundle", b.prefix, b.num_shards, b.endianness, entries, pieces])
+        else:
+            out.append(["h5", src[0], src[1]])
+    return out
+
+
+def from_plain(plain: Sequence[Sequence[Any]]) -> list[Source]:
+    """The sources :func:`plain_sources` described (in the reader child)."""
+    from kinspect.tfio.bundle import Bundle, Entry
+
+    def entry(row: Sequence[Any]) -> Entry:
+        key, dtype, shape, shard, offset, sliced = row
+        return Entry(key, dtype, tuple(shape), shard, offset, 0, 0, sliced=sliced)
+
+    out: list[Source] = []
+    for src in plain:
+        if src[0] == "bundle":
+            _, prefix, num_shards, endianness, entries, pieces = src
+            parts = {k: tuple(entry(r) for r in rows) for k, rows in pieces.items()}
+            bundle = Bundle(prefix, num_shards, {r[0]: entry(r) for r in entries}, endianness, pieces=parts)
+            out.append(BundleSource(bundle))
+        else:
+            out.append((src[1], src[2]))
+    return out
+
+
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
