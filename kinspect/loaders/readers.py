@@ -96,6 +96,9 @@ class Prestarted:
         self.path = path
         self.children: list[tuple[Pending, int]] = []
         count = max(1, min(most, os.cpu_count() or 1))
+        with contextlib.suppress(OSError):
+            if os.path.isfile(path):  # a small file needs one reader (a directory may hold a lot)
+                count = max(1, min(count, os.path.getsize(path) // MIN_BYTES_PER_CHILD))
         hdf5 = _head(path).startswith(HDF5_HEADS)
         for _ in range(count):
             read_fd, write_fd = os.pipe()
