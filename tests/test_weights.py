@@ -519,3 +519,60 @@ def test_prestarted_readers_never_outlive_the_call(target: str, monkeypatch: pyt
             api.weights(target)
     with pytest.raises(ChildProcessError):  # no child left, running or unwaited
         os.waitpid(-1, os.WNOHANG)
+
+
+TF_DTYPES = {"float32": 1, "float64": 2, "float16": 19}  # tensorflow/core/framework/types.proto
+
+
+def crafted_checkpoint(tmp_path: Path, tensors: dict[str, np.ndarray], big_endian: bool) -> Path:
+    """A one-shard tensor bundle holding ``tensors`` (tests/tfio/craft.py writes the index)."""
+    from tests.tfio import craft
+
+    prefix = tmp_path / "ckpt"
+    shard, entries = b"", {}
+    for key, a in tensors.items():
+        data = a.astype(a.dtype.newbyteorder(">" if big_endian else "<")).tobytes()
+        entries[key.encode()] = craft.entry(TF_DTYPES[a.dtype.name], a.shape, 0, len(shard), len(data))
+        shard += data
+    Path(f"{prefix}.data-00000-of-00001").write_bytes(shard)
+    items = [(b"", craft.header(endianness=int(big_endian))), *sorted(entries.items())]
+    craft.write_table(Path(f"{prefix}.index"), items)
+    return prefix
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_reader_on_a_checkpoint_as_prestarted_children_get_it(tmp_path: Path, big_endian: bool) -> None:
+    """Checkpoint tensors in either byte order, described as plain JSON the way a prestarted child
+    receives them: statistics and histograms as numpy's."""
+    from kinspect.loaders.arrays import compute, from_plain, plain_sources
+    from kinspect.loaders.base import BundleSource
+    from kinspect.tfio.bundle import read_bundle
+
+    rng = np.random.default_rng(18)
+    tensors = {
+        "a/kernel": rng.standard_normal((300, 40)).astype(np.float32),
+        "b/half": (rng.standard_normal(999) * 9).astype(np.float16),
+        "c/double": np.concatenate([rng.standard_normal(500), [np.nan, -np.inf]]),
+        "d/skipped": np.ones(3, np.float32),
+    }
+    prefix = crafted_checkpoint(tmp_path, tensors, big_endian)
+    wanted = [k for k in tensors if k != "d/skipped"]
+    plain = json.loads(json.dumps(plain_sources([BundleSource(read_bundle(str(prefix)))], wanted)))
+    got = compute(str(prefix), from_plain(plain), [[k, False, False] for k in wanted], 11, None)
+    assert sorted(got) == sorted(wanted)
+    for key in wanted:
+        assert_like_numpy(got[key], tensors[key], 11)
+
+
+def test_a_kept_checkpoint_index_is_read_again_once_its_files_change(tmp_path: Path) -> None:
+    """The bundle the load read serves the weight reader only while its files are unchanged."""
+    from kinspect.errors import InputError
+    from kinspect.loaders.tf_objects import open_bundle
+
+    prefix = str(crafted_checkpoint(tmp_path, {"k": np.arange(8, dtype=np.float32)}, False))
+    first = open_bundle(prefix, prefix)
+    assert open_bundle(prefix, prefix) is first
+    shard = Path(f"{prefix}.data-00000-of-00001")
+    shard.write_bytes(shard.read_bytes()[:16])  # shorter than the index says
+    with pytest.raises(InputError, match="ends at byte 32"):
+        open_bundle(prefix, prefix)
