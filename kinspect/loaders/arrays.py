@@ -271,9 +271,9 @@ class _Files:
     """The open sources: HDF5 files (with the raw file descriptor and base offset of each when
     usable) and TensorFlow tensor bundles (their data shards, opened when first read)."""
 
-    def __init__(self, srcs: Sequence[Source], work: _Work) -> None:
+    def __init__(self, srcs: Sequence[Source], work: _Work | None = None) -> None:
         self.srcs = srcs
-        self.work = work
+        self.work = work if work is not None else _Work()  # shared by its tensors: read one at a time
         self.open: list[tuple[h5py.File, int | None, int]] = []  # (file, raw fd, base offset)
         self.bundles: list[Any] = []
         self.shards: dict[str, int] = {}  # shard path → fd
@@ -697,11 +697,14 @@ def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, i
                 yield row + c, row + min(last, c + per), c
 
 
-def _decode(raw: np.ndarray, bf16: bool, work: _Work) -> np.ndarray:
+def _decode(raw: np.ndarray, bf16: bool, work: _Work | None = None) -> np.ndarray:
     """Stored values as :class:`_Acc` and :class:`_Hist` take them: bfloat16 (16 bits, Keras's
-    ``dtype`` attribute) widened to float32 by a bit shift, float16 to float32, native byte order."""
+    ``dtype`` attribute) widened to float32 by a bit shift, float16 to float32, native byte order
+    (in ``work``'s buffers, valid until its next call with the same ``work``; fresh ones without)."""
     import numpy as np
 
+    if work is None:
+        work = _Work()
     if bf16:
         flat = raw.reshape(-1)
         wide = work.get("wide", np.uint32, flat.size)
