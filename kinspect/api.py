@@ -25,7 +25,7 @@ from kinspect.analyzers.weights import SortKey, WeightStats, measure
 from kinspect.errors import InputError, KinspectError, UsageError
 from kinspect.findings import Finding
 from kinspect.loaders.arrays import verify_data
-from kinspect.loaders.readers import Prestarted, in_child, in_children
+from kinspect.loaders.readers import in_child, in_children
 from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
 from kinspect.output import refuse_input, write_atomic
@@ -40,7 +40,6 @@ REPORT_BINS = 24  # histogram bins per tensor in the report
 REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
 REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
 REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
-CORES = os.cpu_count() or 1
 
 
 def load(path: PathLike, arch: PathLike | None = None) -> ModelInfo:
@@ -99,11 +98,14 @@ def weights(
     if bins < 1 or (top is not None and top < 1):
         raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
     key = _choice(SortKey, sort, "sort")
+    from kinspect.loaders.readers import Prestarted
+
     bar = progress is True and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
         # One child reports progress as it reads; with no one to report to, every core reads, in
         # children started now so that their start-up overlaps the parsing of the model.
-        early = None if bar or callable(progress) else stack.enter_context(Prestarted(os.fspath(path), CORES))
+        cores = os.cpu_count() or 1
+        early = None if bar or callable(progress) else stack.enter_context(Prestarted(os.fspath(path), cores))
         info = load(path)
         if verify:
             verify_data(info)
