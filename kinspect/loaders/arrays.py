@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SLICE_BYTES = 4 * 1024 * 1024  # stored bytes of one slice read at a time
 SLICE_VALUES = 1 << 20  # values of one slice, at most: float64 work buffers are 8 MiB each
-CACHE_BYTES = 32 * 1024 * 1024  # a tensor up to this size (decoded) is kept for its histogram: one read
+CACHE_BYTES = 16 * 1024 * 1024  # a tensor up to this size (decoded) is kept for its histogram: one read
 FLOAT16_MAX = 65504.0
 MAX_UNIT_INDEX = 16  # indices of all-zero units returned per tensor (the count is exact)
 PROGRESS_EVERY = 32 * 1024 * 1024  # bytes between progress reports from the child
@@ -653,7 +653,7 @@ class _Hist:
     def _float64(self, flat: np.ndarray) -> np.ndarray:
         import numpy as np
 
-        b = self.work.get("hist64", np.float64, flat.size)
+        b = self.work.get("f64", np.float64, flat.size)  # _Acc.add is done with it
         np.copyto(b, flat, casting="unsafe")
         return b
 
