@@ -133,6 +133,7 @@ class Measurement:
     returncode: int
     timed_out: bool
     stderr_tail: str = ""
+    cpu_s: float = 0.0  # user + system CPU time, the child's and its waited-for descendants'
 
     @property
     def ok(self) -> bool:
@@ -233,6 +234,7 @@ def measure(cmd: list[str], timeout: float, env: dict[str, str]) -> Measurement:
         returncode=proc.returncode,
         timed_out=bool(state["timed_out"]),
         stderr_tail=tail,
+        cpu_s=usage.ru_utime + usage.ru_stime,
     )
 
 

@@ -80,6 +80,8 @@ for w in model.get_weights():
                  "std": float(x.std()), "norm": float(np.sqrt(np.dot(x.ravel(), x.ravel()))),
                  "zeros": int(x.size - np.count_nonzero(x)), "nan": int(np.isnan(x).sum()),
                  "inf": int(np.isinf(x).sum())})
+    if sys.argv[2:] == ["--histograms"]:  # the agreement check only (untimed)
+        rows[-1]["counts"] = np.histogram(x, bins=20, range=(x.min(), x.max()))[0].tolist()
 print(json.dumps(rows))
 """
 
@@ -104,33 +106,38 @@ def ensure_model(work_dir: Path, timeout: float) -> Path:
     return path
 
 
-def run(name: str, cmd: list[str], repeats: int, warmup: int, timeout: float) -> list[Measurement]:
-    runs = []
+def run(
+    tools: list[tuple[str, list[str]]], repeats: int, warmup: int, timeout: float
+) -> dict[str, list[Measurement]]:
+    """Warm-ups, then timed runs alternating between the tools (so machine load hits all alike)."""
+    out: dict[str, list[Measurement]] = {name: [] for name, _ in tools}
     for i in range(warmup + repeats):
-        m = measure(cmd, timeout, child_env())
-        what = "warm-up" if i < warmup else f"run {i - warmup + 1}/{repeats}"
-        status = "ok" if m.ok else m.describe_failure()
-        print(f"  {what:>9} {name:<22} {m.wall_s:7.2f} s {m.maxrss_kib / 1024:8.1f} MiB  {status}",
-              file=sys.stderr, flush=True)  # fmt: skip
-        if not m.ok:
-            raise BenchError(f"{name} failed: {m.stderr_tail.strip()[-1500:]}")
-        if i >= warmup:
-            runs.append(m)
-    return runs
+        for name, cmd in tools:
+            m = measure(cmd, timeout, child_env())
+            what = "warm-up" if i < warmup else f"run {i - warmup + 1}/{repeats}"
+            status = "ok" if m.ok else m.describe_failure()
+            print(f"  {what:>9} {name:<22} {m.wall_s:7.2f} s {m.maxrss_kib / 1024:8.1f} MiB  {status}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            if not m.ok:
+                raise BenchError(f"{name} failed: {m.stderr_tail.strip()[-1500:]}")
+            if i >= warmup:
+                out[name].append(m)
+    return out
 
 
 def agree(model: Path, timeout: float) -> str:
-    """kinspect's statistics against Keras+numpy's, tensor by tensor (untimed runs)."""
+    """kinspect's statistics and histograms against Keras+numpy's, tensor by tensor (untimed runs)."""
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "w.json"
         env = child_env()
-        cmd = [str(kinspect_executable()), "weights", str(model), "--format", "json", "-o", str(out)]
+        exe = str(kinspect_executable())
+        cmd = [exe, "weights", str(model), "--format", "json", "--histograms", "-o", str(out)]
         subprocess.run(cmd, check=True, timeout=timeout, env=env)
         mine = json.loads(out.read_text())["tensors"]
-        proc = subprocess.run([sys.executable, "-c", KERAS_CHILD, str(model)], capture_output=True, text=True,
-                              check=True, timeout=timeout, env=env)  # fmt: skip
+        cmd = [sys.executable, "-c", KERAS_CHILD, str(model), "--histograms"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=timeout, env=env)
         theirs = json.loads(proc.stdout.strip().splitlines()[-1])
     if len(mine) != len(theirs):
         return f"**NO** ({len(mine)} vs {len(theirs)} tensors)"
@@ -141,7 +148,9 @@ def agree(model: Path, timeout: float) -> str:
             worst = max(worst, abs(a[key] - b[key]) / scale)
         if any(a[k] != b[k] for k in ("zeros", "nan", "inf")):
             return "**NO** (counts differ)"
-    return f"yes (max deviation {worst:.1e} of max |x|)"
+        if a["histogram"]["counts"] != b["counts"]:
+            return "**NO** (histograms differ from np.histogram)"
+    return f"yes (max deviation {worst:.1e} of max |x|; 20-bin histograms equal np.histogram's)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,22 +174,25 @@ def main(argv: list[str] | None = None) -> int:
             ("kinspect --histograms", [exe, "weights", str(model), "--format", "json", "--histograms"]),
             ("Keras way", [sys.executable, "-c", KERAS_CHILD, str(model)]),
         ]
-        results = {name: run(name, cmd, args.repeats, args.warmup, args.timeout) for name, cmd in tools}
+        results = run(tools, args.repeats, args.warmup, args.timeout)
         verdict = agree(model, args.timeout)
         after = loadavg()
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     keras_s = statistics.median(m.wall_s for m in results["Keras way"])
+    read_s = statistics.median(m.wall_s for m in results["sequential read"])
     lines = [
-        "| Tool | Wall time | Throughput | Speed-up vs Keras | Peak RSS |",
-        "|---|--:|--:|--:|--:|",
+        "| Tool | Wall time | Throughput | Speed-up vs Keras | Time / sequential read | CPU time "
+        "| Peak RSS |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for name, runs in results.items():
         wall = statistics.median(m.wall_s for m in runs)
         rss = max(m.maxrss_kib for m in runs) * 1024
+        cpu = statistics.median(m.cpu_s for m in runs)
         lines.append(f"| {name} | {wall:.2f} s | {size / wall / 1e9:.2f} GB/s | {keras_s / wall:.1f}× | "
-                     f"{fmt_size(rss)} |")  # fmt: skip
+                     f"{wall / read_s:.1f}× | {cpu:.2f} s | {fmt_size(rss)} |")  # fmt: skip
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     report = "\n".join([
         "# `kinspect weights` vs the Keras way",
@@ -193,9 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         f"Statistics agree with Keras + numpy: {verdict}.",
         "",
         f"Median wall time of {args.repeats} fresh child process(es) per tool after {args.warmup} warm-up(s),"
-        " interpreter start-up and imports included; peak RSS is the child's `ru_maxrss` (kinspect's"
-        " includes its reader child). Throughput = file size / wall time. The sequential read is a plain"
-        " `readinto` loop over the file in 4 MiB blocks, the practical limit.",
+        " tools alternating, interpreter start-up and imports included; peak RSS is the child's `ru_maxrss`"
+        " (kinspect's includes its reader children); CPU time is user + system time of the process and its"
+        " children (median), which machine load inflates less than wall time. Throughput = file size / wall"
+        " time. The sequential read is a plain `readinto` loop over the file in 4 MiB blocks, the practical"
+        " limit.",
         "",
         f"- CPU: {cpu_model()}, RAM {mem_total()}; {platform.system()} {platform.release()}",
         f"- {load_note(before, after)}",

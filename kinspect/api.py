@@ -122,16 +122,23 @@ def weights(
     if bins < 1 or (top is not None and top < 1):
         raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
     key = _choice(SortKey, sort, "sort")
-    info = load(path)
-    if verify:
-        verify_data(info)
+    from kinspect.loaders.readers import Prestarted
+
+    bar = progress is True and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
-        if progress is True and sys.stderr.isatty():
+        # One child reports progress as it reads; with no one to report to, every core reads, in
+        # children started now so that their start-up overlaps the parsing of the model.
+        cores = os.cpu_count() or 1
+        early = None if bar or callable(progress) else stack.enter_context(Prestarted(os.fspath(path), cores))
+        info = load(path)
+        if verify:
+            verify_data(info)
+        if bar:
             from kinspect.progress import ByteProgress
 
             progress = stack.enter_context(ByteProgress(f"reading {os.path.basename(info.path)}"))
-        # One child reports progress as it reads; with no one to report to, every core reads.
-        read = in_child(info, progress) if callable(progress) else in_children(info, os.cpu_count() or 1)
+        report = progress if callable(progress) else None
+        read = early.reader(info) if early is not None else in_child(info, report)
         stats = measure(
             info, read, layer=layer, optimizer=optimizer, bins=bins if histograms else None, sort=key, top=top
         )()

@@ -363,3 +363,216 @@ def test_progress_bar_only_on_a_terminal() -> None:
     bar = ByteProgress("x")
     bar(5, 100)  # too early: nothing is drawn
     assert bar.bar is None
+
+
+# ---------------------------------------------------------------- the reader's arithmetic, against numpy
+
+
+def read_h5(tmp_path: Path, arrays: dict[str, np.ndarray], bins: int, attrs: dict[str, str] | None = None):
+    """kinspect's reader (in this process) on an HDF5 file holding ``arrays``."""
+    import h5py
+
+    from kinspect.loaders.arrays import compute
+
+    path = tmp_path / "values.h5"
+    with h5py.File(path, "w") as f:
+        for name, a in arrays.items():
+            ds = f.create_dataset(name, data=a)
+            if attrs and name in attrs:
+                ds.attrs["dtype"] = attrs[name]
+    return compute(str(path), [(str(path), None)], [[n, False, False] for n in arrays], bins, None)
+
+
+def assert_like_numpy(got: dict[str, Any], values: np.ndarray, bins: int) -> None:
+    """Statistics as numpy computes them in float64; the histogram equal to ``np.histogram``'s, both
+    with ``range=(min, max)`` and on the edges kinspect reports (numpy's searchsorted path)."""
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    finite = x[np.isfinite(x)]
+    assert (got["size"], got["nan"], got["inf"]) == (x.size, int(np.isnan(x).sum()), int(np.isinf(x).sum()))
+    assert got["zeros"] == int(np.count_nonzero(x == 0))
+    assert (got["min"], got["max"]) == (finite.min(), finite.max())
+    scale = max(abs(finite.min()), abs(finite.max()), 1e-300)
+    assert got["mean"] == pytest.approx(finite.mean(), rel=1e-12, abs=1e-15 * scale)
+    assert got["std"] == pytest.approx(finite.std(), rel=1e-12, abs=1e-15 * scale)
+    assert got["norm"] == pytest.approx(np.sqrt(np.sum(finite**2)), rel=1e-12)
+    hist = got["histogram"]
+    lo, hi = finite.min(), finite.max()
+    if lo != hi or abs(lo) < 1e15:  # numpy divides by zero when the +-0.5 of a constant is lost
+        counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+        assert hist["edges"] == edges.tolist()
+        assert hist["counts"] == counts.tolist()
+    counts, _ = np.histogram(finite, bins=np.array(hist["edges"]))
+    assert hist["counts"] == counts.tolist()
+    assert sum(hist["counts"]) == finite.size
+
+
+def awkward_arrays() -> dict[str, np.ndarray]:
+    """Values that sit on bin edges, straddle zero, hold NaN/Inf, are constant, or are 16 bits."""
+    rng = np.random.default_rng(15)
+    normal = rng.standard_normal(5000).astype(np.float32)
+    with_bad = normal.copy()
+    with_bad[::97] = np.nan
+    with_bad[5::311] = np.inf
+    with_bad[7::401] = -np.inf
+    symmetric = np.concatenate([normal, [-3.0, 3.0, 0.0, -0.0, 1e-30, -1e-30]]).astype(np.float32)
+    return {
+        "normal": normal,
+        "nan_inf": with_bad,
+        "all_bad": np.array([np.nan, np.inf, -np.inf], np.float32),
+        "symmetric": symmetric,  # an edge exactly at 0.0, with zeros and tiny values around it
+        "on_edges": np.linspace(-1, 1, 2001, dtype=np.float32),
+        "integers_as_floats": np.arange(-10, 11, dtype=np.float32).repeat(3),
+        "third": (np.arange(-300, 301, dtype=np.float32) / np.float32(900)),
+        "tiny_range": np.float32(1) + np.arange(50, dtype=np.float32) * np.finfo(np.float32).eps,
+        "constant": np.full((7, 5), 0.5, np.float32),
+        "zeros": np.zeros((3, 4), np.float32),
+        "constant_huge": np.full(9, 1e20, np.float32),
+        "float16": (rng.standard_normal((40, 30)) * 100).astype(np.float16),
+        "float64": rng.standard_normal(3000) * 1e-3 + 5,
+        "float64_edges": np.linspace(-2, 2, 401),
+        "int8": rng.integers(-128, 128, 999, dtype=np.int8),
+        "int64": rng.integers(-5, 6, 100, dtype=np.int64),
+        "bool": rng.integers(0, 2, 77).astype(bool),
+        "scalar": np.float32(2.5),
+    }
+
+
+@pytest.mark.parametrize("bins", [1, 2, 7, 20, 24, 1000])
+def test_reader_statistics_and_histograms_equal_numpy(tmp_path: Path, bins: int) -> None:
+    arrays = awkward_arrays()
+    got = read_h5(tmp_path, arrays, bins)
+    for name, values in arrays.items():
+        if name == "all_bad":
+            assert got[name]["min"] is None and got[name]["histogram"] == {"edges": [], "counts": []}
+            continue
+        assert_like_numpy(got[name], values, bins)
+
+
+def test_reader_bfloat16(tmp_path: Path) -> None:
+    """bfloat16 is the top 16 bits of a float32: stored as such (with Keras's dtype attribute),
+    its statistics are those of the float32 values those bits make."""
+    rng = np.random.default_rng(16)
+    x = (rng.standard_normal((64, 33)) * 3).astype(np.float32)
+    x[0, :5] = [0.0, -0.0, np.inf, np.nan, 65504.0 * 4]
+    bits = (x.view(np.uint32) >> 16).astype(np.uint16)
+    got = read_h5(tmp_path, {"bf16": bits}, 20, {"bf16": "bfloat16"})["bf16"]
+    assert got["dtype"] == "bfloat16"
+    assert_like_numpy(got, (bits.astype(np.uint32) << 16).view(np.float32), 20)
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_reader_tensor_bigger_than_a_slice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: bool
+) -> None:
+    """A tensor of many slices: kept for the histogram (one read) or, past CACHE_BYTES, read twice;
+    both as numpy says, NaN/Inf and an exact zero edge included."""
+    from kinspect.loaders import arrays as reader
+
+    monkeypatch.setattr(reader, "SLICE_BYTES", 1 << 16)
+    if not cache:
+        monkeypatch.setattr(reader, "CACHE_BYTES", 1 << 10)
+    rng = np.random.default_rng(17)
+    big = rng.standard_normal((700, 301)).astype(np.float32)
+    big[3, :] = 0.0
+    big[10, 10] = np.nan
+    big[600, 7] = -np.inf
+    big[0, 0], big[-1, -1] = -4.0, 4.0  # symmetric range: the middle edge is 0.0
+    wide = rng.standard_normal((3, 70_000)).astype(np.float32)  # rows longer than a slice
+    got = read_h5(tmp_path, {"big": big, "wide": wide}, 24)
+    assert_like_numpy(got["big"], big, 24)
+    assert_like_numpy(got["wide"], wide, 24)
+
+
+def test_edges_within_rounding_of_stored_values_are_counted_directly() -> None:
+    """The estimate cannot tell 0.0 from the float32 just below it: such edges are compared."""
+    from kinspect.loaders.arrays import _Hist, _Work
+
+    assert _Hist(-0.25, 0.25, 20, "f32", _Work()).direct == [10]
+    assert _Hist(-0.25, 0.3, 20, "f32", _Work()).direct == []
+
+
+def test_prestarted_readers_read_as_fresh_ones() -> None:
+    """Children forked before the model is parsed, given their tensors as plain JSON, report what
+    children forked afterwards do (the HDF5 archive here; the checkpoint tests cover bundles)."""
+    from kinspect import load
+    from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import Prestarted, in_children
+
+    info = load(SAMPLE)
+    with Prestarted(SAMPLE, 2) as early:
+        prestarted = measure(info, early.reader(info), bins=9, optimizer=True)()
+    fresh = measure(info, in_children(info, 2), bins=9, optimizer=True)()
+    assert prestarted.rows == fresh.rows and prestarted.rows[0].histogram is not None
+
+
+@pytest.mark.parametrize("target", ["README.md", "samples/no_such.keras", "samples/mnist_cnn.keras"])
+def test_prestarted_readers_never_outlive_the_call(target: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused file, or a call that reads nothing, stops the children started for it."""
+    from kinspect import api
+    from kinspect.errors import InputError
+
+    monkeypatch.chdir(ROOT)
+    if target.endswith("mnist_cnn.keras"):
+        api.weights(target, layer="^flatten$|^conv2d$", top=1)
+    else:
+        with pytest.raises(InputError):
+            api.weights(target)
+    with pytest.raises(ChildProcessError):  # no child left, running or unwaited
+        os.waitpid(-1, os.WNOHANG)
+
+
+TF_DTYPES = {"float32": 1, "float64": 2, "float16": 19}  # tensorflow/core/framework/types.proto
+
+
+def crafted_checkpoint(tmp_path: Path, tensors: dict[str, np.ndarray], big_endian: bool) -> Path:
+    """A one-shard tensor bundle holding ``tensors`` (tests/tfio/craft.py writes the index)."""
+    from tests.tfio import craft
+
+    prefix = tmp_path / "ckpt"
+    shard, entries = b"", {}
+    for key, a in tensors.items():
+        data = a.astype(a.dtype.newbyteorder(">" if big_endian else "<")).tobytes()
+        entries[key.encode()] = craft.entry(TF_DTYPES[a.dtype.name], a.shape, 0, len(shard), len(data))
+        shard += data
+    Path(f"{prefix}.data-00000-of-00001").write_bytes(shard)
+    items = [(b"", craft.header(endianness=int(big_endian))), *sorted(entries.items())]
+    craft.write_table(Path(f"{prefix}.index"), items)
+    return prefix
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_reader_on_a_checkpoint_as_prestarted_children_get_it(tmp_path: Path, big_endian: bool) -> None:
+    """Checkpoint tensors in either byte order, described as plain JSON the way a prestarted child
+    receives them: statistics and histograms as numpy's."""
+    from kinspect.loaders.arrays import compute, from_plain, plain_sources
+    from kinspect.loaders.base import BundleSource
+    from kinspect.tfio.bundle import read_bundle
+
+    rng = np.random.default_rng(18)
+    tensors = {
+        "a/kernel": rng.standard_normal((300, 40)).astype(np.float32),
+        "b/half": (rng.standard_normal(999) * 9).astype(np.float16),
+        "c/double": np.concatenate([rng.standard_normal(500), [np.nan, -np.inf]]),
+        "d/skipped": np.ones(3, np.float32),
+    }
+    prefix = crafted_checkpoint(tmp_path, tensors, big_endian)
+    wanted = [k for k in tensors if k != "d/skipped"]
+    plain = json.loads(json.dumps(plain_sources([BundleSource(read_bundle(str(prefix)))], wanted)))
+    got = compute(str(prefix), from_plain(plain), [[k, False, False] for k in wanted], 11, None)
+    assert sorted(got) == sorted(wanted)
+    for key in wanted:
+        assert_like_numpy(got[key], tensors[key], 11)
+
+
+def test_a_kept_checkpoint_index_is_read_again_once_its_files_change(tmp_path: Path) -> None:
+    """The bundle the load read serves the weight reader only while its files are unchanged."""
+    from kinspect.errors import InputError
+    from kinspect.loaders.tf_objects import open_bundle
+
+    prefix = str(crafted_checkpoint(tmp_path, {"k": np.arange(8, dtype=np.float32)}, False))
+    first = open_bundle(prefix, prefix)
+    assert open_bundle(prefix, prefix) is first
+    shard = Path(f"{prefix}.data-00000-of-00001")
+    shard.write_bytes(shard.read_bytes()[:16])  # shorter than the index says
+    with pytest.raises(InputError, match="ends at byte 32"):
+        open_bundle(prefix, prefix)

@@ -18,6 +18,7 @@ import math
 import os
 import select
 import struct
+import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
     import h5py
     import numpy as np
 
-SLICE_BYTES = 4 * 1024 * 1024  # bytes of one stored slice; float64 work buffers are at most 2x this
+SLICE_BYTES = 4 * 1024 * 1024  # stored bytes of one slice read at a time
+SLICE_VALUES = 1 << 20  # values of one slice, at most: float64 work buffers are 8 MiB each
+CACHE_BYTES = 16 * 1024 * 1024  # a tensor up to this size (decoded) is kept for its histogram: one read
 FLOAT16_MAX = 65504.0
 MAX_UNIT_INDEX = 16  # indices of all-zero units returned per tensor (the count is exact)
 PROGRESS_EVERY = 32 * 1024 * 1024  # bytes between progress reports from the child
@@ -176,8 +179,10 @@ def compute(
     report: Callable[[int], None] | None,
 ) -> dict[str, Any]:
     """Open the sources and compute every requested tensor's statistics (runs in the child)."""
+    single_threaded_blas()
     try:
-        with _Files(srcs) as files:
+        work = _Work()
+        with _Files(srcs, work) as files:
             out: dict[str, Any] = {}
             done = last = 0
             for ds_path, units, negatives in wanted:
@@ -185,7 +190,7 @@ def compute(
                 if found is None:
                     out[ds_path] = {"error": "not stored in the file"}
                     continue
-                out[ds_path], nbytes = _tensor_stats(found, bool(units), bool(negatives), bins)
+                out[ds_path], nbytes = _tensor_stats(found, bool(units), bool(negatives), bins, work)
                 done += nbytes
                 if report is not None and done - last >= PROGRESS_EVERY:
                     report(done)
@@ -195,6 +200,59 @@ def compute(
             return out
     except READ_ERRORS as exc:
         raise InputError(path, f"cannot read weight values ({one_line(exc)})") from None
+
+
+def plain_sources(srcs: Sequence[Source], keys: Sequence[str]) -> list[list[Any]]:
+    """``srcs`` as JSON-able lists, for a reader child started before they were known: an HDF5
+    file as ``["h5", file, member]``, a tensor bundle as ``["bundle", ...]`` with only the entries
+    of ``keys`` (where each tensor's bytes are: all the reader needs of the checkpoint index)."""
+    out: list[list[Any]] = []
+    wanted = set(keys)
+
+    def entry(e: Any) -> list[Any]:
+        return [e.key, e.dtype, list(e.shape), e.shard, e.offset, e.sliced]
+
+    for src in srcs:
+        if isinstance(src, BundleSource):
+            b = src.bundle
+            entries = [entry(e) for k, e in b.entries.items() if k in wanted]
+            pieces = {k: [entry(p) for p in b.pieces.get(k, ())] for k, e in b.entries.items()
+                      if k in wanted and e.sliced}  # fmt: skip
+            out.append(["bundle", b.prefix, b.num_shards, b.endianness, entries, pieces])
+        else:
+            out.append(["h5", src[0], src[1]])
+    return out
+
+
+def from_plain(plain: Sequence[Sequence[Any]]) -> list[Source]:
+    """The sources :func:`plain_sources` described (in the reader child)."""
+    from kinspect.tfio.bundle import Bundle, Entry
+
+    def entry(row: Sequence[Any]) -> Entry:
+        key, dtype, shape, shard, offset, sliced = row
+        return Entry(key, dtype, tuple(shape), shard, offset, 0, 0, sliced=sliced)
+
+    out: list[Source] = []
+    for src in plain:
+        if src[0] == "bundle":
+            _, prefix, num_shards, endianness, entries, pieces = src
+            parts = {k: tuple(entry(r) for r in rows) for k, rows in pieces.items()}
+            bundle = Bundle(prefix, num_shards, {r[0]: entry(r) for r in entries}, endianness, pieces=parts)
+            out.append(BundleSource(bundle))
+        else:
+            out.append((src[1], src[2]))
+    return out
+
+
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_blas() -> None:
+    """One BLAS thread in a reader child, set before numpy is imported there: the readers share the
+    cores as processes, and a threaded ``np.dot`` waiting on a busy core is many times slower."""
+    if "numpy" not in sys.modules:
+        for name in BLAS_THREADS:
+            os.environ[name] = "1"
 
 
 class _Stored(NamedTuple):
@@ -213,8 +271,9 @@ class _Files:
     """The open sources: HDF5 files (with the raw file descriptor and base offset of each when
     usable) and TensorFlow tensor bundles (their data shards, opened when first read)."""
 
-    def __init__(self, srcs: Sequence[Source]) -> None:
+    def __init__(self, srcs: Sequence[Source], work: _Work | None = None) -> None:
         self.srcs = srcs
+        self.work = work if work is not None else _Work()  # shared by its tensors: read one at a time
         self.open: list[tuple[h5py.File, int | None, int]] = []  # (file, raw fd, base offset)
         self.bundles: list[Any] = []
         self.shards: dict[str, int] = {}  # shard path → fd
@@ -284,7 +343,7 @@ class _Files:
             dset = obj
 
             def slices(dset: Any = dset, raw: Any = raw, stored: Any = stored) -> Iterator[tuple[Any, int]]:
-                return _slices(dset, raw, stored)
+                return _slices(dset, raw, stored, self.work)
 
             return _Stored(shape, name, stored, raw is not None, slices)
         return None
@@ -317,7 +376,7 @@ class _Files:
 
         def slices() -> Iterator[tuple[Any, int]]:
             for fd, offset, part_shape, label in reads:
-                yield from _raw_slices(fd, offset, part_shape, dtype, label)
+                yield from _raw_slices(fd, offset, part_shape, dtype, label, self.work)
 
         # The slices of a partitioned variable are not in the full tensor's order: no unit masks.
         return _Stored(shape, entry.dtype, dtype, True, slices, units=not entry.sliced)
@@ -356,13 +415,53 @@ def _kind(dset: h5py.Dataset) -> tuple[str, np.dtype | None]:
     return dt.name, dt
 
 
-class _Acc:
-    """One-pass accumulators for a tensor, fed slice by slice in float64."""
+class _Work:
+    """Buffers one reader child reuses for every slice of every tensor: fresh memory for each
+    tensor costs page faults (zeroed pages) that weigh more than the arithmetic itself."""
 
-    def __init__(self, size: int, last: int | None, units: bool, negatives: bool = False) -> None:
+    def __init__(self) -> None:
+        self.buffers: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, name: str, dtype: Any, n: int) -> np.ndarray:
+        """A buffer of at least ``n`` values of ``dtype`` (its first ``n``), kept for later calls."""
+        import numpy as np
+
+        dt = np.dtype(dtype)
+        key = (name, dt.str)
+        buf = self.buffers.get(key)
+        if buf is None or buf.size < n:
+            buf = np.empty(max(n, 1), dt)
+            self.buffers[key] = buf
+        return buf[:n]
+
+
+def _as_native(x: np.ndarray, work: _Work) -> np.ndarray:
+    """``x`` as float32 (float16 and bfloat16 widen exactly), float64 or integers, in native byte
+    order: the arithmetic below then runs on numpy's vectorised loops."""
+    import numpy as np
+
+    flat = x.reshape(-1)
+    if flat.dtype.kind == "b":
+        return x.view(np.uint8)
+    if not flat.dtype.isnative:
+        out = work.get("native", flat.dtype.newbyteorder("="), flat.size)
+        np.copyto(out, flat)
+        flat = out
+    if flat.dtype == np.float16:
+        out = work.get("wide", np.float32, flat.size)
+        np.copyto(out, flat)
+        flat = out
+    return flat.reshape(x.shape)
+
+
+class _Acc:
+    """One-pass accumulators for a tensor, fed slice by slice (vectorised reductions, float64 sums)."""
+
+    def __init__(self, size: int, last: int | None, units: bool, negatives: bool, work: _Work) -> None:
         import numpy as np
 
         self.size = size
+        self.work = work
         self.finite = 0
         self.shift: float | None = None  # values are summed as x - shift, for an exact variance
         self.s1 = 0.0
@@ -376,21 +475,23 @@ class _Acc:
         self.negatives: int | None = 0 if negatives else None
         self.live = np.zeros(last, dtype=bool) if units and last else None  # unit has a nonzero
 
-    def add(self, x: np.ndarray, buf: np.ndarray, first_col: int = 0) -> None:
-        """Feed ``x`` (any numeric dtype; 2-D ``(rows, cols)`` when units are tracked)."""
+    def add(self, x: np.ndarray, first_col: int = 0) -> None:
+        """Feed ``x`` (native float32/float64 or integers, as :func:`_as_native` gives; 2-D
+        ``(rows, cols)`` when units are tracked)."""
         import numpy as np
 
         flat = x.reshape(-1)
         n = flat.size
         if n == 0:
             return
-        if flat.dtype.kind == "f" and flat.dtype.itemsize in (2, 4, 8):
+        floating = flat.dtype.kind == "f"
+        if floating:
             # Count on the bits without the sign (so -0.0 is a zero): several times faster
             # than count_nonzero on floats. NaN and Inf keep exponent bits, so count as nonzero.
-            bits = flat.view(
-                f"<i{flat.dtype.itemsize}" if flat.dtype.byteorder != ">" else f">i{flat.dtype.itemsize}"
-            )
-            nonzero = int(np.count_nonzero(np.left_shift(bits, 1)))
+            ints = np.dtype(f"i{flat.dtype.itemsize}")
+            shifted = self.work.get("bits", ints, n)
+            np.left_shift(flat.view(ints), 1, out=shifted)
+            nonzero = int(np.count_nonzero(shifted))
         else:
             nonzero = int(np.count_nonzero(flat))
         self.zeros += n - nonzero
@@ -400,10 +501,8 @@ class _Acc:
         elif self.live is not None and nonzero == n:
             cols = x.shape[-1]
             self.live[first_col : first_col + cols] = True
-        if flat.dtype.kind == "b":
-            flat = flat.view(np.uint8)
-        lo, hi = flat.min(), flat.max()
-        if flat.dtype.kind == "f" and not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = np.minimum.reduce(flat), np.maximum.reduce(flat)
+        if floating and not (math.isfinite(lo) and math.isfinite(hi)):
             finite = np.isfinite(flat)
             nan = int(np.count_nonzero(np.isnan(flat)))
             self.nan += nan
@@ -412,19 +511,19 @@ class _Acc:
             n = flat.size
             if n == 0:
                 return
-            lo, hi = flat.min(), flat.max()
+            lo, hi = np.minimum.reduce(flat), np.maximum.reduce(flat)
         lo, hi = float(lo), float(hi)
         if self.negatives is not None and lo < 0:
             self.negatives += int(np.count_nonzero(flat < 0))
         self.lo, self.hi = min(self.lo, lo), max(self.hi, hi)
-        if flat.dtype.kind == "f" and flat.dtype.itemsize > 2 and (hi > FLOAT16_MAX or lo < -FLOAT16_MAX):
+        if floating and (hi > FLOAT16_MAX or lo < -FLOAT16_MAX):
             self.over16 += int(np.count_nonzero(np.abs(flat) > FLOAT16_MAX))
+        b = self.work.get("f64", np.float64, n)
+        np.copyto(b, flat, casting="unsafe")  # convert first: a mixed-dtype subtract is slower
         if self.shift is None:
-            self.shift = float(flat.sum(dtype=np.float64)) / n
-        b = buf[:n]
-        np.copyto(b, flat, casting="unsafe")  # convert first: a mixed-dtype subtract is 5x slower
+            self.shift = float(np.add.reduce(b)) / n
         np.subtract(b, self.shift, out=b)
-        self.s1 += float(b.sum())
+        self.s1 += float(np.add.reduce(b))  # pairwise summation, as numpy's sum
         self.s2 += float(np.dot(b, b))
         self.finite += n
 
@@ -459,8 +558,126 @@ class _Acc:
         return out
 
 
+class _Hist:
+    """Counts of finite values in ``bins`` equal bins over [min, max], equal to ``np.histogram``'s
+    with ``range=(min, max)``: its float64 edges, bin ``i`` holding ``edges[i] <= x < edges[i+1]``,
+    the last bin closed.
+
+    Each value gets a bin estimate ``trunc((x - first) * scale)`` in float64 and one ``bincount``.
+    Every step of that estimate rounds monotonically, so it is exact at an interior edge ``e``
+    as soon as it is exact for the two stored values next to ``e`` (the largest below it and the
+    smallest at or above it), which is checked once per tensor, on the grid of the stored values
+    (``grid``: "f32" for float16/bfloat16/float32 values, "int" for integers that float64 holds
+    exactly, "f64" otherwise). The rare edges where that check
+    fails (an edge within float64 rounding of a stored value) are counted directly,
+    ``count_nonzero(x >= edge)`` per slice. Counts are then differences of "how many are at or
+    above each edge", so both kinds mix exactly.
+    """
+
+    def __init__(self, lo: float, hi: float, bins: int, grid: str, work: _Work) -> None:
+        import numpy as np
+
+        self.bins = bins
+        self.work = work
+        self.grid32 = grid == "f32"
+        first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)  # numpy's _get_outer_edges
+        self.edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=np.float64)
+        self.first = first
+        self.total = 0
+        self.fine = np.zeros(bins + 2, dtype=np.int64)  # bincount of the estimates (0..bins)
+        inner = self.edges[1:-1]
+        denom = last - first
+        scale = bins / denom if denom > 0 else math.inf
+        self.scale = scale if math.isfinite(scale) else None
+        if grid == "f32":
+            up: np.ndarray = inner.astype(np.float32)
+            up = np.where(up.astype(np.float64) < inner, np.nextafter(up, np.float32(np.inf)), up)
+            below = np.nextafter(up, np.float32(-np.inf))
+        elif grid == "int":
+            up = np.ceil(inner)
+            below = up - 1.0
+        else:
+            up = inner
+            below = np.nextafter(inner, -np.inf)
+        # x >= thresholds[i - 1]  <=>  x >= edges[i]: float32 thresholds compare with float32 values
+        # as the float64 edges would; the others compare float64 copies with the edges themselves.
+        self.thresholds = up if grid == "f32" else inner
+        if self.scale is None:
+            aligned = np.zeros(bins - 1, dtype=bool)
+        else:
+            index = np.arange(1, bins)
+            with np.errstate(all="ignore"):
+                aligned = (self._estimate(below.astype(np.float64)) <= index - 1) & (
+                    self._estimate(up.astype(np.float64)) >= index
+                )
+        self.direct = [int(i) + 1 for i in np.flatnonzero(~aligned)]  # edges counted directly
+        self.direct_set = set(self.direct)
+        self.at_or_above = np.zeros(bins + 1, dtype=np.int64)
+
+    def _estimate(self, v: np.ndarray) -> np.ndarray:
+        """The bin estimate of float64 values ``v`` (overwritten), as int32: the same ufuncs
+        for the per-tensor check and for every slice, hence the same roundings."""
+        import numpy as np
+
+        np.subtract(v, self.first, out=v)
+        np.multiply(v, self.scale or 0.0, out=v)
+        out = self.work.get("bin", np.int32, v.size) if v.size > 64 else np.empty(v.size, np.int32)
+        np.copyto(out, v, casting="unsafe")
+        return out
+
+    def add(self, x: np.ndarray, finite_only: bool) -> None:
+        """Count ``x`` (native, as :func:`_as_native` gives)."""
+        import numpy as np
+
+        flat = x.reshape(-1)
+        if finite_only and flat.dtype.kind == "f":
+            flat = flat[np.isfinite(flat)]
+        n = flat.size
+        if n == 0:
+            return
+        self.total += n
+        if self.bins == 1:
+            return
+        if self.direct:
+            values = flat if self.grid32 else self._float64(flat)
+            for i in self.direct:
+                self.at_or_above[i] += int(np.count_nonzero(values >= self.thresholds[i - 1]))
+            if len(self.direct) == self.bins - 1:
+                return  # every edge counted directly: no estimate needed
+        b = self._float64(flat)
+        est = self._estimate(b)
+        counts = np.bincount(est, minlength=self.bins + 1)
+        self.fine[: self.bins + 1] += counts[: self.bins + 1]
+        self.fine[self.bins] += int(counts[self.bins + 1 :].sum())  # never: the estimate is <= bins
+
+    def _float64(self, flat: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        b = self.work.get("f64", np.float64, flat.size)  # _Acc.add is done with it
+        np.copyto(b, flat, casting="unsafe")
+        return b
+
+    def result(self) -> dict[str, Any]:
+        import numpy as np
+
+        bins = self.bins
+        ge = np.zeros(bins + 1, dtype=np.int64)  # ge[i]: values >= edges[i]; ge[bins] = 0 (closed)
+        ge[0] = self.total
+        tail = np.cumsum(self.fine[::-1])[::-1]  # tail[i]: estimates >= i
+        for i in range(1, bins):
+            ge[i] = self.at_or_above[i] if i in self.direct_set else tail[i]
+        counts = ge[:-1] - ge[1:]
+        return {"edges": [float(e) for e in self.edges], "counts": [int(c) for c in counts]}
+
+
+def _per_slice(itemsize: int) -> int:
+    """Values in one slice: SLICE_BYTES of stored bytes, and at most SLICE_VALUES (work buffers
+    hold float64 copies)."""
+    return max(1, min(SLICE_BYTES // itemsize, SLICE_VALUES))
+
+
 def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, int]]:
-    """Flat element ranges ``(start, stop, first_col)`` of at most SLICE_BYTES each.
+    """Flat element ranges ``(start, stop, first_col)`` of at most one slice each.
 
     Each block is whole rows of the last axis, or part of a single row (when one row
     is larger than a slice), so per-unit masks along the last axis stay simple.
@@ -469,7 +686,7 @@ def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, i
     if size == 0:
         return
     last = shape[-1] if shape else 1
-    per = max(1, SLICE_BYTES // itemsize)
+    per = _per_slice(itemsize)
     if last <= per:
         step = per // last * last
         for s in range(0, size, step):
@@ -480,33 +697,44 @@ def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, i
                 yield row + c, row + min(last, c + per), c
 
 
-def _decode(raw: np.ndarray, bf16: bool) -> np.ndarray:
-    """bfloat16 (stored as 16 bits, Keras's ``dtype`` attribute) → float32 by a bit shift."""
+def _decode(raw: np.ndarray, bf16: bool, work: _Work | None = None) -> np.ndarray:
+    """Stored values as :class:`_Acc` and :class:`_Hist` take them: bfloat16 (16 bits, Keras's
+    ``dtype`` attribute) widened to float32 by a bit shift, float16 to float32, native byte order
+    (in ``work``'s buffers, valid until its next call with the same ``work``; fresh ones without)."""
     import numpy as np
 
-    if not bf16:
-        return raw
-    return (raw.astype(np.uint32) << 16).view(np.float32)
+    if work is None:
+        work = _Work()
+    if bf16:
+        flat = raw.reshape(-1)
+        wide = work.get("wide", np.uint32, flat.size)
+        np.copyto(wide, flat, casting="unsafe")  # big-endian stored bits convert by value too
+        np.left_shift(wide, 16, out=wide)
+        return wide.view(np.float32).reshape(raw.shape)
+    return _as_native(raw, work)
 
 
-def _slices(dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype) -> Iterator[tuple[Any, int]]:
+def _slices(
+    dset: h5py.Dataset, raw: tuple[int, int] | None, stored: np.dtype, work: _Work
+) -> Iterator[tuple[Any, int]]:
     """The tensor's values slice by slice as ``(array, first_col)``, 2-D ``(rows, cols)``."""
     shape = tuple(int(d) for d in (dset.shape or ()))
     if raw is None:
         yield from _h5_slices(dset, shape, stored)
         return
-    yield from _raw_slices(raw[0], raw[1], shape, stored, f"dataset {dset.name}")
+    yield from _raw_slices(raw[0], raw[1], shape, stored, f"dataset {dset.name}", work)
 
 
 def _raw_slices(
-    fd: int, offset: int, shape: tuple[int, ...], stored: np.dtype, label: str
+    fd: int, offset: int, shape: tuple[int, ...], stored: np.dtype, label: str, work: _Work
 ) -> Iterator[tuple[Any, int]]:
-    """Values stored contiguously at ``offset`` of ``fd``, read with ``os.preadv`` into one buffer."""
+    """Values stored contiguously at ``offset`` of ``fd``, read with ``os.preadv`` into one buffer
+    that every tensor of the child reuses (a slice must be copied to be kept)."""
     import numpy as np
 
     itemsize = stored.itemsize
     last = shape[-1] if shape else 1
-    buf = np.empty(max(1, min(math.prod(shape), SLICE_BYTES // itemsize + 1)) * itemsize, np.uint8)
+    buf = work.get("read", np.uint8, max(1, min(math.prod(shape), _per_slice(itemsize))) * itemsize)
     for s, e, c in _blocks(shape, itemsize):
         want = (e - s) * itemsize
         view = buf.data[:want]
@@ -525,7 +753,7 @@ def _h5_slices(dset: h5py.Dataset, shape: tuple[int, ...], stored: np.dtype) -> 
     """Chunked or compressed datasets: h5py hyperslabs along the leading axes, each bounded."""
     import numpy as np
 
-    per = max(1, SLICE_BYTES // stored.itemsize)
+    per = _per_slice(stored.itemsize)
 
     def fix(arr: Any) -> np.ndarray:
         arr = np.asarray(arr)
@@ -554,9 +782,22 @@ def _h5_slices(dset: h5py.Dataset, shape: tuple[int, ...], stored: np.dtype) -> 
         yield from rec((), shape)
 
 
-def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int) -> tuple[dict, int]:
-    """Statistics (and a histogram when ``bins``) of one stored tensor, and the bytes it occupies."""
-    import numpy as np
+def _grid(stored: np.dtype, bf16: bool) -> str:
+    """The values a tensor's decoded elements can take, for :class:`_Hist`."""
+    if bf16 or (stored.kind == "f" and stored.itemsize <= 4):
+        return "f32"
+    if stored.kind in "biu" and stored.itemsize <= 4:
+        return "int"
+    return "f64"
+
+
+def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int, work: _Work) -> tuple[dict, int]:
+    """Statistics (and a histogram when ``bins``) of one stored tensor, and the bytes it occupies.
+
+    The statistics take one pass. The histogram needs the tensor's min and max first: a tensor
+    that fits one slice is still in the read buffer afterwards, one of up to CACHE_BYTES is kept
+    (copied) during the first pass, and only a larger one is read a second time.
+    """
 
     name, stored, shape = tensor.dtype, tensor.stored, tensor.shape
     size = math.prod(shape)
@@ -565,47 +806,26 @@ def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int) -> t
     nbytes = size * stored.itemsize
     bf16 = name == "bfloat16"
     last = shape[-1] if len(shape) >= 2 else None
-    acc = _Acc(size, last, units and tensor.units and last is not None, negatives)
-    buf = np.empty(
-        max(1, min(size, SLICE_BYTES // stored.itemsize + (shape[-1] if shape else 1))), np.float64
-    )
-    kept: list[tuple[np.ndarray, int]] = []
-    single = nbytes <= SLICE_BYTES  # small tensors are kept for the histogram pass: one read only
+    acc = _Acc(size, last, units and tensor.units and last is not None, negatives, work)
+    single = size <= _per_slice(stored.itemsize)  # one slice: _blocks and _h5_slices agree
+    wide = 4 if bf16 or (stored.kind == "f" and stored.itemsize <= 4) else stored.itemsize
+    keep = bins and (single or size * wide <= CACHE_BYTES)
+    kept: list[np.ndarray] = []
     for arr, col in tensor.slices():
-        values = _decode(arr, bf16)
-        acc.add(values, buf, col)
-        if bins and single:
-            kept.append((values.copy() if tensor.raw else values, col))
+        values = _decode(arr, bf16, work)
+        acc.add(values, col)
+        if keep:
+            kept.append(values if single else values.copy())
     out = acc.result()
     out["dtype"] = name
     if bins:
-        again = kept or (((_decode(a, bf16), c) for a, c in tensor.slices()))
-        out["histogram"] = _histogram(again, out["min"], out["max"], bins, buf)
+        if out["min"] is None:
+            out["histogram"] = {"edges": [], "counts": []}
+            return out, nbytes
+        again = kept if keep else (_decode(a, bf16, work) for a, _ in tensor.slices())
+        hist = _Hist(out["min"], out["max"], bins, _grid(stored, bf16), work)
+        finite_only = bool(out["nan"] or out["inf"])
+        for values in again:
+            hist.add(values, finite_only)
+        out["histogram"] = hist.result()
     return out, nbytes
-
-
-def _histogram(slices: Any, lo: float | None, hi: float | None, bins: int, buf: np.ndarray) -> dict[str, Any]:
-    """Counts of the finite values in ``bins`` equal bins over [min, max], exactly as ``np.histogram``
-    with ``range=(min, max)`` bins float64 values (its edge corrections included)."""
-    import numpy as np
-
-    if lo is None or hi is None:
-        return {"edges": [], "counts": []}
-    first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)
-    edges = np.linspace(first, last, bins + 1, endpoint=True, dtype=np.float64)
-    counts = np.zeros(bins, dtype=np.int64)
-    denom = last - first
-    for arr, _ in slices:
-        flat = arr.reshape(-1)
-        if flat.dtype.kind == "b":
-            flat = flat.view(np.uint8)
-        v = buf[: flat.size]
-        np.copyto(v, flat, casting="unsafe")
-        if flat.dtype.kind == "f":
-            v = v[np.isfinite(v)]
-        idx = ((v - first) / denom * bins).astype(np.intp)
-        idx[idx == bins] -= 1
-        idx[v < edges[idx]] -= 1
-        idx[(v >= edges[idx + 1]) & (idx != bins - 1)] += 1
-        counts += np.bincount(idx, minlength=bins)[:bins]
-    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}

@@ -1,19 +1,34 @@
 """Readers of weight statistics for the analyzers (:data:`kinspect.model.StatsReader`): one
-isolated child that can report its progress, or several children sharing the tensors."""
+isolated child that can report its progress, or several children sharing the tensors, started
+when the model is known or (:class:`Prestarted`) before it is loaded."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
 from kinspect.errors import InputError
-from kinspect.loaders.arrays import SECONDS_PER_GB, Progress, Request, compute, read_stats, sources
-from kinspect.loaders.isolate import start
+from kinspect.loaders.arrays import (
+    SECONDS_PER_GB,
+    Progress,
+    Request,
+    compute,
+    from_plain,
+    plain_sources,
+    read_stats,
+    single_threaded_blas,
+    sources,
+)
+from kinspect.loaders.isolate import Pending, start
 from kinspect.model import ModelInfo, StatsReader
 
 MIN_BYTES_PER_CHILD = 16 << 20  # below this a second child costs more (a fork) than it saves
+HDF5_HEADS = (b"PK\x03\x04", b"\x89HDF\r\n\x1a\n")  # files whose tensors h5py locates
+MAX_JOB_BYTES = 256 << 20  # what a prestarted child accepts from its parent, at most
 
 
 def in_child(info: ModelInfo, progress: Progress | None = None) -> StatsReader:
@@ -26,36 +41,164 @@ def in_child(info: ModelInfo, progress: Progress | None = None) -> StatsReader:
     return read
 
 
-def in_children(info: ModelInfo, most: int) -> StatsReader:
-    """Start reading at once in up to ``most`` isolated children (at most one per core and per
+def share(
+    info: ModelInfo, requests: Sequence[Sequence[Any]], most: int, nbytes: int
+) -> list[list[list[Any]]]:
+    """``requests`` split among up to ``most`` children (at most one per core and per
     MIN_BYTES_PER_CHILD), each next largest tensor going to the least loaded child."""
+    weights = (*info.all_weights(), *info.unmatched_weights, *info.optimizer_weights)
+    size = {w.path: w.nbytes for w in weights}
+    count = max(1, min(most, os.cpu_count() or 1, nbytes // MIN_BYTES_PER_CHILD))
+    groups: list[list[list[Any]]] = [[] for _ in range(count)]
+    loads = [0.0] * count
+    for request in sorted(requests, key=lambda r: -size.get(r[0], 0)):
+        i = loads.index(min(loads))
+        groups[i].append(list(request))
+        loads[i] += size.get(request[0], 0)
+    return groups
+
+
+def _gather(pending: Sequence[Pending]) -> Callable[[], dict[str, Any]]:
+    def wait() -> dict[str, Any]:
+        stats: dict[str, Any] = {}
+        try:
+            for p in pending:
+                stats.update(p())
+        finally:
+            for p in pending:
+                p.cancel()
+        return stats
+
+    return wait
+
+
+def in_children(info: ModelInfo, most: int) -> StatsReader:
+    """Start reading at once in up to ``most`` isolated children (see :func:`share`)."""
 
     def read(requests: Sequence[tuple[str, bool, bool]], bins: int, nbytes: int) -> Callable[[], Any]:
         srcs = sources(info)
         if not srcs:
             raise InputError(info.path, "holds no weights to read")
-        weights = (*info.all_weights(), *info.unmatched_weights, *info.optimizer_weights)
-        size = {w.path: w.nbytes for w in weights}
-        count = max(1, min(most, os.cpu_count() or 1, nbytes // MIN_BYTES_PER_CHILD))
-        groups: list[list[list[Any]]] = [[] for _ in range(count)]
-        loads = [0.0] * count
-        for request in sorted(requests, key=lambda r: -size.get(r[0], 0)):
-            i = loads.index(min(loads))
-            groups[i].append(list(request))
-            loads[i] += size.get(request[0], 0)
         extra = SECONDS_PER_GB * nbytes / 1e9
-        pending = [start(info.path, partial(compute, info.path, srcs, g, bins, None), extra) for g in groups]
-
-        def wait() -> dict[str, Any]:
-            stats: dict[str, Any] = {}
-            try:
-                for p in pending:
-                    stats.update(p())
-            finally:
-                for p in pending:
-                    p.cancel()
-            return stats
-
-        return wait
+        groups = share(info, requests, most, nbytes)
+        work = [partial(compute, info.path, srcs, g, bins, None) for g in groups]
+        return _gather([start(info.path, w, extra) for w in work])
 
     return read
+
+
+class Prestarted:
+    """Reader children forked before the model is loaded, so that their start-up (importing numpy,
+    and h5py for HDF5 files) overlaps this process's parsing; each then waits for its share of the
+    tensors (plain JSON on a pipe). A context manager: children never given work are stopped."""
+
+    def __init__(self, path: str, most: int) -> None:
+        self.path = path
+        self.children: list[tuple[Pending, int]] = []
+        count = max(1, min(most, os.cpu_count() or 1))
+        with contextlib.suppress(OSError):
+            if os.path.isfile(path):  # a small file needs one reader (a directory may hold a lot)
+                count = max(1, min(count, os.path.getsize(path) // MIN_BYTES_PER_CHILD))
+        hdf5 = _head(path).startswith(HDF5_HEADS)
+        for _ in range(count):
+            read_fd, write_fd = os.pipe()
+            siblings = [write_fd] + [fd for _, fd in self.children]  # no job pipe but its own stays open
+            pending = start(path, partial(_serve, path, read_fd, siblings, hdf5))
+            os.close(read_fd)
+            if pending.fn is not None:  # in-process readers (KINSPECT_TIMEOUT=0): nothing to prestart
+                os.close(write_fd)
+                break
+            self.children.append((pending, write_fd))
+
+    def __enter__(self) -> Prestarted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the children that were not given work."""
+        for pending, write_fd in self.children:
+            with contextlib.suppress(OSError):
+                os.close(write_fd)
+            pending.cancel()
+        self.children = []
+
+    def reader(self, info: ModelInfo) -> StatsReader:
+        """The prestarted children as the reader of ``info``'s statistics (or fresh children, for
+        in-process readers)."""
+        if not self.children:
+            return in_children(info, os.cpu_count() or 1)
+
+        def read(requests: Sequence[tuple[str, bool, bool]], bins: int, nbytes: int) -> Callable[[], Any]:
+            srcs = sources(info)
+            if not srcs:
+                raise InputError(info.path, "holds no weights to read")
+            children, self.children = self.children, []
+            groups = share(info, requests, len(children), nbytes)
+            used: list[Pending] = []
+            for i, (pending, write_fd) in enumerate(children):
+                if i < len(groups):
+                    keys = [r[0] for r in groups[i]]
+                    job = {"srcs": plain_sources(srcs, keys), "wanted": groups[i], "bins": bins}
+                    pending.deadline += SECONDS_PER_GB * nbytes / 1e9
+                    data = json.dumps(job).encode()
+                    _send(write_fd, len(data).to_bytes(8, "little") + data)
+                    used.append(pending)
+                else:
+                    os.close(write_fd)  # EOF without work: the child ends at once
+                    pending.cancel()
+            return _gather(used)
+
+        return read
+
+
+def _head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return b""  # a directory (SavedModel, checkpoint) or a prefix: a tensor bundle, no h5py
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _send(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        pass  # the child is gone: waiting for it reports why
+    finally:
+        os.close(fd)
+
+
+def _serve(path: str, read_fd: int, siblings: Sequence[int], hdf5: bool) -> dict[str, Any]:
+    """In a prestarted child: import what reading needs, then compute the statistics the parent
+    asks for (a length, then JSON; an empty dict when the parent closes the pipe instead)."""
+    for fd in siblings:  # the write ends of every job pipe: EOF must mean the parent is done
+        os.close(fd)
+    single_threaded_blas()
+    import numpy  # noqa: F401  (the point of starting early)
+
+    if hdf5:
+        import h5py  # noqa: F401
+
+    head = _read_exactly(read_fd, 8)
+    size = int.from_bytes(head, "little") if len(head) == 8 else 0
+    data = _read_exactly(read_fd, size) if 0 < size <= MAX_JOB_BYTES else b""
+    os.close(read_fd)
+    if len(data) != size or not size:
+        return {}
+    job = json.loads(data)
+    return compute(path, from_plain(job["srcs"]), job["wanted"], int(job["bins"]), None)

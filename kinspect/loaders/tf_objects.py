@@ -617,14 +617,38 @@ def reason(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+_LAST_BUNDLE: list[Any] = []  # [identity of its files, bundle]: the load's, for the weight reader
+
+
+def _files_identity(prefix: str, num_shards: int) -> tuple[Any, ...] | None:
+    """What changes when a bundle's files do: the index file's identity and every shard's size."""
+    try:
+        st = os.stat(prefix + ".index")
+        names = (f"{prefix}.data-{i:05d}-of-{num_shards:05d}" for i in range(num_shards))
+        shards = tuple(os.path.getsize(name) for name in names)
+    except OSError:
+        return None
+    return (prefix, st.st_ino, st.st_size, st.st_mtime_ns, shards)
+
+
 def open_bundle(path: str, prefix: str) -> Any:
-    """The tensor bundle at ``prefix``; its problems as a one-line InputError naming ``path``."""
+    """The tensor bundle at ``prefix``; its problems as a one-line InputError naming ``path``.
+
+    The last bundle read is kept while its files are unchanged: the weight reader asks for the
+    bundle the load has just read, and parsing the index again sat on its critical path."""
     from kinspect.tfio.bundle import read_bundle
 
+    if _LAST_BUNDLE:
+        identity, last = _LAST_BUNDLE
+        if last.prefix == prefix and _files_identity(prefix, last.num_shards) == identity:
+            return last
     try:
-        return read_bundle(prefix)
+        bundle = read_bundle(prefix)
     except (ValueError, OSError, EOFError) as exc:  # kinspect.tfio.TFIOError is a ValueError
         raise InputError(path, f"corrupt or unsupported TensorFlow checkpoint ({reason(exc)})") from None
+    identity = _files_identity(prefix, bundle.num_shards)
+    _LAST_BUNDLE[:] = [identity, bundle] if identity is not None else []
+    return bundle
 
 
 # ---- the ModelInfo ---------------------------------------------------------------------------
