@@ -96,8 +96,8 @@ def read_object_graph(data: Buffer) -> tuple[Node, ...]:
         nodes.append(
             Node(
                 tuple(children),
-                tuple(Attribute(*a) for a in attributes),
-                tuple(SlotRef(*s) for s in slots),
+                tuple([Attribute(*a) for a in attributes]) if attributes else (),
+                tuple([SlotRef(*s) for s in slots]) if slots else (),
                 saver,
             )
         )
@@ -158,9 +158,13 @@ def _span(data: bytes, pos: int, end: int) -> tuple[int, int]:
     if pos >= end:
         raise _Unusual
     length = data[pos]
-    pos += 1
-    if length >= 0x80:
-        length, pos = read_varint(data, pos - 1, end)
+    if length < 0x80:
+        pos += 1
+    elif pos + 1 < end and data[pos + 1] < 0x80:  # two bytes: up to 16 KiB
+        length = (length & 0x7F) | data[pos + 1] << 7
+        pos += 2
+    else:
+        length, pos = read_varint(data, pos, end)
     if length > end - pos:
         raise _Unusual
     return pos, pos + length
@@ -169,6 +173,8 @@ def _span(data: bytes, pos: int, end: int) -> tuple[int, int]:
 def _int32(data: bytes, pos: int, end: int) -> tuple[int, int]:
     if pos < end and data[pos] < 0x80:
         return data[pos], pos + 1
+    if pos + 1 < end and data[pos + 1] < 0x80:  # two bytes: node ids up to 16383
+        return (data[pos] & 0x7F) | data[pos + 1] << 7, pos + 2
     raw, pos = read_varint(data, pos, end)
     return signed32(raw), pos
 
