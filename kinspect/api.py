@@ -60,15 +60,19 @@ def summary(
     show_trainable: bool = False,
     line_length: int | None = None,
     color: bool = False,
+    verify: bool = False,
 ) -> Summary:
     """What ``model.summary()`` shows for the model in ``path``, with the file's metadata.
 
     ``layer_range`` is ``(start, end)``: only the layers from the first name matching ``start``
     to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
-    ``line_length`` and ``color`` lay out the text, as Keras's options do.
+    ``line_length`` and ``color`` lay out the text, as Keras's options do. Where the config alone
+    decides every stored tensor (a Keras 3 ``.keras`` of built-in layers, not compiled), the
+    weights are not opened; ``verify`` reads them and checks them against the config, as
+    ``check`` always does (``summary.model.weights_checked`` says which happened).
     """
     bounds = _bounds(layer_range)
-    table = summarize(load(path, arch), expand_nested, bounds)
+    table = summarize(loaders.load(path, arch, verify=verify), expand_nested, bounds)
     return Summary(**_fields(table), show_trainable=show_trainable, line_length=line_length, color=color)
 
 

@@ -98,6 +98,12 @@ def cli() -> None:
 @click.option(
     "--color/--no-color", default=None, help="Colour the table (default: when stdout is a terminal)."
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Read the stored weights and check them against the config, even where the config alone "
+    "gives the counts.",
+)
 @output_option
 def summary(model: str, fmt: str, color: bool | None, output: str | None, **options: Any) -> None:
     """Print what model.summary() shows for MODEL, plus the file's metadata.
@@ -394,3 +400,7 @@ def _inputs(args: list[str]) -> list[str]:
 
 def run() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -28,7 +28,7 @@ def sniff(path: str, head: bytes) -> bool:
     return head.startswith(SIGNATURE)
 
 
-def prefetch(path: str) -> Pending:
+def prefetch(path: str, *, verify: bool = True) -> Pending:
     """The file's snapshot, started in the reader child."""
     return begin(path)
 
@@ -45,7 +45,7 @@ def kind(snap: Snapshot) -> Format | None:
     return None
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture.
     ``pending`` is the snapshot read if it was already started."""
     from kinspect.loaders import keras2_weights
