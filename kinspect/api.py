@@ -16,21 +16,19 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from kinspect import graphviz, loaders
-from kinspect.analyzers.graph import build_graph
+from kinspect import loaders
 from kinspect.analyzers.summary import summarize
-from kinspect.analyzers.weights import SortKey, WeightStats, measure
 from kinspect.errors import InputError, KinspectError, UsageError
-from kinspect.findings import Finding
-from kinspect.loaders.arrays import verify_data
-from kinspect.loaders.readers import in_child, in_children
-from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
-from kinspect.output import refuse_input, write_atomic
-from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
 from kinspect.results import CheckResult, Graph, ReportResult, Summary, WeightReport
+
+# A plain summary imports only what it needs (README "What a plain summary reads"): the other
+# commands import the weight readers, Graphviz and the renderers when they are called.
+if TYPE_CHECKING:
+    from kinspect.analyzers.weights import WeightStats
+    from kinspect.findings import Finding
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -99,6 +97,10 @@ def weights(
     stored tensor against the checksum its file keeps (TensorFlow checkpoints and SavedModels keep
     a CRC32C per tensor; other formats keep none): a mismatch is an InputError.
     """
+    from kinspect.analyzers.weights import SortKey, measure
+    from kinspect.loaders.arrays import verify_data
+    from kinspect.loaders.readers import in_child, in_children
+
     if bins < 1 or (top is not None and top < 1):
         raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
     key = _choice(SortKey, sort, "sort")
@@ -198,6 +200,9 @@ def graph(
     (``none``, ``family``, ``params``), ``splines`` (``ortho``, ``curved``, ``polyline``,
     ``spline``, ``line``), the largest raster image and Graphviz's ``timeout`` in seconds.
     """
+    from kinspect.analyzers.graph import build_graph
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines
+
     style = DotStyle(
         show_shapes=show_shapes,
         show_dtype=show_dtype,
@@ -230,8 +235,9 @@ def report(
     ``out_dir`` defaults to ``<model file name>-report`` in the current directory; ``graph`` and
     ``weights`` False skip those sections (no Graphviz run; no weight values read).
     """
-    from kinspect import __version__
+    from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
+    from kinspect.output import refuse_input, write_atomic
     from kinspect.render.html import render_html
 
     path = os.fspath(path)
@@ -292,6 +298,8 @@ def _choice(kind: type[E], value: str, option: str) -> E:
 
 def _report_dir(model: str) -> str:
     """``<file name without its model suffix>-report``, in the current directory."""
+    from kinspect.loaders.registry import SUFFIXES
+
     name = os.path.basename(os.path.normpath(model))
     for suffix in SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
@@ -303,6 +311,9 @@ def _report_dir(model: str) -> str:
 def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, str | None]]:
     """Start reading every tensor's statistics and histogram in up to REPORT_READERS children;
     returns a function that waits for them, or for a note saying why there are none."""
+    from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import in_children
+
     try:
         waiting = measure(info, in_children(info, REPORT_READERS), bins=REPORT_BINS)
     except InputError as exc:
@@ -326,7 +337,10 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     waits for them and gives the report's GraphPart and the PNG bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from kinspect import graphviz
+    from kinspect.analyzers.graph import build_graph
     from kinspect.analyzers.report import GraphPart
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Splines, render_dot
 
     drawing = build_graph(info)
     count = len(drawing.nodes)

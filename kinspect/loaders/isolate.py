@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,6 +53,8 @@ def _limit_memory(extra_mb: float) -> None:
 
 
 def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float) -> None:
+    import traceback  # here: only a child reports a traceback, and the parent starts faster
+
     try:
         faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump
         _limit_memory(memory_mb)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.errors import InputError, UnsafeArchiveError
-from kinspect.loaders import pickles, snapshot
+from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small, unsafe_members
 from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
@@ -215,6 +215,8 @@ def raw(path: str) -> RawFile:
                 else []
             )
             shadowed = tuple(parse_json(read_small(zf, info), "config.json")[0] for info in hidden[:16])
+            from kinspect.loaders import pickles  # the checks only: a summary needs none of it
+
             pickled = pickles.scan(path, zf)
     except READ_ERRORS as exc:
         return RawFile(is_archive=True, problem=f"unreadable archive ({str(exc)[:100]})")
