@@ -71,3 +71,15 @@ def read_raw(path: str) -> RawFile:
     except InputError as exc:
         return RawFile(problem=exc.problem)
     return loader.raw(path)
+
+
+def warm_readers() -> None:
+    """Import what the reader children import (h5py, numpy and kinspect's readers), opening no
+    file: a process that forks many readers (a ``check`` worker) then starts each at once
+    instead of importing them again in every child."""
+    import contextlib
+    import importlib
+
+    for name in ("h5py", "numpy", "kinspect.loaders.h5tree", "kinspect.loaders.arrays"):
+        with contextlib.suppress(ImportError):  # a reader child reports it when it needs the module
+            importlib.import_module(name)
