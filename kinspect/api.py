@@ -36,7 +36,7 @@ E = TypeVar("E", bound=Enum)
 
 REPORT_BINS = 24  # histogram bins per tensor in the report
 REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
-REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
+REPORT_PNG_MEGAPIXELS = 4  # model.png is a companion to the inline SVG: rasterising is the slow part
 REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
 
 
@@ -250,11 +250,13 @@ def report(
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
     # Child processes are forked before any thread starts: the weight readers, then the checks'
-    # raw read; Graphviz then draws in threads while the readers work.
+    # raw read; Graphviz then lays out and draws in threads while the readers work and the
+    # check rules run here (the layout is the longest of these, so it starts first).
     reading = _start_weights(info) if weights else None
-    checks, note = _check_findings(info)
-    skipped += [note] if note else []
+    raw = _raw_config(info)
     drawing = _start_graph(info, drawable) if graph else None
+    checks, note = _check_findings(info, raw)
+    skipped += [note] if note else []
     stats, note = reading() if reading is not None else (None, None)
     skipped += [note] if note else []
     graph_part, png = drawing() if drawing is not None else (None, None)
@@ -387,16 +389,28 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     return result
 
 
-def _check_findings(info: ModelInfo) -> tuple[list[Finding], str | None]:
+def _raw_config(info: ModelInfo) -> Any:
+    """The raw config and archive listing the check rules read (in a reader child for HDF5), or
+    the error that prevented reading them."""
+    from kinspect.loaders import read_raw
+
+    try:
+        return read_raw(info.path)
+    except KinspectError as exc:
+        return exc
+
+
+def _check_findings(info: ModelInfo, raw: Any) -> tuple[list[Finding], str | None]:
     """Findings of the default check rules other than the numerics ones (KIN2xx: those are the
     weights diagnostics the report already has), each with its rule's rationale as the hint."""
     from kinspect.checks import RULES, resolve
     from kinspect.checks.base import Subject
     from kinspect.checks.runner import run_rules
-    from kinspect.loaders import read_raw
 
+    if isinstance(raw, KinspectError):
+        return [], f"checks: not run ({raw})"
     try:
-        subject = Subject(info.path, info, read_raw(info.path))
+        subject = Subject(info.path, info, raw)
     except KinspectError as exc:
         return [], f"checks: not run ({exc})"
     enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}
