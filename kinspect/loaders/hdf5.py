@@ -29,8 +29,9 @@ def sniff(path: str, head: bytes) -> bool:
 
 
 def prefetch(path: str, *, verify: bool = True) -> Pending:
-    """The file's snapshot, started in the reader child."""
-    return begin(path)
+    """The file's snapshot, started in the reader child; its ``model_config`` comes first, so
+    that ``load`` parses the architecture while the child lists the weights."""
+    return begin(path, early="model_config")
 
 
 def kind(snap: Snapshot) -> Format | None:
@@ -53,11 +54,12 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     from kinspect.loaders.keras3_weights import keras3_weights_only, listing
 
     pair = paired(arch) if arch is not None else None
+    parsed = keras2_weights.parse_early(path, pending.early()) if pending is not None else None
     snap = Snapshot.from_json(pending()) if pending is not None else read(path)
     fmt = kind(snap)
     try:
         if fmt is Format.H5:
-            return keras2_weights.full_model(path, snap)
+            return keras2_weights.full_model(path, snap, parsed)
         if fmt is Format.LEGACY_WEIGHTS_H5:
             return keras2_weights.weights_only(path, snap, pair)
         if fmt is Format.WEIGHTS_H5:
