@@ -8,6 +8,7 @@ imported inside :func:`load`, once the reader child is already reading.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from kinspect.errors import InputError
@@ -34,6 +35,31 @@ def prefetch(path: str, *, verify: bool = True) -> Pending:
     return begin(path, early="model_config")
 
 
+# The last snapshot ``load`` read, by the file's identity: ``raw`` (the check rules' view of the
+# same file, read right after) takes it instead of starting a second reader child.
+_last: tuple[tuple[int, ...], Snapshot] | None = None
+
+
+def _identity(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remember(path: str, snap: Snapshot) -> Snapshot:
+    global _last
+    key = _identity(path)
+    _last = (key, snap) if key is not None else None
+    return snap
+
+
+def _recent(path: str) -> Snapshot | None:
+    key = _identity(path)
+    return _last[1] if _last is not None and key is not None and _last[0] == key else None
+
+
 def kind(snap: Snapshot) -> Format | None:
     root = snap.attrs.get("", {})
     if "model_config" in root:
@@ -55,7 +81,7 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
 
     pair = paired(arch) if arch is not None else None
     parsed = keras2_weights.parse_early(path, pending.early()) if pending is not None else None
-    snap = Snapshot.from_json(pending()) if pending is not None else read(path)
+    snap = _remember(path, Snapshot.from_json(pending()) if pending is not None else read(path))
     fmt = kind(snap)
     try:
         if fmt is Format.H5:
@@ -82,7 +108,7 @@ def architecture(path: str) -> Any:
 def raw(path: str) -> RawFile:
     """The ``model_config`` attribute as JSON, when the file has one."""
     try:
-        snap = read(path)
+        snap = _recent(path) or read(path)
     except InputError as exc:
         return RawFile(problem=exc.problem)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
