@@ -101,3 +101,15 @@ def test_a_worker_that_exits_is_replaced() -> None:
         "exit2: the checker crashed on this file (exit status 3)",
         "Z",
     ]
+
+
+def test_an_exception_is_raised_as_a_bug() -> None:
+    """A bug in the checker (an exception, not a crash) stops the run as it would in-process."""
+
+    def work(path: str) -> str:
+        if path == "bug":
+            raise RecursionError("too deep")
+        return path
+
+    with pytest.raises(RecursionError, match="too deep"):
+        pool.run(["a", "bug", "b"], work, 2, lambda p, why: why)

@@ -69,7 +69,13 @@ def _serve(
             (index,) = _INDEX.unpack(raw)
             if index < 0:
                 break
-            data = pickle.dumps((index, work(paths[index])))
+            try:
+                data = pickle.dumps((index, True, work(paths[index])))
+            except Exception as exc:  # a bug in kinspect, not a bad file: the parent raises it
+                try:
+                    data = pickle.dumps((index, False, exc))
+                except Exception:
+                    data = pickle.dumps((index, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
             _write_all(out, _SIZE.pack(len(data)) + data)
     except BaseException:
         code = 1  # the parent sees the pipe close: that file's result is "crashed"
@@ -88,7 +94,8 @@ def run(
     """``work(path)`` for every path in ``jobs`` forked workers, in the order of ``paths``.
 
     ``failed(path, why)`` is the result of a file whose worker died or took longer than
-    ``timeout`` seconds (0: no limit); ``work`` itself must not raise for a bad file.
+    ``timeout`` seconds (0: no limit). ``work`` must not raise for a bad file: an exception it
+    raises is a bug, raised here as if ``work`` had run in this process.
     """
     results: dict[int, R] = {}
     queue = list(range(len(paths)))[::-1]  # popped from the end: in order
@@ -148,7 +155,9 @@ def run(
                     retire(worker, None)
                     workers.append(spawn())
                 else:
-                    index, value = pickle.loads(data)
+                    index, ok, value = pickle.loads(data)
+                    if not ok:
+                        raise value  # as if run here (the workers are stopped below)
                     results[index] = value
                     worker.index = None
                 if queue:
