@@ -70,6 +70,7 @@ def render(timings: list[Timing]) -> str:
             rate = f"{c.files / k / cores:,.1f}"
             rate += f" / {c.files / o / cores:,.1f}" if o else ""
         agree = t.error or t.agreement or ("–" if c.check is None else "yes")
+        agree = " ".join(agree.split()).replace("|", "\\|")[:300]  # one table cell
         other_way = c.other_way or ("n/a" if c.other is None else "")
         if c.other_inner is not None and t.other:  # the in-process figure; the whole process too
             process = statistics.median(m.wall_s for m in t.other)
