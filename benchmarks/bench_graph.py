@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -82,6 +83,30 @@ def mib(kib: int | None) -> str:
 
 def secs(s: float | None, error: str) -> str:
     return error if s is None else f"{s:.2f} s"
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): ``graph`` against ``plot_model``."""
+    from suite import Case, scratch
+
+    specs = MODELS[:1] if quick else MODELS[:2]  # NASNetMobile and the 3,000-layer stack: bench_graph.py
+    ensure_models(specs, work_dir, 900)
+    out = []
+    for spec in specs:
+        path = work_dir / spec.filename
+        for ext in ("svg",) if quick else ("svg", "png"):
+            kin = [
+                str(kinspect_executable()),
+                "graph",
+                str(path),
+                "-o",
+                str(scratch() / f"k.{ext}"),
+                "--show-shapes",
+            ]
+            keras_cmd = [sys.executable, "-c", KERAS_CHILD, str(path), str(scratch() / f"keras.{ext}")]
+            out.append(Case("graph", f"{spec.label} `.{ext}`", kin, keras_cmd,
+                            "`load_model` + `plot_model(show_shapes=True)`"))  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bench_summary as bs
 
@@ -107,6 +108,30 @@ def bench(spec: bs.ModelSpec, path: Path, args: argparse.Namespace) -> Result:
             if not m.ok:
                 print(f"{who} failed on {spec.key}: {m.describe_failure()}\n{m.stderr_tail}", file=sys.stderr)
     return result
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): the whole report against the Keras
+    process, and against the ``plot_model()`` call alone on a model already loaded."""
+    from suite import Case, scratch
+
+    keys = MODELS[:1] if quick else MODELS
+    specs = [bs.MODELS[k] for k in keys]
+    bs.ensure_models(specs, work_dir, 900)
+    out = []
+    for spec in specs:
+        path = work_dir / spec.filename
+        tmp = scratch() / f"report-{spec.key}"
+        tmp.mkdir(parents=True, exist_ok=True)
+        inner = tmp / "plot_model.json"
+        # KERAS_CHILD writes {"plot_model_s"}; suite wants {"seconds"}: same child, renamed key.
+        child = KERAS_CHILD.replace('"plot_model_s"', '"seconds"')
+        kin = [str(bs.kinspect_executable()), "report", str(path), "-o", str(tmp / "report")]
+        keras_cmd = [sys.executable, "-c", child, str(path), str(tmp / "keras.png"), str(inner)]
+        label = f"{spec.label} `{spec.fmt}`"
+        out.append(Case("report", label, kin, keras_cmd, "`plot_model()` call alone, model loaded",
+                        other_inner=inner))  # fmt: skip
+    return out
 
 
 def render_table(results: list[Result]) -> str:

@@ -368,6 +368,31 @@ def bench_model(
     return Row(spec, path.stat().st_size, kin, ker, reference)
 
 
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): plain summaries, and ``--verify``."""
+    from suite import Case
+
+    keys = ["resnet50.keras", "resnet50.h5"] if quick else list(MODELS)
+    specs = [MODELS[k] for k in keys]
+    ensure_models(specs, work_dir, 900)
+    out = []
+    for spec in specs:
+        path = work_dir / spec.filename
+        keras_cmd = (
+            [sys.executable, "-c", KERAS_CHILD, str(path), os.devnull] if spec.keras_can_load else None
+        )
+        out.append(Case("summary", f"{spec.label} `{spec.fmt}`", kinspect_cmd(path), keras_cmd,
+                        "`load_model` + `summary()`" if keras_cmd else "n/a (no architecture)"))  # fmt: skip
+        if spec.key == "resnet50.keras":
+            label = f"{spec.label} `{spec.fmt}` `--verify`"
+            out.append(
+                Case(
+                    "summary", label, kinspect_cmd(path, "--verify"), keras_cmd, "`load_model` + `summary()`"
+                )
+            )
+    return out
+
+
 # --------------------------------------------------------------------------- report
 
 

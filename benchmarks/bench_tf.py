@@ -27,12 +27,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -185,6 +187,31 @@ def agree(files: dict[str, Path], timeout: float) -> list[str]:
                  f"max |x|, counts {'equal' if counts else '**differ**'}, "
                  f"{'every' if covered else '**not every**'} model tensor read")  # fmt: skip
     return lines
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): TF checkpoint and SavedModel."""
+    from suite import Case
+
+    files = ensure_files(work_dir, 900)
+    kin = str(kinspect_executable())
+    ckpt, saved = str(files["ckpt"] / "ckpt"), str(files["savedmodel"])
+    out = [
+        Case("tf", "TF checkpoint `summary`", [kin, "summary", ckpt],
+             [sys.executable, "-c", KERAS_CKPT_CHILD, ckpt], "tf.keras build + `load_weights` + `summary()`"),
+        Case("tf", "TF checkpoint `weights`", [kin, "weights", ckpt, "-o", os.devnull],
+             [sys.executable, "-c", TF_WEIGHTS_CHILD, ckpt], "`tf.train.load_checkpoint` + every tensor"),
+    ]  # fmt: skip
+    if not quick:
+        out += [
+            Case("tf", "SavedModel `summary`", [kin, "summary", saved],
+                 [sys.executable, "-c", KERAS_SAVEDMODEL_CHILD, saved],
+                 "tf.keras `load_model` + `summary()`"),
+            Case("tf", "SavedModel `weights`", [kin, "weights", saved, "-o", os.devnull],
+                 [sys.executable, "-c", TF_WEIGHTS_CHILD, saved + "/variables/variables"],
+                 "`tf.train.load_checkpoint` + every tensor"),
+        ]  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,11 +24,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -151,6 +153,35 @@ def agree(model: Path, timeout: float) -> str:
         if a["histogram"]["counts"] != b["counts"]:
             return "**NO** (histograms differ from np.histogram)"
     return f"yes (max deviation {worst:.1e} of max |x|; 20-bin histograms equal np.histogram's)"
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): statistics (and histograms) of every
+    weight against Keras's ``get_weights()`` + numpy. ``--quick``: ResNet50 only, not 1 GB."""
+    import bench_summary as bs
+    from suite import Case
+
+    bs.ensure_models([bs.MODELS["resnet50.keras"]], work_dir, 900)
+    models = (
+        [work_dir / "resnet50.keras"] if quick else [work_dir / "resnet50.keras", ensure_model(work_dir, 900)]
+    )
+    out = []
+    for model in models:
+        kin = [str(kinspect_executable()), "weights", str(model), "-o", os.devnull]
+        keras_cmd = [sys.executable, "-c", KERAS_CHILD, str(model)]
+        label = (
+            "ResNet50 `.keras`" if model.name.startswith("resnet50") else "4×Dense(8192) `.keras`, 1.07 GB"
+        )
+        way = "`load_model` + `get_weights()` + numpy"
+        out.append(Case("weights", label, kin, keras_cmd, way, check=lambda m=model: _agreement(m)))
+        if not quick:
+            out.append(Case("weights", f"{label} `--histograms`", [*kin, "--histograms"], keras_cmd, way))
+    return out
+
+
+def _agreement(model: Path) -> str:
+    verdict = agree(model, 900)
+    return "" if verdict.startswith("yes") else verdict
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,21 +16,19 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from kinspect import graphviz, loaders
-from kinspect.analyzers.graph import build_graph
+from kinspect import loaders
 from kinspect.analyzers.summary import summarize
-from kinspect.analyzers.weights import SortKey, WeightStats, measure
 from kinspect.errors import InputError, KinspectError, UsageError
-from kinspect.findings import Finding
-from kinspect.loaders.arrays import verify_data
-from kinspect.loaders.readers import in_child, in_children
-from kinspect.loaders.registry import SUFFIXES
 from kinspect.model import ModelInfo
-from kinspect.output import refuse_input, write_atomic
-from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines, render_dot
 from kinspect.results import CheckResult, Diff, Graph, History, ReportResult, Summary, WeightReport
+
+# A plain summary imports only what it needs (README "What a plain summary reads"): the other
+# commands import the weight readers, Graphviz and the renderers when they are called.
+if TYPE_CHECKING:
+    from kinspect.analyzers.weights import WeightStats
+    from kinspect.findings import Finding
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -38,7 +36,7 @@ E = TypeVar("E", bound=Enum)
 
 REPORT_BINS = 24  # histogram bins per tensor in the report
 REPORT_GRAPH_TIMEOUT = 120.0  # seconds Graphviz may take for each drawing of the report
-REPORT_PNG_MEGAPIXELS = 8  # model.png is a companion to the inline SVG: rasterising is the slow part
+REPORT_PNG_MEGAPIXELS = 4  # model.png is a companion to the inline SVG: rasterising is the slow part
 REPORT_READERS = 4  # weight reader children, at most (and at most one per core)
 
 
@@ -60,6 +58,7 @@ def summary(
     show_trainable: bool = False,
     line_length: int | None = None,
     color: bool = False,
+    verify: bool = False,
     cost: bool = False,
     batch: int = 1,
     seq_len: int | None = None,
@@ -68,7 +67,10 @@ def summary(
 
     ``layer_range`` is ``(start, end)``: only the layers from the first name matching ``start``
     to the last matching ``end`` (regular expressions, as Keras's). ``show_trainable``,
-    ``line_length`` and ``color`` lay out the text, as Keras's options do.
+    ``line_length`` and ``color`` lay out the text, as Keras's options do. Where the config alone
+    decides every stored tensor (a Keras 3 ``.keras`` of built-in layers, not compiled), the
+    weights are not opened; ``verify`` reads them and checks them against the config, as
+    ``check`` always does (``summary.model.weights_checked`` says which happened).
 
     ``cost`` adds the compute and memory cost (``Summary.cost``): MACs and activation memory per
     layer for ``batch`` samples, the totals, and estimates of peak inference and training memory.
@@ -81,7 +83,7 @@ def summary(
             "must be at least 1", "batch" if batch < 1 else "seq_len", batch if batch < 1 else seq_len
         )
     bounds = _bounds(layer_range)
-    info = load(path, arch)
+    info = loaders.load(path, arch, verify=verify)
     if cost and seq_len is not None:
         from kinspect.loaders.common import with_lengths
 
@@ -119,11 +121,13 @@ def weights(
     stored tensor against the checksum its file keeps (TensorFlow checkpoints and SavedModels keep
     a CRC32C per tensor; other formats keep none): a mismatch is an InputError.
     """
+    from kinspect.analyzers.weights import SortKey, measure
+    from kinspect.loaders.arrays import verify_data
+    from kinspect.loaders.readers import Prestarted, in_child
+
     if bins < 1 or (top is not None and top < 1):
         raise UsageError("must be at least 1", "bins" if bins < 1 else "top", bins if bins < 1 else top)
     key = _choice(SortKey, sort, "sort")
-    from kinspect.loaders.readers import Prestarted
-
     bar = progress is True and sys.stderr.isatty()
     with contextlib.ExitStack() as stack:
         # One child reports progress as it reads; with no one to report to, every core reads, in
@@ -228,6 +232,9 @@ def graph(
     (``none``, ``family``, ``params``), ``splines`` (``ortho``, ``curved``, ``polyline``,
     ``spline``, ``line``), the largest raster image and Graphviz's ``timeout`` in seconds.
     """
+    from kinspect.analyzers.graph import build_graph
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Rankdir, Splines
+
     style = DotStyle(
         show_shapes=show_shapes,
         show_dtype=show_dtype,
@@ -270,8 +277,9 @@ def report(
     ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
     ``path`` (as B).
     """
-    from kinspect import __version__
+    from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
+    from kinspect.output import refuse_input, write_atomic
     from kinspect.render.html import render_html
 
     path = os.fspath(path)
@@ -289,11 +297,13 @@ def report(
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
     # Child processes are forked before any thread starts: the weight readers, then the checks'
-    # raw read; Graphviz then draws in threads while the readers work.
+    # raw read; Graphviz then lays out and draws in threads while the readers work and the
+    # check rules run here (the layout is the longest of these, so it starts first).
     reading = _start_weights(info) if weights else None
-    checks, note = _check_findings(info)
-    skipped += [note] if note else []
+    raw = _raw_config(info)
     drawing = _start_graph(info, drawable) if graph else None
+    checks, note = _check_findings(info, raw)
+    skipped += [note] if note else []
     stats, note = reading() if reading is not None else (None, None)
     skipped += [note] if note else []
     graph_part, png = drawing() if drawing is not None else (None, None)
@@ -417,6 +427,8 @@ def _choice(kind: type[E], value: str, option: str) -> E:
 
 def _report_dir(model: str) -> str:
     """``<file name without its model suffix>-report``, in the current directory."""
+    from kinspect.loaders.registry import SUFFIXES
+
     name = os.path.basename(os.path.normpath(model))
     for suffix in SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
@@ -428,6 +440,9 @@ def _report_dir(model: str) -> str:
 def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, str | None]]:
     """Start reading every tensor's statistics and histogram in up to REPORT_READERS children;
     returns a function that waits for them, or for a note saying why there are none."""
+    from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import in_children
+
     try:
         waiting = measure(info, in_children(info, REPORT_READERS), bins=REPORT_BINS)
     except InputError as exc:
@@ -451,7 +466,10 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     waits for them and gives the report's GraphPart and the PNG bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from kinspect import graphviz
+    from kinspect.analyzers.graph import build_graph
     from kinspect.analyzers.report import GraphPart
+    from kinspect.render.dot import LARGE_GRAPH, ColorBy, DotStyle, Splines, render_dot
 
     drawing = build_graph(info)
     count = len(drawing.nodes)
@@ -533,6 +551,7 @@ def _checkpoint_files(paths: Sequence[str]) -> list[Any]:
 def _checkpoint_file(path: str) -> Any:
     """A checkpoint with the optimizer step it stores (read in the isolated reader child)."""
     from kinspect.analyzers.weights import optimizer_scalars
+    from kinspect.loaders.readers import in_child
     from kinspect.training import CheckpointFile
 
     try:
@@ -547,16 +566,28 @@ def _checkpoint_file(path: str) -> Any:
     return CheckpointFile(path, int(value) if isinstance(value, (int, float)) else None, None)
 
 
-def _check_findings(info: ModelInfo) -> tuple[list[Finding], str | None]:
+def _raw_config(info: ModelInfo) -> Any:
+    """The raw config and archive listing the check rules read (in a reader child for HDF5), or
+    the error that prevented reading them."""
+    from kinspect.loaders import read_raw
+
+    try:
+        return read_raw(info.path)
+    except KinspectError as exc:
+        return exc
+
+
+def _check_findings(info: ModelInfo, raw: Any) -> tuple[list[Finding], str | None]:
     """Findings of the default check rules other than the numerics ones (KIN2xx: those are the
     weights diagnostics the report already has), each with its rule's rationale as the hint."""
     from kinspect.checks import RULES, resolve
     from kinspect.checks.base import Subject
     from kinspect.checks.runner import run_rules
-    from kinspect.loaders import read_raw
 
+    if isinstance(raw, KinspectError):
+        return [], f"checks: not run ({raw})"
     try:
-        subject = Subject(info.path, info, read_raw(info.path))
+        subject = Subject(info.path, info, raw)
     except KinspectError as exc:
         return [], f"checks: not run ({exc})"
     enabled = {rid for rid in resolve(None) if not rid.startswith("KIN2")}

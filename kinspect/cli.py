@@ -106,6 +106,12 @@ def cli() -> None:
 @click.option(
     "--seq-len", type=click.IntRange(1), help="Length for unknown (None) sequence dims, for --cost."
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Read the stored weights and check them against the config, even where the config alone "
+    "gives the counts.",
+)
 @output_option
 def summary(model: str, fmt: str, color: bool | None, output: str | None, **options: Any) -> None:
     """Print what model.summary() shows for MODEL, plus the file's metadata.
@@ -514,3 +520,7 @@ def _inputs(args: list[str]) -> list[str]:
 
 def run() -> None:
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -222,6 +222,9 @@ class ModelInfo(_Totals):
     # Why the file's weights were not read (a weights member kinspect does not read), when they
     # were not: the parameter counts are then unknown, not zero.
     weights_unread: str | None = None
+    # False when the stored weights were not opened because the config alone decides them (a plain
+    # ``summary``): the counts are the config's, not checked against the file (``--verify`` does).
+    weights_checked: bool = True
 
     @property
     def params_known(self) -> bool:

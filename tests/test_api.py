@@ -224,5 +224,6 @@ def test_import_is_cheap() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", code, str(SAMPLE)], capture_output=True, text=True, timeout=120
     )
-    assert proc.stdout.splitlines() == ["[]", "[]", "['rich']"], proc.stderr
+    # rich only for text that is not printable ASCII (its cell widths): none in this table.
+    assert proc.stdout.splitlines() == ["[]", "[]", "[]"], proc.stderr
     assert set(kinspect.__all__) <= set(dir(kinspect))

@@ -102,7 +102,19 @@ def test_contradicting_weights_are_shown_per_layer(
 ) -> None:
     path = rewrite_weights(fid / "plain.keras", tmp_path / "misfit.keras", _wider_kernel)
     expected = "weight kernel has shape (8, 5), the layer builds (8, 4)"
-    code, out, err = run(capsys, "summary", str(path))
+    # A plain summary takes the counts from the config alone (README "What a plain summary
+    # reads"): it does not open the weights, so it cannot see the contradiction, and says so in
+    # its JSON; its text is the config's model, as for the intact file.
+    code, plain, err = run(capsys, "summary", str(path))
+    assert (code, err) == (0, ""), err
+    _, intact, _ = run(capsys, "summary", str(fid / "plain.keras"))
+    assert plain.split("\n", 1)[1] == intact.split("\n", 1)[1]  # all but the file's name and size
+    assert "contradict" not in plain.split("\n", 1)[1] and expected not in plain
+    code, out, _ = run(capsys, "summary", str(path), "--format", "json")
+    doc = json.loads(out)
+    assert doc["weights_checked"] is False and "weights_mismatch" not in doc and not doc["weight_issues"]
+    # --verify reads them and reports every disagreement, as summary always did.
+    code, out, err = run(capsys, "summary", str(path), "--verify")
     assert (code, err) == (0, ""), err
     assert f"Note: d1 (Dense): {expected}" in out.splitlines()
     assert any(
@@ -111,8 +123,9 @@ def test_contradicting_weights_are_shown_per_layer(
         for line in out.splitlines()
     ), out
     assert "│ d1 (Dense)" in out and "│ d2 (Dense)" in out  # the architecture, every layer
-    code, out, _ = run(capsys, "summary", str(path), "--format", "json")
+    code, out, _ = run(capsys, "summary", str(path), "--format", "json", "--verify")
     doc = json.loads(out)
+    assert doc["weights_checked"] is True
     assert doc["weights_mismatch"] == f"weights disagree with the architecture: d1: {expected}"
     assert doc["weight_issues"] == [
         {"layer": "d1", "kind": "shape", "weight": "kernel", "expected": [8, 4], "found": [8, 5]}

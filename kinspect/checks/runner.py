@@ -122,16 +122,23 @@ def check_file(path: str, settings: Settings) -> FileResult:
 
 
 def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> list[FileResult]:
-    """Results in the order of ``paths``; several files are checked in worker processes."""
+    """Results in the order of ``paths``. Several files are checked in ``jobs`` worker processes
+    (default: one per core), each forked once and reused from file to file; one file's crash or
+    hang is that file's result (KIN000), not the run's (:mod:`kinspect.checks.pool`)."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
-    if jobs == 1:
+    if len(paths) == 1 or not hasattr(os, "fork"):
         return [check_file(p, settings) for p in paths]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from kinspect.checks import pool
+    from kinspect.loaders import warm_readers
+    from kinspect.loaders.isolate import DEFAULT_TIMEOUT, TIMEOUT_ENV, _env_number
 
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-        return list(pool.map(check_file, paths, [settings] * len(paths)))
+    def failed(path: str, why: str) -> FileResult:
+        return FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {why}"),), True)
+
+    # A worker's deadline: a file takes a few reads, each bounded by the reader's own deadline.
+    read_timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+    timeout = 4 * read_timeout + 60 if read_timeout > 0 else 0.0
+    return pool.run(paths, lambda p: check_file(p, settings), jobs, failed, warm_readers, timeout)
 
 
 def reached(results: Sequence[FileResult], level: Severity) -> bool:

@@ -23,11 +23,15 @@ from kinspect.model import ModelInfo
 MAX_PROBLEM = 300  # characters of a problem description
 
 
-def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = None) -> ModelInfo:
+def load(
+    path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = None, *, verify: bool = True
+) -> ModelInfo:
     """Read a saved Keras model or weights file into a :class:`ModelInfo`.
 
     Nothing in the file is executed or imported. ``arch`` names a ``.keras``,
     ``.h5`` or ``config.json`` whose architecture explains a weights-only file.
+    ``verify=False`` (a plain summary) lets a format skip reading the stored weights where
+    its config alone decides them; ``ModelInfo.weights_checked`` says whether they were read.
     libhdf5 reads run in a child process with a deadline and a memory ceiling
     (see :mod:`kinspect.loaders.snapshot`); files are only ever opened read-only.
     """
@@ -37,18 +41,20 @@ def load(path: str | os.PathLike[str], arch: str | os.PathLike[str] | None = Non
     paired = ArchFile(os.fspath(arch), sniff(os.fspath(arch), json_file)) if arch is not None else None
     # Start the libhdf5 reader child first, so that it reads while this process imports
     # and parses the rest; make sure it never outlives a refusal.
-    pending = loader.prefetch(path)
+    pending = loader.prefetch(path, verify=verify)
     try:
-        return _load(loader, path, paired, pending)
+        return _load(loader, path, paired, pending, verify)
     except InputError as exc:
         # Messages come from libraries too: keep the promise of one line.
         problem = " ".join(exc.problem.split()) or "unreadable"
         raise type(exc)(exc.path, problem[:MAX_PROBLEM]) from None  # keep the kind of refusal
 
 
-def _load(loader: FormatLoader, path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def _load(
+    loader: FormatLoader, path: str, arch: ArchFile | None, pending: Pending | None, verify: bool
+) -> ModelInfo:
     try:
-        return loader.load(path, arch, pending)
+        return loader.load(path, arch, pending, verify=verify)
     except RecursionError:
         raise InputError(path, "structure nested too deeply") from None
     except READ_ERRORS as exc:
@@ -65,3 +71,15 @@ def read_raw(path: str) -> RawFile:
     except InputError as exc:
         return RawFile(problem=exc.problem)
     return loader.raw(path)
+
+
+def warm_readers() -> None:
+    """Import what the reader children import (h5py, numpy and kinspect's readers), opening no
+    file: a process that forks many readers (a ``check`` worker) then starts each at once
+    instead of importing them again in every child."""
+    import contextlib
+    import importlib
+
+    for name in ("h5py", "numpy", "kinspect.loaders.h5tree", "kinspect.loaders.arrays"):
+        with contextlib.suppress(ImportError):  # a reader child reports it when it needs the module
+            importlib.import_module(name)

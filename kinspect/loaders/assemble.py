@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from kinspect.catalog.architecture import LayerSpec, ModelSpec
 from kinspect.catalog.legacy import keras1_expected
 from kinspect.catalog.propagate import Address, ShapeResult
-from kinspect.catalog.registry import expected_weights, is_builtin
+from kinspect.catalog.registry import WEIGHTLESS, Expected, expected_weights, is_builtin
 from kinspect.catalog.weightnames import (
     is_trainable_name,
     keras1_owner,
@@ -192,6 +192,69 @@ def _assign_container(
                 train = live and is_trainable_name(layer.class_name, name)
                 weights.append(WeightInfo(name, ds.path, ds.shape, ds.dtype, train))
                 claimed.add(key)
+
+
+# Variable dtypes of the float dtype policies (keras/src/dtype_policies/dtype_policy.py: a
+# ``mixed_*`` policy keeps its variables in float32). Any other policy (quantized, custom) is
+# left to the file.
+VARIABLE_DTYPES = {
+    "float16": "float16", "bfloat16": "bfloat16", "float32": "float32", "float64": "float64",
+    "mixed_float16": "float32", "mixed_bfloat16": "float32",
+}  # fmt: skip
+# Variables whose dtype is fixed by the class, not by the policy (keras/src/layers/preprocessing/
+# normalization.py: ``count`` is added with ``dtype="int"``, stored as int64).
+FIXED_DTYPES = {("Normalization", "count"): "int64"}
+
+
+def assign_from_config(spec: ModelSpec, shapes: ShapeResult) -> Assignment | None:
+    """The weights a Keras 3 ``.keras`` archive holds when it agrees with its own config: named,
+    shaped and placed (``layers/<segment>/vars/<i>``) as Keras's saving_lib writes them, without
+    reading the file. None when the config alone does not decide every tensor: a class kinspect
+    does not know the build of, a sub-object's variables, a dtype policy other than a float one.
+    """
+    out = Assignment()
+    return out if _config_container(spec, "layers", (), shapes, True, out) else None
+
+
+def _config_container(
+    spec: ModelSpec, prefix: str, address: Address, shapes: ShapeResult, trainable: bool, out: Assignment
+) -> bool:
+    used: dict[str, int] = {}
+    for layer in saved_layers(spec):
+        base = _segment(layer.class_name)
+        used[base] = used.get(base, -1) + 1  # keras/src/saving/saving_lib.py _get_unique_name
+        path = f"{prefix}/{base}" if not used[base] else f"{prefix}/{base}_{used[base]}"
+        here = (*address, layer.name)
+        live = trainable and layer.trainable
+        if layer.model is not None:
+            if not _config_container(layer.model, f"{path}/layers", here, shapes, live, out):
+                return False
+            out.by_layer.setdefault(here, [])
+            continue
+        call = shapes.calls.get(here)
+        if layer.keras1 is not None or is_custom(layer):
+            return False
+        if call is None:  # never called (an InputLayer): only a class without variables is known
+            expected: list[Expected] | None = [] if layer.class_name in WEIGHTLESS else None
+        else:
+            expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
+        dtype = VARIABLE_DTYPES.get(layer.dtype or "")
+        if expected is None or (expected and dtype is None):
+            return False
+        index = {keras3_name(layer.class_name, layer.config, f"vars/{i}"): i for i in range(len(expected))}
+        if set(index) != {e.name for e in expected}:
+            return False  # a sub-object's variables (``cell/kernel``), or names not known
+        out.by_layer[here] = [
+            WeightInfo(
+                e.name,
+                f"{path}/vars/{index[e.name]}",
+                e.shape,
+                FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32"),
+                live,
+            )
+            for e in expected
+        ]
+    return True
 
 
 def assign_legacy(

@@ -71,12 +71,18 @@ class FormatLoader(Protocol):
         when there is no readable file (a directory, or a prefix naming several files)."""
         ...
 
-    def prefetch(self, path: str) -> Pending | None:
-        """Start reading in the isolated child what ``load`` will need from libhdf5, if anything."""
+    def prefetch(self, path: str, *, verify: bool = True) -> Pending | None:
+        """Start reading in the isolated child what ``load`` will need from libhdf5, if anything
+        (``verify`` as for ``load``)."""
         ...
 
-    def load(self, path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
-        """The model; ``arch`` pairs a weights-only file with an architecture (``--arch``)."""
+    def load(
+        self, path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True
+    ) -> ModelInfo:
+        """The model; ``arch`` pairs a weights-only file with an architecture (``--arch``).
+
+        ``verify=False`` allows skipping the stored weights where the config alone decides them
+        (``ModelInfo.weights_checked`` then says so); a format may read them anyway."""
         ...
 
     def architecture(self, path: str) -> Any:

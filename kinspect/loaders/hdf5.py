@@ -8,6 +8,7 @@ imported inside :func:`load`, once the reader child is already reading.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from kinspect.errors import InputError
@@ -28,9 +29,35 @@ def sniff(path: str, head: bytes) -> bool:
     return head.startswith(SIGNATURE)
 
 
-def prefetch(path: str) -> Pending:
-    """The file's snapshot, started in the reader child."""
-    return begin(path)
+def prefetch(path: str, *, verify: bool = True) -> Pending:
+    """The file's snapshot, started in the reader child; its ``model_config`` comes first, so
+    that ``load`` parses the architecture while the child lists the weights."""
+    return begin(path, early="model_config")
+
+
+# The last snapshot ``load`` read, by the file's identity: ``raw`` (the check rules' view of the
+# same file, read right after) takes it instead of starting a second reader child.
+_last: tuple[tuple[int, ...], Snapshot] | None = None
+
+
+def _identity(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remember(path: str, snap: Snapshot) -> Snapshot:
+    global _last
+    key = _identity(path)
+    _last = (key, snap) if key is not None else None
+    return snap
+
+
+def _recent(path: str) -> Snapshot | None:
+    key = _identity(path)
+    return _last[1] if _last is not None and key is not None and _last[0] == key else None
 
 
 def kind(snap: Snapshot) -> Format | None:
@@ -45,7 +72,7 @@ def kind(snap: Snapshot) -> Format | None:
     return None
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """Read an HDF5 Keras file; ``arch`` pairs a weights-only file with an architecture.
     ``pending`` is the snapshot read if it was already started."""
     from kinspect.loaders import keras2_weights
@@ -53,11 +80,12 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
     from kinspect.loaders.keras3_weights import keras3_weights_only, listing
 
     pair = paired(arch) if arch is not None else None
-    snap = Snapshot.from_json(pending()) if pending is not None else read(path)
+    parsed = keras2_weights.parse_early(path, pending.early()) if pending is not None else None
+    snap = _remember(path, Snapshot.from_json(pending()) if pending is not None else read(path))
     fmt = kind(snap)
     try:
         if fmt is Format.H5:
-            return keras2_weights.full_model(path, snap)
+            return keras2_weights.full_model(path, snap, parsed)
         if fmt is Format.LEGACY_WEIGHTS_H5:
             return keras2_weights.weights_only(path, snap, pair)
         if fmt is Format.WEIGHTS_H5:
@@ -80,7 +108,7 @@ def architecture(path: str) -> Any:
 def raw(path: str) -> RawFile:
     """The ``model_config`` attribute as JSON, when the file has one."""
     try:
-        snap = read(path)
+        snap = _recent(path) or read(path)
     except InputError as exc:
         return RawFile(problem=exc.problem)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:

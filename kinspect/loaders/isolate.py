@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -54,6 +53,8 @@ def _limit_memory(extra_mb: float) -> None:
 
 
 def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float) -> None:
+    import traceback  # here: only a child reports a traceback, and the parent starts faster
+
     try:
         faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump
         _limit_memory(memory_mb)
@@ -102,37 +103,94 @@ def isolated(path: str, fn: Callable[[], T]) -> T:
     return start(path, fn)()
 
 
-class Pending:
-    """A reader started in a child: call it to wait for the result; ``cancel()`` to give up."""
+_EARLY_FD: int | None = None  # in a child started with early=True: where send_early writes
 
-    def __init__(self, path: str, fn: Callable[[], Any], extra_seconds: float = 0.0) -> None:
+
+def send_early(value: Any) -> None:
+    """From inside a reader child: hand the parent a first JSON-able value now (``Pending.early``),
+    before the result; once. Outside such a child, nothing happens."""
+    global _EARLY_FD
+    fd, _EARLY_FD = _EARLY_FD, None
+    if fd is None:
+        return
+    try:
+        view = memoryview(json.dumps(value).encode())
+        while view:
+            view = view[os.write(fd, view) :]
+    except (OSError, TypeError, ValueError):
+        pass  # the parent stopped listening, or the value is not JSON: it only waits longer
+    finally:
+        os.close(fd)
+
+
+class Pending:
+    """A reader started in a child: call it to wait for the result; ``cancel()`` to give up.
+
+    ``early=True``: the child may call :func:`send_early` once, and ``early()`` waits for that
+    value alone (the parent works on it while the child goes on reading)."""
+
+    def __init__(
+        self, path: str, fn: Callable[[], Any], extra_seconds: float = 0.0, early: bool = False
+    ) -> None:
+        global _EARLY_FD
         self.path = path
         self.fn: Callable[[], Any] | None = None
         self.pid = 0
+        self.early_fd: int | None = None
         self.timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
         if self.timeout <= 0 or not hasattr(os, "fork"):
             self.fn = fn  # in-process, when called
             return
         memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
         self.read_fd, write_fd = os.pipe()
+        early_w = None
+        if early:
+            self.early_fd, early_w = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:
             os.close(self.read_fd)
+            if self.early_fd is not None:
+                os.close(self.early_fd)
+            _EARLY_FD = early_w
             _child(path, fn, write_fd, memory_mb)
         os.close(write_fd)
+        if early_w is not None:
+            os.close(early_w)
         self.timeout += max(0.0, extra_seconds)  # work that grows with the data (weight values)
         self.deadline = time.monotonic() + self.timeout
+
+    def early(self) -> Any:
+        """The value the child sent with :func:`send_early`; None when it sent none (it failed
+        first, or runs in-process): then only calling this Pending tells what happened."""
+        if self.early_fd is None:
+            return None
+        fd, self.early_fd = self.early_fd, None
+        try:
+            data = _read_until(fd, self.deadline)
+        finally:
+            os.close(fd)
+        try:
+            return json.loads(data) if data else None
+        except ValueError:
+            return None
+
+    def _drop_early(self) -> None:
+        if self.early_fd is not None:  # never read: the child's write fails instead of blocking
+            os.close(self.early_fd)
+            self.early_fd = None
 
     def __call__(self) -> Any:
         if self.fn is not None:
             return self.fn()
         if not self.pid:
             raise RuntimeError("a pending read was collected twice")
+        self._drop_early()
         pid, self.pid = self.pid, 0
         return _collect(self.path, pid, self.read_fd, self.deadline, self.timeout)
 
     def cancel(self) -> None:
         """Stop the child if it is still running (the file was refused for another reason)."""
+        self._drop_early()
         if self.pid:
             pid, self.pid = self.pid, 0
             os.close(self.read_fd)
@@ -140,13 +198,14 @@ class Pending:
             os.waitpid(pid, 0)
 
 
-def start(path: str, fn: Callable[[], T], extra_seconds: float = 0.0) -> Pending:
+def start(path: str, fn: Callable[[], T], extra_seconds: float = 0.0, early: bool = False) -> Pending:
     """Start ``fn()`` in a child now; call the result to wait for it and get its result.
 
     The parent can do other work meanwhile (parse the config while the child lists weights).
-    ``extra_seconds`` extends the deadline for work that grows with the data read.
+    ``extra_seconds`` extends the deadline for work that grows with the data read; ``early``
+    lets ``fn`` hand over a first value with :func:`send_early`.
     """
-    return Pending(path, fn, extra_seconds)
+    return Pending(path, fn, extra_seconds, early)
 
 
 def _collect(path: str, pid: int, read_fd: int, deadline: float, timeout: float) -> Any:

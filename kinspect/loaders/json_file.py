@@ -29,7 +29,7 @@ def sniff(path: str, head: bytes) -> bool:
     return head.lstrip()[:1] == b"{"
 
 
-def prefetch(path: str) -> Pending | None:
+def prefetch(path: str, *, verify: bool = True) -> Pending | None:
     return None  # the shards to read are known only once the index is parsed
 
 
@@ -44,7 +44,7 @@ def _is_index(data: Any) -> bool:
     return isinstance(data, dict) and "weight_map" in data
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """A ``config.json`` architecture, or the index of sharded Keras 3 weights."""
     from kinspect.loaders.common import build_model, is_keras2, paired, parse_architecture
     from kinspect.loaders.keras3_weights import keras3_weights_only, listing

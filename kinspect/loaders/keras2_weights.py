@@ -4,16 +4,21 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from kinspect.catalog.architecture import ModelSpec
+from kinspect.catalog.propagate import ShapeResult
 from kinspect.catalog.weightnames import is_trainable_name, legacy_name, short_legacy_name
 from kinspect.errors import InputError
 from kinspect.loaders.assemble import assign_legacy
+from kinspect.loaders.base import decode_json
 from kinspect.loaders.common import (
     Arch,
     build_model,
     compile_info,
     is_keras2,
     parse_architecture,
+    propagate_shapes,
     weights_only_model,
 )
 from kinspect.loaders.snapshot import Dataset, Snapshot
@@ -56,10 +61,33 @@ def _version(snap: Snapshot, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def full_model(path: str, snap: Snapshot) -> ModelInfo:
-    """A legacy ``model.save("m.h5")`` file: ``model_config``, weights under ``model_weights``."""
-    config = snap.json_attr(path, "model_config")
-    spec = parse_architecture(path, config)
+# The architecture parsed from ``model_config`` while the reader child lists the weights:
+# the attribute's text, the config, its spec and its output shapes.
+Parsed = tuple[str, Any, ModelSpec, ShapeResult]
+
+
+def parse_early(path: str, config_text: Any) -> Parsed | None:
+    """The architecture of a ``model_config`` handed over before the snapshot; None when there is
+    none or it does not parse (the snapshot's reading then reports what is wrong, as ever)."""
+    if not isinstance(config_text, str):
+        return None
+    try:
+        config = decode_json(path, config_text, "attribute model_config")
+        spec = parse_architecture(path, config)
+        return config_text, config, spec, propagate_shapes(path, spec, is_keras2(config))
+    except InputError:
+        return None
+
+
+def full_model(path: str, snap: Snapshot, parsed: Parsed | None = None) -> ModelInfo:
+    """A legacy ``model.save("m.h5")`` file: ``model_config``, weights under ``model_weights``.
+    ``parsed``: its architecture, when it was parsed from the same text before the snapshot."""
+    shapes: ShapeResult | None = None
+    if parsed is not None and snap.attr("", "model_config") == parsed[0]:  # the same text, read once
+        _, config, spec, shapes = parsed
+    else:
+        config = snap.json_attr(path, "model_config")
+        spec = parse_architecture(path, config)
     keras2 = is_keras2(config)
     weights = (
         assign_legacy(spec, legacy_groups(snap, "model_weights")) if "model_weights" in snap.groups else None
@@ -75,6 +103,7 @@ def full_model(path: str, snap: Snapshot) -> ModelInfo:
         backend=_version(snap, "backend"),
         compile=compile_info(training),
         optimizer_weights=optimizer,
+        shapes=shapes,
     )  # fmt: skip
 
 

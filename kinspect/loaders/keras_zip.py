@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kinspect.errors import InputError, UnsafeArchiveError
-from kinspect.loaders import pickles, snapshot
+from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small, unsafe_members
 from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
 from kinspect.loaders.isolate import Pending
@@ -33,8 +33,11 @@ def sniff(path: str, head: bytes) -> bool:
     return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
 
 
-def prefetch(path: str) -> Pending | None:
-    """The listing of ``model.weights.h5``, started in the reader child."""
+def prefetch(path: str, *, verify: bool = True) -> Pending | None:
+    """The listing of ``model.weights.h5``, started in the reader child (not when the summary
+    need not verify the weights: ``load`` then starts it only if the config does not decide)."""
+    if not verify:
+        return None
     try:
         with zipfile.ZipFile(path) as zf:
             if WEIGHTS in zf.namelist():
@@ -113,9 +116,14 @@ def shard_files(index: Any) -> list[str]:
     return sorted(shards)
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
-    """Read a .keras archive; ``pending`` is the weights listing if it was already started."""
-    from kinspect.loaders.assemble import assign_keras3
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
+    """Read a .keras archive; ``pending`` is the weights listing if it was already started.
+
+    ``verify=False``: when the config alone decides every stored tensor (a Keras 3 model of
+    built-in layers, not compiled), the weights member is not opened at all; the model is what
+    the config describes (``ModelInfo.weights_checked`` False). Otherwise it is read as usual.
+    """
+    from kinspect.loaders.assemble import assign_from_config, assign_keras3
     from kinspect.loaders.common import (
         build_model,
         compile_info,
@@ -129,11 +137,14 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         raise InputError(path, "--arch applies to weights-only files; this archive has its own")
     with _open(path) as zf:
         config, meta = _config(path, zf)
-        try:
-            started = snapshots(path, zf, pending)  # a child lists the weights while we parse
-        except (ArchiveError, H5Error, OSError) as exc:
-            raise InputError(path, f"cannot read the weights: {exc}") from None
-        unread = _unread(set(zf.namelist()))
+        version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
+        names = set(zf.namelist())
+        # The config decides the weights only for Keras 3 archives of one weights member, and
+        # not for a compiled model (its optimizer's variables are in the file, not the config).
+        decided = not verify and WEIGHTS in names and (version or "").startswith("3.")
+        decided = decided and isinstance(config, dict) and not config.get("compile_config")
+        started = None if decided else _listing(path, zf, pending)  # a child lists while we parse
+        unread = _unread(names)
         notes = [f"{unread}: parameter counts unknown"] if unread else []
         notes += [
             f"the archive holds several members named {name!r:.100}; kinspect, like Keras, reads the last"
@@ -141,21 +152,36 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo
         ]
     spec = parse_architecture(path, config)
     shapes = propagate_shapes(path, spec, is_keras2(config))
-    found = listing(started())
-    version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
-    weights = assign_keras3(spec, found.datasets, keras_version=version) if found.datasets else None
+    weights = assign_from_config(spec, shapes) if started is None else None
+    if weights is None:
+        if started is None:  # the config does not decide: read the weights after all
+            with _open(path) as zf:
+                started = _listing(path, zf, None)
+        found = listing(started())
+        weights = assign_keras3(spec, found.datasets, keras_version=version) if found.datasets else None
+        optimizer, metrics, checked = found.optimizer_weights(), found.metric_weights(), True
+    else:
+        optimizer, metrics, checked = (), (), False
     return build_model(
         path, Format.KERAS, spec, is_keras2(config), weights,
         keras_version=version,
         date_saved=meta.get("date_saved") if isinstance(meta.get("date_saved"), str) else None,
         backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
         compile=compile_info(config.get("compile_config")) if isinstance(config, dict) else None,
-        optimizer_weights=found.optimizer_weights(),
-        metric_weights=found.metric_weights(),
+        optimizer_weights=optimizer,
+        metric_weights=metrics,
         shapes=shapes,
         notes=notes,
         weights_unread=unread,
+        weights_checked=checked,
     )  # fmt: skip
+
+
+def _listing(path: str, zf: zipfile.ZipFile, pending: Pending | None) -> Callable[[], list[Snapshot]]:
+    try:
+        return snapshots(path, zf, pending)
+    except (ArchiveError, H5Error, OSError) as exc:
+        raise InputError(path, f"cannot read the weights: {exc}") from None
 
 
 def _unread(names: set[str]) -> str | None:
@@ -189,6 +215,8 @@ def raw(path: str) -> RawFile:
                 else []
             )
             shadowed = tuple(parse_json(read_small(zf, info), "config.json")[0] for info in hidden[:16])
+            from kinspect.loaders import pickles  # the checks only: a summary needs none of it
+
             pickled = pickles.scan(path, zf)
     except READ_ERRORS as exc:
         return RawFile(is_archive=True, problem=f"unreadable archive ({str(exc)[:100]})")

@@ -48,7 +48,7 @@ def sniff(path: str, head: bytes) -> bool:
     return folder(path) is not None
 
 
-def prefetch(path: str) -> Pending | None:
+def prefetch(path: str, *, verify: bool = True) -> Pending | None:
     return None
 
 
@@ -179,7 +179,7 @@ def _bundle(path: str, where: str) -> Any:
     return open_bundle(path, prefix)
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """A SavedModel: a full model from its Keras metadata, or its variables and signatures."""
     from kinspect.loaders import tf_objects
     from kinspect.loaders.common import compile_info, is_keras2, paired, parse_architecture

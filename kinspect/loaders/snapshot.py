@@ -17,7 +17,7 @@ from typing import IO, Any
 from kinspect.errors import InputError
 from kinspect.loaders.archive import open_member
 from kinspect.loaders.base import READ_ERRORS, H5Error, decode_json, one_line
-from kinspect.loaders.isolate import Pending, start
+from kinspect.loaders.isolate import Pending, send_early, start
 
 
 @dataclass(frozen=True)
@@ -91,18 +91,22 @@ def read(path: str, member: str | None = None) -> Snapshot:
     return Snapshot.from_json(begin(path, member)())
 
 
-def begin(path: str, member: str | None = None) -> Pending:
-    """Start reading a snapshot in a child; ``Snapshot.from_json(pending())`` waits for it."""
+def begin(path: str, member: str | None = None, early: str | None = None) -> Pending:
+    """Start reading a snapshot in a child; ``Snapshot.from_json(pending())`` waits for it.
+    ``early`` names a root text attribute (``model_config``) that ``pending.early()`` gives as
+    soon as the file is open, before the whole snapshot (None when the file has none)."""
 
     def work() -> dict[str, Any]:
         # libhdf5 (h5py, numpy) is loaded here, in the reader child, never in kinspect itself.
         import h5py
 
-        from kinspect.loaders.h5tree import take
+        from kinspect.loaders.h5tree import take, text
 
         try:
             if member is None:
                 with h5py.File(path, "r") as f, open(path, "rb") as raw:
+                    if early is not None:
+                        send_early(_early_text(f, early, text))
                     return take(f, _reader(raw, f.userblock_size))
             with (
                 zipfile.ZipFile(path) as zf,
@@ -117,7 +121,17 @@ def begin(path: str, member: str | None = None) -> Pending:
             where = f"{member}: " if member else ""
             raise InputError(path, f"corrupt or unsupported HDF5 ({where}{one_line(exc)})") from None
 
-    return start(path, work)
+    return start(path, work, early=early is not None)
+
+
+def _early_text(f: Any, name: str, text: Callable[[Any], str]) -> str | None:
+    """The root attribute ``name`` as text, or None; its problems are left to the snapshot."""
+    from kinspect.loaders.h5tree import read_attr
+
+    try:
+        return text(read_attr(f, name)) if name in f.attrs else None
+    except Exception:
+        return None
 
 
 def _reader(fh: IO[bytes], base: int) -> Callable[[int, int], bytes]:

@@ -79,7 +79,7 @@ def _prefixes(folder: str) -> list[str]:
     return sorted(name[: -len(".index")] for name in names if name.endswith(".index") and name[:-6] in shards)
 
 
-def prefetch(path: str) -> Pending | None:
+def prefetch(path: str, *, verify: bool = True) -> Pending | None:
     return None  # nothing of libhdf5: the index is read in this process, bounded by kinspect.tfio
 
 
@@ -175,7 +175,7 @@ def _inside(path: str, folder: str, name: str) -> str:
     return where
 
 
-def load(path: str, arch: ArchFile | None, pending: Pending | None) -> ModelInfo:
+def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """A checkpoint, weights only, or paired with an architecture (``--arch``)."""
     from kinspect.loaders import tf_objects
     from kinspect.loaders.common import paired

@@ -16,8 +16,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
-
 _WORD = re.compile(r"\s*\S+\s*")
 _TRAILING_SPACE = re.compile(r"\s+$")
 
@@ -27,6 +25,25 @@ class Column:
     header: str
     width: int
     justify: str = "left"  # left | right | center
+
+
+def cell_len(text: str) -> int:
+    """rich.cells.cell_len; printable ASCII (nearly every layer name and shape) is one cell a
+    character, so rich is imported only for other text."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    from rich.cells import cell_len as rich_cell_len
+
+    return rich_cell_len(text)
+
+
+def set_cell_size(text: str, total: int) -> str:
+    """rich.cells.set_cell_size: crop or pad ``text`` with spaces to ``total`` cells."""
+    if text.isascii() and text.isprintable():
+        return text + " " * (total - len(text)) if len(text) < total else text[:total]
+    from rich.cells import set_cell_size as rich_set_cell_size
+
+    return rich_set_cell_size(text, total)
 
 
 def ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:

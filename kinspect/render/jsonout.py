@@ -107,6 +107,7 @@ def summary_doc(summary: Summary) -> dict[str, Any]:
         "file_size": model.file_size,
         "model": model_json(model),
         "has_architecture": model.has_architecture,
+        "weights_checked": model.weights_checked,
         "total_params": t.total - t.optimizer if known else None,
         "trainable_params": t.trainable if known else None,
         "non_trainable_params": t.non_trainable if known else None,
