@@ -37,3 +37,15 @@ def test_small_models_get_one_child(tf_models: Path) -> None:
 
 def test_unknown_size_gets_every_core(tmp_path: Path) -> None:
     assert readers._data_bytes(str(tmp_path)) >= readers.MIN_BYTES_PER_CHILD * 64
+
+
+def test_histograms_share_sooner(tf_models: Path) -> None:
+    from kinspect import api
+
+    info = api.load(tf_models / "MobileNetV2_savedmodel")
+    requests = [(w.path, False, False) for w in info.all_weights()]
+    nbytes = readers.MIN_BYTES_PER_CHILD // 2
+    assert len(readers.share(info, requests, 2, nbytes)) == 1
+    groups = readers.share(info, requests, 2, nbytes, bins=10)
+    assert len(groups) == min(2, os.cpu_count() or 1)
+    assert sorted(r[0] for g in groups for r in g) == sorted(r[0] for r in requests)

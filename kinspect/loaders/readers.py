@@ -45,13 +45,15 @@ def in_child(info: ModelInfo, progress: Progress | None = None) -> StatsReader:
 
 
 def share(
-    info: ModelInfo, requests: Sequence[Sequence[Any]], most: int, nbytes: int
+    info: ModelInfo, requests: Sequence[Sequence[Any]], most: int, nbytes: int, bins: int = 0
 ) -> list[list[list[Any]]]:
     """``requests`` split among up to ``most`` children (at most one per core and per
-    MIN_BYTES_PER_CHILD), each next largest tensor going to the least loaded child."""
+    MIN_BYTES_PER_CHILD, a quarter of that with histograms, which cost several times what the
+    statistics cost), each next largest tensor going to the least loaded child."""
     weights = (*info.all_weights(), *info.unmatched_weights, *info.optimizer_weights)
     size = {w.path: w.nbytes for w in weights}
-    count = max(1, min(most, os.cpu_count() or 1, nbytes // MIN_BYTES_PER_CHILD))
+    per_child = MIN_BYTES_PER_CHILD // 4 if bins else MIN_BYTES_PER_CHILD
+    count = max(1, min(most, os.cpu_count() or 1, nbytes // per_child))
     groups: list[list[list[Any]]] = [[] for _ in range(count)]
     loads = [0.0] * count
     for request in sorted(requests, key=lambda r: -size.get(r[0], 0)):
@@ -83,7 +85,7 @@ def in_children(info: ModelInfo, most: int) -> StatsReader:
         if not srcs:
             raise InputError(info.path, "holds no weights to read")
         extra = SECONDS_PER_GB * nbytes / 1e9
-        groups = share(info, requests, most, nbytes)
+        groups = share(info, requests, most, nbytes, bins)
         work = [partial(compute, info.path, srcs, g, bins, None) for g in groups]
         return _gather([start(info.path, w, extra) for w in work])
 
@@ -137,7 +139,7 @@ class Prestarted:
             if not srcs:
                 raise InputError(info.path, "holds no weights to read")
             children, self.children = self.children, []
-            groups = share(info, requests, len(children), nbytes)
+            groups = share(info, requests, len(children), nbytes, bins)
             used: list[Pending] = []
             for i, (pending, write_fd) in enumerate(children):
                 if i < len(groups):
