@@ -234,7 +234,7 @@ def report(
     names the run's logs for the Training section; by default kinspect looks beside the model
     (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
     ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
-    ``path`` (as B).
+    ``path`` (as B); with ``weights`` False, of the architectures alone.
     """
     from kinspect import __version__
     from kinspect.analyzers.report import build_report
@@ -250,7 +250,7 @@ def report(
         refuse_input(os.fspath(compare), image)
     info = load(path)
     # Compared first: its reader child is forked before any thread starts (as the weights' are).
-    compared = diff(compare, path) if compare is not None else None
+    compared = diff(compare, path, weights=weights) if compare is not None else None
     skipped = [] if graph else ["graph skipped (--no-graph)"]
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
@@ -328,6 +328,7 @@ def diff(
     atol: float = 0.0,
     rtol: float = 0.0,
     optimizer: bool = False,
+    weights: bool = True,
 ) -> Diff:
     """What changed from ``a`` to ``b`` (any formats kinspect reads, mixed): the architecture layer
     by layer, and every paired tensor (by layer and weight name, else by structure) with its status,
@@ -335,8 +336,9 @@ def diff(
     ``|b - a| > atol + rtol * |a|``, rolled up per layer; then the findings (KIN6xx).
 
     ``arch_a``/``arch_b`` pair a weights-only file with its architecture; ``optimizer`` also
-    compares the optimizer's state. Values are read in slices in an isolated child; the same file,
-    or two files with the same bytes, are not read at all.
+    compares the optimizer's state; ``weights`` False compares the architecture alone (no tensor
+    is read). Values are read in slices in an isolated child; the same file, or two files with the
+    same bytes, are not read at all.
     """
     from kinspect.analyzers.diff import compare
     from kinspect.loaders.pairs import identical_files, read_pairs
@@ -344,14 +346,21 @@ def diff(
     if atol < 0 or rtol < 0:
         raise UsageError("must not be negative", "atol" if atol < 0 else "rtol", atol if atol < 0 else rtol)
     info_a, info_b = load(a, arch_a), load(b, arch_b)
-    same = identical_files(info_a, info_b) and arch_a == arch_b
+    same = weights and identical_files(info_a, info_b) and arch_a == arch_b
     sizes = {w.path: int(w.nbytes) for w in (*info_a.all_weights(), *info_a.optimizer_weights)}
-    read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes)
-    waiting = compare(info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same)
+    read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes) if weights else _no_values
+    waiting = compare(
+        info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same, weights=weights
+    )
     return Diff(**_fields(waiting()))
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _no_values(*_: Any) -> Any:
+    """The pair reader of an architecture-only diff: never called (no tensor is paired)."""
+    raise RuntimeError("no weight is read when the architectures alone are compared")
 
 
 def _fields(value: Any) -> dict[str, Any]:

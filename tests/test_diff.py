@@ -439,6 +439,44 @@ def test_report_compare_section(pairs: Path, tmp_path: Path, capsys: pytest.Capt
     assert 'id="compare"' not in (out / "report.html").read_text()
 
 
+def test_report_compare_no_weights(pairs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-weights compares the architectures alone: no weight of either file is read (the pair
+    reader and the checksum shortcut would fail the run), the section says so, and the navigation
+    links to the section only when there is one."""
+    import kinspect.loaders.pairs as pair_loader
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("weights read under --no-weights")
+
+    _, base = oracle(pairs, "base")
+    _, changed = oracle(pairs, "changed")
+    names_a = {lay["config"]["name"] for lay in base["config"]["layers"]}
+    names_b = {lay["config"]["name"] for lay in changed["config"]["layers"]}
+    out = tmp_path / "rep"
+    args = ["report", str(pairs / "changed.keras"), "-o", str(out), "--no-graph"]
+    with monkeypatch.context() as m:
+        m.setattr(pair_loader, "read_pairs", refuse)
+        m.setattr(pair_loader, "identical_files", refuse)
+        assert main([*args, "--no-weights", "--compare", str(pairs / "base.keras")]) == 0
+    page = (out / "report.html").read_text()
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    assert '<a href="#compare">Compared with</a>' in nav
+    section = page[page.index('<section id="compare">') :]
+    section = section[: section.index("</section>")]
+    assert "Architecture only: the weights were not compared (--no-weights)." in section
+    assert "<table" not in section and "the architecture only" in section
+    for name in names_b - names_a - {"head_drop"}:  # head_drop: the renamed dropout
+        assert f"<li>+ {name} (" in section
+    for name in names_a - names_b - {"drop"}:
+        assert f"<li>- {name} (" in section
+    # With weights: the weights table is back, and without --compare no link to a missing section.
+    assert main([*args, "--compare", str(pairs / "base.keras")]) == 0
+    page = (out / "report.html").read_text()
+    assert '<a href="#compare">Compared with</a>' in page and "Architecture only" not in page
+    assert main(args) == 0
+    assert 'href="#compare"' not in (out / "report.html").read_text()
+
+
 def test_architecture_alone_and_arch_options(pairs: Path, tmp_path: Path) -> None:
     """A config.json side: the architecture compared, no weights; --arch-a gives a weights-only A
     its architecture."""

@@ -135,6 +135,7 @@ class DiffResult:
     optimizer_counts: tuple[int, int]  # optimizer variables stored in A and B
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    weights_compared: bool = True  # False: the architecture alone was asked for (no value read)
 
     @property
     def weights_changed(self) -> bool:
@@ -616,9 +617,11 @@ def compare(
     rtol: float = 0.0,
     optimizer: bool = False,
     identical: bool = False,
+    weights: bool = True,
 ) -> Callable[[], DiffResult]:
     """Start comparing ``a`` with ``b`` (``read``: a loader's pair reader; ``identical``: the same
-    file or bytes, so nothing is read); returns a function that waits and gives the result."""
+    file or bytes, so nothing is read; ``weights`` False: the architecture alone, no tensor paired
+    or read); returns a function that waits and gives the result."""
     notes: list[str] = []
     arch: ArchitectureDiff | None = None
     renames: dict[str, str] = {}
@@ -628,7 +631,12 @@ def compare(
         who = " and ".join(s for s, m in (("A", a), ("B", b)) if not m.has_architecture)
         notes.append(f"{who}: weights only, no architecture: the tensors are compared alone")
     ea, eb = plan(a, optimizer=optimizer), plan(b, optimizer=optimizer)
+    if not weights:
+        notes.append("weights not compared (--no-weights): the architecture only")
+        ea, eb = [], []
     for side, model in (("A", a), ("B", b)):
+        if not weights:
+            break
         if not model.params_known:  # a config.json, or weights kinspect does not read
             why = model.weights_unread or "an architecture alone"
             notes.append(f"{side} holds no weights to compare ({why}): only the architecture is compared")
@@ -653,7 +661,7 @@ def compare(
         sum(1 for e in ea if e.optimizer) or len(a.optimizer_weights),
         sum(1 for e in eb if e.optimizer) or len(b.optimizer_weights),
     )
-    if not optimizer and any(count_opt):
+    if weights and not optimizer and any(count_opt):
         notes.append(
             f"optimizer state ({count_opt[0]} variables in A, {count_opt[1]} in B) not compared: "
             "--optimizer compares it"
@@ -689,7 +697,7 @@ def compare(
         return DiffResult(
             a=a, b=b, atol=atol, rtol=rtol, identical=identical, architecture=arch, layers=layers,
             tensors=model, optimizer_tensors=opt, optimizer_counts=count_opt, findings=tuple(findings),
-            notes=tuple(notes),
+            notes=tuple(notes), weights_compared=weights,
         )  # fmt: skip
 
     return result
