@@ -292,7 +292,9 @@ def history(
     ``monitor`` (default ``val_loss``, or ``loss`` without validation) and ``mode`` (``auto``,
     ``min``, ``max``, as Keras's callbacks) choose the best epoch; ``steps_per_epoch`` maps a
     checkpoint's optimizer step to its epoch when the logs do not say it; ``epochs`` is the
-    budget given to ``fit()``, which tells an early stop from a finished run. Files that cannot
+    budget given to ``fit()``, which tells an early stop from a finished run. The chance accuracy
+    (KIN512) comes from the output layer of a model or checkpoint found with the logs (a model
+    named in ``paths`` first), read statically. Files that cannot
     be read are ``problems`` on the result; :class:`~kinspect.errors.NoRunError` (exit 3) when
     nothing could be read.
     """
@@ -312,10 +314,11 @@ def history(
         runs = (dataclasses.replace(runs[0], name=names[0]),)
     monitor = monitor or default_monitor(runs)
     files = _checkpoint_files(logs.checkpoints) if checkpoints else []
+    chance = _chance(logs.checkpoints, names)
     analysed = []
     for i, run in enumerate(runs):
         mine = files if i == len(runs) - 1 else []  # checkpoints belong to the latest training
-        analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs))
+        analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs, chance))
     return History(tuple(analysed), logs.problems + logs.notes)
 
 
@@ -488,6 +491,29 @@ def _training(model: str, logs: Sequence[PathLike] | None) -> tuple[Any, str | N
     except KinspectError as exc:
         return None, f"training: {exc}"
     return result.latest, None
+
+
+MAX_CHANCE_READS = 8  # checkpoints opened to find one with an architecture (the class count)
+
+
+def _chance(checkpoints: Sequence[str], named: Sequence[str]) -> dict[str, float | None] | None:
+    """Each output's chance accuracy from the first model with an architecture among the
+    checkpoints (those named by the user first, then full models before weights-only names), or
+    None when none has one."""
+    from kinspect.analyzers.training import output_chance
+
+    def order(p: str) -> tuple[bool, bool]:
+        low = p.lower()
+        return p not in named, low.endswith((".weights.h5", ".index")) or ".weights." in low
+
+    for path in sorted(checkpoints, key=order)[:MAX_CHANCE_READS]:
+        try:
+            info = load(path)
+        except KinspectError:
+            continue
+        if info.has_architecture and info.outputs:
+            return output_chance(info)
+    return None
 
 
 def _checkpoint_files(paths: Sequence[str]) -> list[Any]:
