@@ -15,6 +15,9 @@ run says so:
   names each output's loss and metrics with the output's name; ``model.keras`` saved.
 - ``converged``: a regression the model fits exactly: the loss falls to near zero and jitters.
 - ``short``: one epoch; ``two``: two epochs, with validation; ``noval``: no validation.
+- ``growth``: TensorBoard weight histograms of a healthy run whose biases start at zero and grow
+  many times their first epoch's size; ``oracle.json`` also holds ``absmax``: each weight's
+  largest magnitude after every epoch, as the live model held it.
 """
 
 from __future__ import annotations
@@ -38,11 +41,13 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
 
-    def run(name: str, model: Any, x: Any, y: Any, save: str | None = None, **fit: Any) -> None:
+    def run(
+        name: str, model: Any, x: Any, y: Any, save: str | None = None, extra: Any = (), **fit: Any
+    ) -> None:
         d = os.path.join(OUT, name)
         os.makedirs(d, exist_ok=True)
         logger = keras.callbacks.CSVLogger(os.path.join(d, "training.csv"))
-        h = model.fit(x, y, verbose=0, callbacks=[logger], **fit)
+        h = model.fit(x, y, verbose=0, callbacks=[logger, *extra], **fit)
         history = {k: [float(v) for v in vs] for k, vs in h.history.items()}
         with open(os.path.join(d, "history.json"), "w") as f:
             json.dump({"history": history, "params": h.params}, f)
@@ -98,6 +103,26 @@ def main() -> None:
     run("short", classifier(4, hidden=16), noise, separable, None, validation_split=0.25, epochs=1)
     run("two", classifier(4, hidden=16), noise, separable, None, validation_split=0.25, epochs=2)
     run("noval", classifier(4, hidden=16), noise, separable, None, epochs=10, batch_size=64)
+
+    class Magnitudes(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.absmax: dict[str, list[float]] = {}
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            for w in self.model.weights:
+                self.absmax.setdefault(w.path, []).append(float(np.abs(np.asarray(w)).max()))
+
+    d = os.path.join(OUT, "growth")
+    model = classifier(4, lr=1e-3, hidden=16)
+    seen = Magnitudes()
+    board = keras.callbacks.TensorBoard(os.path.join(d, "logs"), histogram_freq=1)
+    run("growth", model, noise[:512], separable[:512], None, epochs=30, batch_size=64,
+        validation_split=0.25, extra=[board, seen])  # fmt: skip
+    with open(os.path.join(d, "oracle.json")) as f:
+        doc = json.load(f)
+    with open(os.path.join(d, "oracle.json"), "w") as f:
+        json.dump({**doc, "absmax": seen.absmax}, f)
 
 
 if __name__ == "__main__":

@@ -144,3 +144,58 @@ def test_short_runs_and_runs_without_validation(small_runs: Path, name: str) -> 
     assert result.best.epoch == 1 + int(np.argmin(history[monitor]))
     assert result.findings == () and result.events == ()
     assert len(history["loss"]) >= MIN_EPOCHS or not [n for n in result.run.notes if "overfit" in n]
+
+
+def test_auto_mode_is_each_keras_metrics_direction() -> None:
+    """Every Keras 3 metric that declares a direction (``_direction``, which its callbacks'
+    ``mode="auto"`` follows) gets that direction by name: bare, as an output's
+    (``<output>_<metric>``, even for an output named after another metric), numbered (a second
+    instance) and as a validation twin."""
+    import inspect
+
+    import keras
+
+    needs = {"IoU": (2, [0]), "OneHotIoU": (2, [0]), "MeanIoU": (2,), "OneHotMeanIoU": (2,),
+             "PrecisionAtRecall": (0.5,), "RecallAtPrecision": (0.5,),
+             "SensitivityAtSpecificity": (0.5,), "SpecificityAtSensitivity": (0.5,)}  # fmt: skip
+    judged = 0
+    for name, cls in sorted(vars(keras.metrics).items()):
+        if (
+            not (inspect.isclass(cls) and issubclass(cls, keras.metrics.Metric))
+            or name == "MeanMetricWrapper"
+        ):
+            continue
+        metric = cls(*needs.get(name, ()))
+        direction = getattr(metric, "_direction", None)
+        if direction is None:
+            continue  # Keras cannot tell either (Mean, Sum, the confusion counts)
+        want = Mode.MAX if direction == "up" else Mode.MIN
+        for logged in (
+            metric.name,
+            f"out_{metric.name}",
+            f"precision_head_{metric.name}",
+            f"{metric.name}_1",
+        ):
+            assert auto_mode(logged) is want and auto_mode("val_" + logged) is want, (name, logged)
+        judged += 1
+    assert judged >= 25
+
+
+def test_biases_growing_from_zero_are_not_a_blow_up(small_runs: Path) -> None:
+    """A healthy run's biases start at zero: after epoch 1 they are tiny, and by the end many times
+    that, yet far from large. Not KIN510; the weights that really grew past the floor would be."""
+    from kinspect.analyzers.training import WEIGHT_BLOWUP, WEIGHT_BLOWUP_FLOOR
+
+    d = small_runs / "growth"
+    history, _, _ = oracle(d)
+    absmax = json.loads((d / "oracle.json").read_text())["absmax"]
+    grew = {k for k, v in absmax.items() if v[-1] >= WEIGHT_BLOWUP * v[0]}
+    assert grew and all(absmax[k][-1] < WEIGHT_BLOWUP_FLOOR for k in grew), (
+        "the fixture: small biases grew 10x"
+    )
+    history_accuracy = history["accuracy"]
+    assert max(history_accuracy) > 2 * history_accuracy[0], "the fixture: the run learns"
+    result = kinspect.history(d).latest
+    assert {w.name for w in result.run.weights} >= grew
+    assert not [f for f in result.findings if f.rule == "KIN510"]
+    assert not [t for t in result.trends if t.trend == "blow-up"]

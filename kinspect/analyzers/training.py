@@ -40,7 +40,8 @@ CHANCE_MARGIN = 0.2  # accuracy at chance: its best within 20% of 1/classes abov
 CHANCE_MARGIN_MAX = 0.05  # ... and at most 0.05 above it (two classes: 0.55)
 INFERRED_STOP = 0.01  # an inferred early stop: the last value worse than the best by 1% of the
 # distance the monitor moved from epoch 1 to its best (else a finished run's jitter)
-WEIGHT_BLOWUP = 10.0  # a weight's largest magnitude grew 10x from its first histogram to its last
+WEIGHT_BLOWUP = 10.0  # a weight's largest magnitude grew 10x from its first histogram to its last ...
+WEIGHT_BLOWUP_FLOOR = 1.0  # ... to 1 or more (a zero-initialised bias grows 10x from epoch 1 healthily)
 WEIGHT_COLLAPSE = 0.1  # a weight's spread shrank to a tenth of its first
 TRAINABLE_LEAVES = {
     "kernel",
@@ -53,7 +54,15 @@ TRAINABLE_LEAVES = {
     "pointwise_kernel",
 }
 # Metric names whose mode="auto" direction is "up" (keras/src/metrics: _direction="up"; tf_keras's
-# EarlyStopping takes acc/accuracy/auc): everything else, losses and errors, is minimised.
+# EarlyStopping takes acc/accuracy/auc): everything else, losses and errors, is minimised. A
+# name is judged by its metric, the end of the name (``<output>_<metric>`` for a model of several
+# outputs, ``_<n>`` when Keras numbered a second instance), so that an output called
+# ``precision_head`` does not make its ``precision_head_mae`` maximised.
+UP = ("accuracy", "acc", "auc", "precision", "recall", "sensitivity", "specificity", "f1_score",
+      "fbeta_score", "fmeasure", "iou", "io_u", "r2_score", "cosine_similarity", "true_positives",
+      "true_negatives", "pearson_correlation", "concordance_correlation")  # fmt: skip
+DOWN = ("loss", "error", "mae", "mse", "mape", "msle", "rmse", "crossentropy", "hinge", "kl_divergence",
+        "poisson", "logcosh", "false_positives", "false_negatives")  # fmt: skip
 MAXIMISED = re.compile(r"acc|auc|precision|recall|f1|fbeta|fmeasure|iou|r2|cosine_similarity|true_")
 
 
@@ -64,10 +73,13 @@ class Mode(str, Enum):
 
 def auto_mode(monitor: str) -> Mode:
     """Keras's ``mode="auto"``: max for accuracy-like names, min for losses and the rest."""
-    name = monitor.removeprefix("val_")
+    name = re.sub(r"_\d+$", "", monitor.removeprefix("val_"))
     if name.endswith("loss"):
         return Mode.MIN
-    return Mode.MAX if MAXIMISED.search(name) else Mode.MIN
+    for names, mode in ((DOWN, Mode.MIN), (UP, Mode.MAX)):
+        if any(name == n or name.endswith("_" + n) for n in names):
+            return mode
+    return Mode.MAX if MAXIMISED.search(name) else Mode.MIN  # a custom metric's name
 
 
 @dataclass(frozen=True)
@@ -517,6 +529,11 @@ def _still(w: WeightSeries) -> bool:
     return all(len(set(s)) == 1 for s in (w.mean, w.std, w.min, w.max))
 
 
+def _grew(first: float, last: float) -> bool:
+    """A blow-up: WEIGHT_BLOWUP times the first magnitude, and at least WEIGHT_BLOWUP_FLOOR."""
+    return math.isfinite(first) and first > 0 and last >= max(WEIGHT_BLOWUP * first, WEIGHT_BLOWUP_FLOOR)
+
+
 def _magnitude(w: WeightSeries, i: int) -> float:
     return max(abs(w.min[i]), abs(w.max[i]))
 
@@ -531,7 +548,7 @@ def _magnitude(w: WeightSeries, i: int) -> float:
 )
 def blow_up(ctx: Context) -> Iterator[RunFinding]:
     """The largest magnitude of a weight grew WEIGHT_BLOWUP times from its first histogram to its
-    last, or became non-finite."""
+    last, to WEIGHT_BLOWUP_FLOOR or more, or became non-finite."""
     for w in ctx.run.weights:
         if len(w.epochs) < 2:
             continue
@@ -544,7 +561,7 @@ def blow_up(ctx: Context) -> Iterator[RunFinding]:
                 "see the loss: lower the learning rate, clip gradients",
                 tensor=w.name,
             )
-        elif math.isfinite(first) and first > 0 and last >= WEIGHT_BLOWUP * first:
+        elif _grew(first, last):
             yield _finding(
                 "KIN510",
                 f"{w.name} max |w| {first:.3g} -> {last:.3g} (epoch {w.epochs[0]} -> {w.epochs[-1]})",
@@ -743,7 +760,7 @@ def trends(run: Run) -> list[Trend]:
         m0, m1 = _magnitude(w, 0), _magnitude(w, -1)
         if len(w.epochs) >= 2 and _still(w):
             kind = "frozen"
-        elif math.isfinite(m0) and (not math.isfinite(m1) or (m0 > 0 and m1 >= WEIGHT_BLOWUP * m0)):
+        elif math.isfinite(m0) and (not math.isfinite(m1) or _grew(m0, m1)):
             kind = "blow-up"
         elif s0 > 0 and math.isfinite(s1) and s1 <= WEIGHT_COLLAPSE * s0:
             kind = "collapse"
