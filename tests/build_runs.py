@@ -18,6 +18,10 @@ run says so:
 - ``growth``: TensorBoard weight histograms of a healthy run whose biases start at zero and grow
   many times their first epoch's size; ``oracle.json`` also holds ``absmax``: each weight's
   largest magnitude after every epoch, as the live model held it.
+- ``unfreeze``: Keras's transfer-learning recipe in two stages: ``stage1.keras`` (the ``base``
+  layer frozen, the head trained), then ``stage2.keras`` and ``stage2.weights.h5`` (``base``
+  unfrozen and fine-tuned); ``unfreeze.json``: each layer's ``trainable`` flag in both stages and
+  the layers whose weights differ between them (numpy on the live model's weights).
 """
 
 from __future__ import annotations
@@ -123,6 +127,32 @@ def main() -> None:
         doc = json.load(f)
     with open(os.path.join(d, "oracle.json"), "w") as f:
         json.dump({**doc, "absmax": seen.absmax}, f)
+
+    d = os.path.join(OUT, "unfreeze")
+    os.makedirs(d, exist_ok=True)
+    inputs = keras.Input((8,))
+    base = keras.layers.Dense(16, activation="relu", name="base")
+    head = keras.layers.Dense(4, activation="softmax", name="head")
+    model = keras.Model(inputs, head(base(inputs)))
+    stages = []
+    for stage, trainable in ((1, False), (2, True)):
+        base.trainable = trainable
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(noise, separable, epochs=2, batch_size=64, verbose=0)
+        model.save(os.path.join(d, f"stage{stage}.keras"))
+        if stage == 2:
+            model.save_weights(os.path.join(d, "stage2.weights.h5"))
+        stages.append(
+            {layer.name: (layer.trainable, [np.asarray(w) for w in layer.weights]) for layer in model.layers}
+        )
+    changed = [
+        name
+        for name, (_, weights) in stages[1].items()
+        if any(not np.array_equal(a, b) for a, b in zip(stages[0][name][1], weights, strict=True))
+    ]
+    trainable = [{name: flag for name, (flag, _) in s.items()} for s in stages]
+    with open(os.path.join(d, "unfreeze.json"), "w") as f:
+        json.dump({"trainable": trainable, "changed": changed}, f)
 
 
 if __name__ == "__main__":

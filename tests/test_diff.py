@@ -620,3 +620,28 @@ def test_renamed_layer_with_weights(pairs: Path, tmp_path: Path) -> None:
     rows = [t for t in doc["tensors"] if t["layer"] == "penultimate"]
     assert [(t["status"], t["paired_by"]) for t in rows] == [("unchanged", "name")] * 2
     assert [r["renamed_from"] for r in doc["layers"] if r["name"] == "penultimate"] == ["pre_out"]
+
+
+def test_unfrozen_to_fine_tune_is_not_an_error() -> None:
+    """Keras's transfer-learning recipe (tests/build_runs.py ``unfreeze``): a layer frozen while the
+    head trained, then unfrozen and fine-tuned. Its weights moving from stage 1 to stage 2 is the
+    point: KIN601 says so as information. When B cannot say it is trainable (weights only) or says it
+    is frozen, it stays an error."""
+    d = built("build_runs.py") / "unfreeze"
+    said = json.loads((d / "unfreeze.json").read_text())
+    first, second = said["trainable"]
+    unfrozen = {name for name in said["changed"] if not first[name] and second[name]}
+    assert unfrozen, "the fixture: a layer unfrozen between the stages moved"
+    doc = diff_json(d / "stage1.keras", d / "stage2.keras")
+    assert {row["name"] for row in doc["layers"] if row["status"] == "changed"} == set(said["changed"])
+    found = {f["layer"]: f for f in doc["findings"] if f["rule"] == "KIN601"}
+    assert set(found) == unfrozen and {f["severity"] for f in found.values()} == {"info"}
+    assert all("unfrozen in B" in f["message"] for f in found.values())
+    alone = diff_json(d / "stage1.keras", d / "stage2.weights.h5")
+    assert {f["layer"]: f["severity"] for f in alone["findings"] if f["rule"] == "KIN601"} == dict.fromkeys(
+        unfrozen, "error"
+    )
+    back = diff_json(d / "stage2.keras", d / "stage1.keras")  # B says frozen, yet differs from A
+    assert {f["layer"]: f["severity"] for f in back["findings"] if f["rule"] == "KIN601"} == dict.fromkeys(
+        unfrozen, "error"
+    )

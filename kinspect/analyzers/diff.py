@@ -195,10 +195,22 @@ class _Context:
     "mode, a layer unfrozen by mistake, weights edited or loaded from elsewhere).",
 )  # fmt: skip
 def frozen_changed(ctx: _Context) -> list[Finding]:
-    """Layers frozen in A or B (their own flag or a frozen parent) whose tensors moved."""
+    """Layers frozen in A or B (their own flag or a frozen parent) whose tensors moved; a layer
+    frozen in A and trainable in B (unfrozen to fine-tune, as Keras's transfer-learning guide does
+    after training the head) is information, not an error."""
     out = []
     for layer in ctx.layers:
         if layer.status != "changed" or not (layer.frozen_a or layer.frozen_b):
+            continue
+        if layer.frozen_a and layer.frozen_b is False:
+            message = (
+                f"unfrozen in B (frozen in A) and changed: {layer.changed_tensors} of {layer.tensors} "
+                f"tensors moved (max |Δ| {_g(layer.max_abs)}, relative L2 {_g(layer.rel_l2)})"
+            )
+            hint = (
+                "expected when fine-tuning after training the head; else set trainable=False before compile()"
+            )
+            out.append(Finding("KIN601", Severity.INFO, message, layer.name, None, hint))
             continue
         side = "A and B" if layer.frozen_a and layer.frozen_b else "A" if layer.frozen_a else "B"
         message = (
