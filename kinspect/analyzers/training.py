@@ -481,18 +481,21 @@ def stopped(ctx: Context) -> Iterator[RunFinding]:
     "batches too small.",
 )
 def oscillation(ctx: Context) -> Iterator[RunFinding]:
-    """The loss changes direction on OSCILLATION_SHARE of OSCILLATION_EPOCHS+ epochs, by "
-    "OSCILLATION_STEP on average."""
-    loss = [v for v in ctx.run.series("loss") if finite(v)]
+    """The loss changes direction on OSCILLATION_SHARE of OSCILLATION_EPOCHS+ epochs, each turn
+    between two steps of at least OSCILLATION_STEP of the loss (a converged loss jittering in its
+    last digits, after a steep start, turns often by tiny steps: not oscillation)."""
+    loss = values_of(ctx.run.series("loss"))
     if len(loss) < OSCILLATION_EPOCHS:
         return
-    steps = [b - a for a, b in itertools.pairwise(loss)]  # type: ignore[operator]
-    turns = sum(1 for a, b in itertools.pairwise(steps) if a * b < 0)
-    size = sum(abs(s) / max(abs(v), 1e-12) for s, v in zip(steps, loss, strict=False)) / len(steps)  # type: ignore[arg-type]
-    if turns >= OSCILLATION_SHARE * (len(steps) - 1) and size >= OSCILLATION_STEP:
+    steps = [(b - a) / max(abs(a), 1e-12) for a, b in itertools.pairwise(loss)]
+    swings = [(a, b) for a, b in itertools.pairwise(steps) if a * b < 0]
+    turns = sum(1 for a, b in swings if min(abs(a), abs(b)) >= OSCILLATION_STEP)
+    if turns and turns >= OSCILLATION_SHARE * (len(steps) - 1):
+        size = sum(abs(a) + abs(b) for a, b in swings) / (2 * len(swings))
         yield _finding(
             "KIN508",
-            f"loss changes direction {turns} times in {len(loss)} epochs (mean step {size:.0%})",
+            f"loss changes direction {turns} times in {len(loss)} epochs by {OSCILLATION_STEP:.0%} or more "
+            f"(mean step at the turns {size:.0%})",
             "lower the learning rate or raise the batch size",
         )
 
