@@ -230,11 +230,16 @@ def frozen_changed(ctx: _Context) -> list[Finding]:
     "every layer frozen, the wrong file saved), or a copy under a new name.",
 )  # fmt: skip
 def identical_weights(ctx: _Context) -> list[Finding]:
-    """Different files whose paired model tensors are all unchanged (and none added or removed)."""
+    """Different files whose paired model tensors are all unchanged (and none added or removed);
+    information only between two formats (a .keras against its .h5 or TF checkpoint: a faithful
+    conversion is the hoped-for result)."""
     model = [t for t in ctx.tensors if not t.optimizer]
     if ctx.identical or not model or any(t.status != "unchanged" for t in model):
         return []
     message = f"identical weights: all {len(model)} tensors are bit-for-bit the same in both files"
+    if ctx.a.format is not ctx.b.format:
+        message += f" ({ctx.a.format.value} and {ctx.b.format.value}: a faithful conversion)"
+        return [Finding("KIN602", Severity.INFO, message, None, None, None)]
     hint = "B did not train from A: check the learning rate, what is trainable, and which file was saved"
     return [Finding("KIN602", Severity.WARNING, message, None, None, hint)]
 
