@@ -10,7 +10,9 @@ run says so:
   chance; ``model.keras`` saved. ``chance_weights``: the same, but only ``final.weights.h5``
   (no architecture: the class count is unknown). ``chance_binary``: one sigmoid unit on random
   binary labels.
-- ``learns``: four classes that a linear model separates: accuracy far above chance.
+- ``learns``: four classes that a linear model separates: accuracy far above chance;
+  ``resumed``: that model trained on at a learning rate too small to move it (a converged run
+  resumed): a flat loss at an accuracy far above chance.
 - ``multi``: a two-output model (``cls``: three classes, ``reg``: a regression), whose History
   names each output's loss and metrics with the output's name; ``model.keras`` saved.
 - ``converged``: a regression the model fits exactly: the loss falls to near zero and jitters.
@@ -83,7 +85,10 @@ def main() -> None:
     random2 = rng.permutation(np.repeat(np.arange(2), n // 2)).astype("float32")
     run("chance_binary", classifier(1), noise, random2, "model", **fit)
     separable = np.argmax(noise @ rng.normal(size=(8, 4)), axis=1)
-    run("learns", classifier(4), noise, separable, "model", **fit)
+    learner = classifier(4)
+    run("learns", learner, noise, separable, "model", **fit)
+    learner.compile(keras.optimizers.Adam(1e-6), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    run("resumed", learner, noise, separable, "model", **{**fit, "epochs": 5})
 
     inputs = keras.Input((8,))
     h = keras.layers.Dense(16, activation="relu", name="trunk")(inputs)

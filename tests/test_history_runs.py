@@ -199,3 +199,19 @@ def test_biases_growing_from_zero_are_not_a_blow_up(small_runs: Path) -> None:
     assert {w.name for w in result.run.weights} >= grew
     assert not [f for f in result.findings if f.rule == "KIN510"]
     assert not [t for t in result.trends if t.trend == "blow-up"]
+
+
+def test_resumed_converged_run_is_not_not_learning(small_runs: Path) -> None:
+    """A converged model trained on at a tiny learning rate: flat loss, flat accuracy far above
+    chance. With the model, that is not KIN504; from the CSV alone kinspect cannot tell."""
+    from kinspect.analyzers.training import FLAT_ACCURACY, FLAT_LOSS
+
+    d = small_runs / "resumed"
+    history, _, classes = oracle(d)
+    loss, accuracy = history["loss"], history["accuracy"]
+    assert loss[0] - min(loss) <= FLAT_LOSS * loss[0] and max(accuracy) - accuracy[0] <= FLAT_ACCURACY
+    assert not at_chance(accuracy, *classes.values()), "the fixture: far above chance"
+    assert not [f for f in kinspect.history(d).latest.findings if f.rule in ("KIN504", "KIN512")]
+    assert [f.rule for f in kinspect.history(d / "training.csv").latest.findings if f.rule == "KIN504"] == [
+        "KIN504"
+    ]

@@ -365,7 +365,8 @@ def overfitting(ctx: Context) -> Iterator[RunFinding]:
 )
 def not_learning(ctx: Context) -> Iterator[RunFinding]:
     """Loss improved less than FLAT_LOSS of its first value over MIN_EPOCHS+ epochs (and any
-    accuracy rose less than FLAT_ACCURACY)."""
+    accuracy rose less than FLAT_ACCURACY, and, when the model gives the chance level, stayed
+    near it as KIN512 measures)."""
     run = ctx.run
     loss = [v for v in run.series("loss") if finite(v)]
     if len(loss) < MIN_EPOCHS or _first_nonfinite(run):
@@ -376,10 +377,13 @@ def not_learning(ctx: Context) -> Iterator[RunFinding]:
     if gain > FLAT_LOSS * abs(first):
         return
     acc = [name for name, _ in accuracy_metrics(run)]  # each output's, for a model of several
-    for name in acc:
+    for name, output in accuracy_metrics(run):
         values = values_of(run.series(name))
         if values and max(values) - values[0] > FLAT_ACCURACY:
             return
+        c = _chance_of(ctx.chance, output) if ctx.chance else None
+        if values and c is not None and max(values) > c + min(CHANCE_MARGIN * c, CHANCE_MARGIN_MAX):
+            return  # flat, but far above chance: a converged (or resumed) run, not one that never learned
     extra = f"; {acc[0]} {_fmt(run.series(acc[0])[-1])}" if acc else ""
     yield _finding(
         "KIN504",
