@@ -109,7 +109,7 @@ def check_file(path: str, settings: Settings) -> FileResult:
     if any(r.startswith("KIN5") for r in settings.rules):
         from kinspect.checks.training import training_findings
 
-        training = training_findings(path)
+        training = training_findings(path, info)
     subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch, training)
     findings, error = run_rules(subject, settings.rules)
     refusal = error or refusal
