@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import platform
 import statistics
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,6 +55,9 @@ MODELS = [
 ]
 TF_CHILD = """
 import json, os, sys
+# As tests/test_cost.py: the ops whose float operations are 2 per multiply-accumulate.
+PRODUCT_OPS = {"Conv2D", "Conv3D", "DepthwiseConv2dNative", "MatMul", "BatchMatMul", "BatchMatMulV2",
+               "BatchMatMulV3", "Conv2DBackpropInput"}
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras, tensorflow as tf
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
@@ -66,8 +71,15 @@ with tf.Graph().as_default() as graph:
     options["output"] = "none"
     meta = tf.compat.v1.RunMetadata()
     found = tf.compat.v1.profiler.profile(graph, run_meta=meta, cmd="scope", options=options)
+    kinds = {op.name: op.type for op in graph.get_operations()}
+products, stack = 0, [found]  # the float ops of the product ops (2 per multiply-accumulate)
+while stack:
+    node = stack.pop()
+    if node.float_ops and kinds.get(node.name) in PRODUCT_OPS:
+        products += int(node.float_ops)
+    stack.extend(node.children)
 with open(sys.argv[2], "w") as fh:
-    json.dump({"flops": int(found.total_float_ops)}, fh)
+    json.dump({"flops": int(found.total_float_ops), "products": products}, fh)
 """
 
 
@@ -90,6 +102,40 @@ def in_process(path: Path, inner: int) -> tuple[float, float, float, dict[str, i
         rows_ms.append((time.perf_counter() - start) * 1000)
     counts = {"macs": report.total_macs, "flops": report.total_flops + report.total_elementwise}
     return statistics.median(cost_ms), min(cost_ms), statistics.median(rows_ms), counts
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): ``kinspect summary --cost`` against
+    ``load_model`` + freeze + the TF profiler; 2 × kinspect's MACs compared with the profiler's
+    product ops (untimed). ``--quick``: MobileNetV2 only."""
+    from suite import Case, scratch
+
+    specs = MODELS[1:] if quick else MODELS
+    ensure_models(specs, work_dir, 900)
+    out = []
+    for spec in specs:
+        path = work_dir / spec.filename
+        side = scratch() / f"cost-{spec.key}.json"
+        tf_cmd = [sys.executable, "-c", TF_CHILD, str(path), str(side)]
+        way = "`load_model` + freeze + `tf.compat.v1.profiler` float ops"
+        check = functools.partial(_products_agree, path, tf_cmd, side)
+        out.append(Case("cost", f"{spec.label} `.keras` `summary --cost`", kinspect_cmd(path, "--cost"),
+                        tf_cmd, way, check=check))  # fmt: skip
+    return out
+
+
+def _products_agree(path: Path, tf_cmd: list[str], side: Path) -> str:
+    """2 × kinspect's MACs against the profiler's product ops (exactly: no layer of these models
+    hides its products from the profiler)."""
+    import kinspect
+    from kinspect.analyzers.cost import analyze
+
+    macs = analyze(kinspect.load(path)).total_macs
+    m = measure(tf_cmd, 900, child_env())
+    if not m.ok:
+        return f"not checked (profiler child {m.describe_failure()})"
+    products = json.loads(side.read_text())["products"]
+    return "" if products == 2 * macs else f"**NO**: profiler product ops {products:,}, 2 × MACs {2 * macs:,}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,12 +62,13 @@ import numpy as np
 import keras
 from keras import layers
 a, b = sys.argv[1], sys.argv[2]
+width = int(sys.argv[3]) if len(sys.argv) > 3 else 8192
 keras.utils.set_random_seed(0)
-inp = keras.Input((8192,))
+inp = keras.Input((width,))
 x = inp
 for i in range(4):
-    x = layers.Dense(8192, name=f"dense_{i}")(x)
-model = keras.Model(inp, x, name="dense4x8192")
+    x = layers.Dense(width, name=f"dense_{i}")(x)
+model = keras.Model(inp, x, name=f"dense4x{width}")
 model.save(a + ".partial.keras")
 rng = np.random.default_rng(1)
 for name in ("dense_2", "dense_3"):
@@ -107,13 +109,15 @@ for path in sys.argv[1:]:
 """
 
 
-def ensure_models(work_dir: Path, timeout: float) -> tuple[Path, Path]:
-    a, b = (work_dir / n for n in NAMES)
+def ensure_models(work_dir: Path, timeout: float, width: int = 8192) -> tuple[Path, Path]:
+    """A and B of four ``Dense(width)`` layers (8192: about 1 GB each)."""
+    names = NAMES if width == 8192 else tuple(n.replace(".keras", f"_{width}.keras") for n in NAMES)
+    a, b = (work_dir / n for n in names)
     if a.exists() and b.exists():
         return a, b
     work_dir.mkdir(parents=True, exist_ok=True)
-    print(f"generating {a} and {b} (about 1 GB each) ...", file=sys.stderr, flush=True)
-    m = measure([sys.executable, "-c", GENERATE_CHILD, str(a), str(b)], timeout, child_env())
+    print(f"generating {a} and {b} (4×Dense({width}) each) ...", file=sys.stderr, flush=True)
+    m = measure([sys.executable, "-c", GENERATE_CHILD, str(a), str(b), str(width)], timeout, child_env())
     if not m.ok or not (a.exists() and b.exists()):
         raise BenchError(f"could not generate the models ({m.describe_failure()})\n{m.stderr_tail}")
     return a, b
@@ -157,6 +161,29 @@ def agree(a: Path, b: Path, timeout: float) -> str:
             if y[key] is not None and x[key] is not None:
                 worst = max(worst, abs(x[key] - y[key]) / max(abs(y[key]), 1e-30))
     return f"yes (largest relative deviation {worst:.1e})"
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): ``kinspect diff`` of A and B against
+    loading both with Keras and comparing every pair of weights with numpy; the figures of every
+    tensor compared (untimed). ``--quick``: four ``Dense(2048)`` layers (67 MB a model), not 1 GB."""
+    from suite import Case
+
+    width = 2048 if quick else 8192
+    a, b = ensure_models(work_dir, 1800, width)
+    size = a.stat().st_size + b.stat().st_size
+
+    def same_figures() -> str:
+        verdict = agree(a, b, 1800)
+        worst = verdict.rpartition("deviation ")[2].rstrip(")")
+        return "" if verdict.startswith("yes") and float(worst) <= 1e-6 else verdict
+
+    return [
+        Case("diff", f"4×Dense({width}) `.keras` A vs B, {fmt_size(size)} in all",
+             [str(kinspect_executable()), "diff", str(a), str(b), "--format", "json"],
+             [sys.executable, "-c", KERAS_CHILD, str(a), str(b)],
+             "`load_model` ×2 + numpy per weight pair", check=same_figures),
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -45,6 +46,7 @@ from bench_summary import (  # the sibling module, found through the path above
     cpu_model,
     fmt_size,
     git_revision,
+    kinspect_executable,
     load_note,
     loadavg,
     measure,
@@ -171,14 +173,14 @@ print(len(items), hashlib.sha256(repr(sorted(items)).encode()).hexdigest())
 """
 
 
-def ensure_file(work: Path, timeout: float) -> Path:
+def ensure_file(work: Path, timeout: float, steps: int = SCALAR_STEPS) -> Path:
     run = work / "run"
     found = sorted(run.glob("events.out.tfevents.*")) if run.is_dir() else []
     if found:
         return found[0]
     work.mkdir(parents=True, exist_ok=True)
     print(f"writing the event file in {work} with TensorFlow ...", file=sys.stderr, flush=True)
-    sizes = (SCALAR_STEPS, SCALAR_TAGS, HISTOGRAM_EVERY, HISTOGRAM_TAGS)
+    sizes = (steps, SCALAR_TAGS, HISTOGRAM_EVERY, HISTOGRAM_TAGS)
     script = work / "generate.py"  # a file: AutoGraph reads the source of the tf.function
     script.write_text(GENERATE_CHILD)
     m = measure([sys.executable, str(script), str(work), *map(str, sizes)], timeout, child_env())
@@ -214,6 +216,45 @@ def agree(path: Path, timeout: float) -> str:
     return (
         f"values: kinspect read {int(n):,}, tensorboard {int(m):,}; digest of every (tag, step, value) {same}"
     )
+
+
+def cases(quick: bool, work_dir: Path) -> list[Any]:
+    """This benchmark's rows of ``run.py`` (see suite.py): the file read by kinspect's reader and by
+    tensorboard's ``EventAccumulator`` (every value; the digests of both compared), and the whole
+    ``kinspect history`` on the run directory holding it (no tensorboard equivalent). ``--quick``:
+    a tenth of the file (10,000 scalars, 1,000 histograms)."""
+    from suite import Case, scratch
+
+    steps = SCALAR_STEPS // 10 if quick else SCALAR_STEPS
+    path = ensure_file(work_dir / ("events-quick" if quick else "events"), 900, steps)
+    histograms = steps // HISTOGRAM_EVERY * HISTOGRAM_TAGS
+    size = f"{fmt_size(path.stat().st_size)}, {steps * SCALAR_TAGS:,} scalars + {histograms:,} histograms"
+    on_path = f"import sys; sys.path.insert(0, {str(REPO)!r})\n"  # this tree's kinspect, as kinspect_env()
+    out = scratch()
+
+    def same_values() -> str:
+        verdict = agree(path, 900)
+        return "" if "digest of every (tag, step, value) the same" in verdict else verdict
+
+    def same_history() -> str:
+        cmd = [str(kinspect_executable()), "history", str(path.parent), "--format", "json"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=child_env(), check=True)
+        found = json.loads(proc.stdout)
+        lengths = sorted({len(v) for v in found["metrics"].values()})
+        if found["epochs"] != steps or len(found["metrics"]) != SCALAR_TAGS or lengths != [steps]:
+            return (f"**NO**: {found['epochs']} epochs, {len(found['metrics'])} metrics of {lengths} values; "
+                    f"written: {steps} steps of {SCALAR_TAGS} metrics")  # fmt: skip
+        return ""
+
+    return [
+        Case("events", f"read every value ({size})",
+             [sys.executable, "-c", on_path + KINSPECT_CHILD, str(path), str(out / "events-kinspect.json")],
+             [sys.executable, "-c", TENSORBOARD_CHILD, str(path), str(out / "events-tensorboard.json")],
+             "tensorboard `EventAccumulator`, no sampling, values made numbers", check=same_values),
+        Case("events", "`kinspect history` on that run directory",
+             [str(kinspect_executable()), "history", str(path.parent), "--format", "json"], None,
+             "n/a (the reader row above is the comparison)", check=same_history),
+    ]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

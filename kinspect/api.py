@@ -275,7 +275,7 @@ def report(
     names the run's logs for the Training section; by default kinspect looks beside the model
     (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
     ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
-    ``path`` (as B).
+    ``path`` (as B); with ``weights`` False, of the architectures alone.
     """
     from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
@@ -292,7 +292,7 @@ def report(
         refuse_input(os.fspath(compare), image)
     info = load(path)
     # Compared first: its reader child is forked before any thread starts (as the weights' are).
-    compared = diff(compare, path) if compare is not None else None
+    compared = diff(compare, path, weights=weights) if compare is not None else None
     skipped = [] if graph else ["graph skipped (--no-graph)"]
     skipped += [] if weights else ["weights skipped (--no-weights)"]
     drawable = graphviz.find_dot() is not None
@@ -340,7 +340,9 @@ def history(
     ``monitor`` (default ``val_loss``, or ``loss`` without validation) and ``mode`` (``auto``,
     ``min``, ``max``, as Keras's callbacks) choose the best epoch; ``steps_per_epoch`` maps a
     checkpoint's optimizer step to its epoch when the logs do not say it; ``epochs`` is the
-    budget given to ``fit()``, which tells an early stop from a finished run. Files that cannot
+    budget given to ``fit()``, which tells an early stop from a finished run. The chance accuracy
+    (KIN512) comes from the output layer of a model or checkpoint found with the logs (a model
+    named in ``paths`` first), read statically. Files that cannot
     be read are ``problems`` on the result; :class:`~kinspect.errors.NoRunError` (exit 3) when
     nothing could be read.
     """
@@ -360,10 +362,11 @@ def history(
         runs = (dataclasses.replace(runs[0], name=names[0]),)
     monitor = monitor or default_monitor(runs)
     files = _checkpoint_files(logs.checkpoints) if checkpoints else []
+    chance = _chance(logs.checkpoints, names)
     analysed = []
     for i, run in enumerate(runs):
         mine = files if i == len(runs) - 1 else []  # checkpoints belong to the latest training
-        analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs))
+        analysed.append(analyze(run, monitor, chosen, mine, steps_per_epoch, epochs, chance))
     return History(tuple(analysed), logs.problems + logs.notes)
 
 
@@ -376,6 +379,7 @@ def diff(
     atol: float = 0.0,
     rtol: float = 0.0,
     optimizer: bool = False,
+    weights: bool = True,
 ) -> Diff:
     """What changed from ``a`` to ``b`` (any formats kinspect reads, mixed): the architecture layer
     by layer, and every paired tensor (by layer and weight name, else by structure) with its status,
@@ -383,8 +387,9 @@ def diff(
     ``|b - a| > atol + rtol * |a|``, rolled up per layer; then the findings (KIN6xx).
 
     ``arch_a``/``arch_b`` pair a weights-only file with its architecture; ``optimizer`` also
-    compares the optimizer's state. Values are read in slices in an isolated child; the same file,
-    or two files with the same bytes, are not read at all.
+    compares the optimizer's state; ``weights`` False compares the architecture alone (no tensor
+    is read). Values are read in slices in an isolated child; the same file, or two files with the
+    same bytes, are not read at all.
     """
     from kinspect.analyzers.diff import compare
     from kinspect.loaders.pairs import identical_files, read_pairs
@@ -392,14 +397,21 @@ def diff(
     if atol < 0 or rtol < 0:
         raise UsageError("must not be negative", "atol" if atol < 0 else "rtol", atol if atol < 0 else rtol)
     info_a, info_b = load(a, arch_a), load(b, arch_b)
-    same = identical_files(info_a, info_b) and arch_a == arch_b
+    same = weights and identical_files(info_a, info_b) and arch_a == arch_b
     sizes = {w.path: int(w.nbytes) for w in (*info_a.all_weights(), *info_a.optimizer_weights)}
-    read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes)
-    waiting = compare(info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same)
+    read = read_pairs(info_a, info_b, os.cpu_count() or 1, sizes) if weights else _no_values
+    waiting = compare(
+        info_a, info_b, read, atol=atol, rtol=rtol, optimizer=optimizer, identical=same, weights=weights
+    )
     return Diff(**_fields(waiting()))
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
+
+def _no_values(*_: Any) -> Any:
+    """The pair reader of an architecture-only diff: never called (no tensor is paired)."""
+    raise RuntimeError("no weight is read when the architectures alone are compared")
 
 
 def _fields(value: Any) -> dict[str, Any]:
@@ -535,6 +547,29 @@ def _training(model: str, logs: Sequence[PathLike] | None) -> tuple[Any, str | N
     except KinspectError as exc:
         return None, f"training: {exc}"
     return result.latest, None
+
+
+MAX_CHANCE_READS = 8  # checkpoints opened to find one with an architecture (the class count)
+
+
+def _chance(checkpoints: Sequence[str], named: Sequence[str]) -> dict[str, float | None] | None:
+    """Each output's chance accuracy from the first model with an architecture among the
+    checkpoints (those named by the user first, then full models before weights-only names), or
+    None when none has one."""
+    from kinspect.analyzers.training import output_chance
+
+    def order(p: str) -> tuple[bool, bool]:
+        low = p.lower()
+        return p not in named, low.endswith((".weights.h5", ".index")) or ".weights." in low
+
+    for path in sorted(checkpoints, key=order)[:MAX_CHANCE_READS]:
+        try:
+            info = load(path)
+        except KinspectError:
+            continue
+        if info.has_architecture and info.outputs:
+            return output_chance(info)
+    return None
 
 
 def _checkpoint_files(paths: Sequence[str]) -> list[Any]:

@@ -196,7 +196,7 @@ def test_tf_keras_h5_against_its_tf_checkpoint(pairs: Path) -> None:
     doc = diff_json(pairs / "tfk.h5", pairs / "tfk_ckpt")
     assert_tensors(doc, va, va)
     assert all(t["paired_by"] == "name" for t in doc["tensors"])
-    assert [f["rule"] for f in doc["findings"]] == ["KIN602"]
+    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == [("KIN602", "info")]  # a conversion
     vb, _ = oracle(pairs, "tfk2")
     assert_tensors(diff_json(pairs / "tfk.h5", pairs / "tfk_ckpt2" / "ckpt"), va, vb)
 
@@ -237,7 +237,7 @@ def test_copied_checkpoint_is_identical(pairs: Path, tmp_path: Path) -> None:
 def test_identical_weights_in_another_file(pairs: Path) -> None:
     doc = diff_json(pairs / "base.keras", pairs / "resaved.keras")
     assert doc["identical"] is False
-    assert [f["rule"] for f in doc["findings"]] == ["KIN602"]
+    assert [(f["rule"], f["severity"]) for f in doc["findings"]] == [("KIN602", "warning")]  # one format
     code, _, _ = run("diff", str(pairs / "base.keras"), str(pairs / "resaved.keras"), "--fail-on-change")
     assert code == 0
 
@@ -439,6 +439,44 @@ def test_report_compare_section(pairs: Path, tmp_path: Path, capsys: pytest.Capt
     assert 'id="compare"' not in (out / "report.html").read_text()
 
 
+def test_report_compare_no_weights(pairs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--no-weights compares the architectures alone: no weight of either file is read (the pair
+    reader and the checksum shortcut would fail the run), the section says so, and the navigation
+    links to the section only when there is one."""
+    import kinspect.loaders.pairs as pair_loader
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("weights read under --no-weights")
+
+    _, base = oracle(pairs, "base")
+    _, changed = oracle(pairs, "changed")
+    names_a = {lay["config"]["name"] for lay in base["config"]["layers"]}
+    names_b = {lay["config"]["name"] for lay in changed["config"]["layers"]}
+    out = tmp_path / "rep"
+    args = ["report", str(pairs / "changed.keras"), "-o", str(out), "--no-graph"]
+    with monkeypatch.context() as m:
+        m.setattr(pair_loader, "read_pairs", refuse)
+        m.setattr(pair_loader, "identical_files", refuse)
+        assert main([*args, "--no-weights", "--compare", str(pairs / "base.keras")]) == 0
+    page = (out / "report.html").read_text()
+    nav = page[page.index("<nav>") : page.index("</nav>")]
+    assert '<a href="#compare">Compared with</a>' in nav
+    section = page[page.index('<section id="compare">') :]
+    section = section[: section.index("</section>")]
+    assert "Architecture only: the weights were not compared (--no-weights)." in section
+    assert "<table" not in section and "the architecture only" in section
+    for name in names_b - names_a - {"head_drop"}:  # head_drop: the renamed dropout
+        assert f"<li>+ {name} (" in section
+    for name in names_a - names_b - {"drop"}:
+        assert f"<li>- {name} (" in section
+    # With weights: the weights table is back, and without --compare no link to a missing section.
+    assert main([*args, "--compare", str(pairs / "base.keras")]) == 0
+    page = (out / "report.html").read_text()
+    assert '<a href="#compare">Compared with</a>' in page and "Architecture only" not in page
+    assert main(args) == 0
+    assert 'href="#compare"' not in (out / "report.html").read_text()
+
+
 def test_architecture_alone_and_arch_options(pairs: Path, tmp_path: Path) -> None:
     """A config.json side: the architecture compared, no weights; --arch-a gives a weights-only A
     its architecture."""
@@ -582,3 +620,28 @@ def test_renamed_layer_with_weights(pairs: Path, tmp_path: Path) -> None:
     rows = [t for t in doc["tensors"] if t["layer"] == "penultimate"]
     assert [(t["status"], t["paired_by"]) for t in rows] == [("unchanged", "name")] * 2
     assert [r["renamed_from"] for r in doc["layers"] if r["name"] == "penultimate"] == ["pre_out"]
+
+
+def test_unfrozen_to_fine_tune_is_not_an_error() -> None:
+    """Keras's transfer-learning recipe (tests/build_runs.py ``unfreeze``): a layer frozen while the
+    head trained, then unfrozen and fine-tuned. Its weights moving from stage 1 to stage 2 is the
+    point: KIN601 says so as information. When B cannot say it is trainable (weights only) or says it
+    is frozen, it stays an error."""
+    d = built("build_runs.py") / "unfreeze"
+    said = json.loads((d / "unfreeze.json").read_text())
+    first, second = said["trainable"]
+    unfrozen = {name for name in said["changed"] if not first[name] and second[name]}
+    assert unfrozen, "the fixture: a layer unfrozen between the stages moved"
+    doc = diff_json(d / "stage1.keras", d / "stage2.keras")
+    assert {row["name"] for row in doc["layers"] if row["status"] == "changed"} == set(said["changed"])
+    found = {f["layer"]: f for f in doc["findings"] if f["rule"] == "KIN601"}
+    assert set(found) == unfrozen and {f["severity"] for f in found.values()} == {"info"}
+    assert all("unfrozen in B" in f["message"] for f in found.values())
+    alone = diff_json(d / "stage1.keras", d / "stage2.weights.h5")
+    assert {f["layer"]: f["severity"] for f in alone["findings"] if f["rule"] == "KIN601"} == dict.fromkeys(
+        unfrozen, "error"
+    )
+    back = diff_json(d / "stage2.keras", d / "stage1.keras")  # B says frozen, yet differs from A
+    assert {f["layer"]: f["severity"] for f in back["findings"] if f["rule"] == "KIN601"} == dict.fromkeys(
+        unfrozen, "error"
+    )

@@ -333,6 +333,11 @@ def test_oscillation_rule(tmp_path: Path) -> None:
     assert "KIN508" in _rules(_csv_run(tmp_path, zigzag))
     smooth = [1.0 / (i + 1) for i in range(OSCILLATION_EPOCHS + 2)]
     assert "KIN508" not in _rules(_csv_run(tmp_path, smooth))
+    # a steep start, then a converged loss jittering by far less than OSCILLATION_STEP: the
+    # turns are many, the swings tiny
+    steep = [1.0, 0.5, 0.25, 0.125]
+    jitter = [0.125 * (1 + (0.0 if i % 2 else OSCILLATION_STEP / 50)) for i in range(OSCILLATION_EPOCHS)]
+    assert "KIN508" not in _rules(_csv_run(tmp_path, steep + jitter))
 
 
 def test_not_learning_rule(tmp_path: Path) -> None:

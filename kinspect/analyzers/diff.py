@@ -135,6 +135,7 @@ class DiffResult:
     optimizer_counts: tuple[int, int]  # optimizer variables stored in A and B
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = ()
+    weights_compared: bool = True  # False: the architecture alone was asked for (no value read)
 
     @property
     def weights_changed(self) -> bool:
@@ -194,10 +195,22 @@ class _Context:
     "mode, a layer unfrozen by mistake, weights edited or loaded from elsewhere).",
 )  # fmt: skip
 def frozen_changed(ctx: _Context) -> list[Finding]:
-    """Layers frozen in A or B (their own flag or a frozen parent) whose tensors moved."""
+    """Layers frozen in A or B (their own flag or a frozen parent) whose tensors moved; a layer
+    frozen in A and trainable in B (unfrozen to fine-tune, as Keras's transfer-learning guide does
+    after training the head) is information, not an error."""
     out = []
     for layer in ctx.layers:
         if layer.status != "changed" or not (layer.frozen_a or layer.frozen_b):
+            continue
+        if layer.frozen_a and layer.frozen_b is False:
+            message = (
+                f"unfrozen in B (frozen in A) and changed: {layer.changed_tensors} of {layer.tensors} "
+                f"tensors moved (max |Δ| {_g(layer.max_abs)}, relative L2 {_g(layer.rel_l2)})"
+            )
+            hint = (
+                "expected when fine-tuning after training the head; else set trainable=False before compile()"
+            )
+            out.append(Finding("KIN601", Severity.INFO, message, layer.name, None, hint))
             continue
         side = "A and B" if layer.frozen_a and layer.frozen_b else "A" if layer.frozen_a else "B"
         message = (
@@ -217,11 +230,16 @@ def frozen_changed(ctx: _Context) -> list[Finding]:
     "every layer frozen, the wrong file saved), or a copy under a new name.",
 )  # fmt: skip
 def identical_weights(ctx: _Context) -> list[Finding]:
-    """Different files whose paired model tensors are all unchanged (and none added or removed)."""
+    """Different files whose paired model tensors are all unchanged (and none added or removed);
+    information only between two formats (a .keras against its .h5 or TF checkpoint: a faithful
+    conversion is the hoped-for result)."""
     model = [t for t in ctx.tensors if not t.optimizer]
     if ctx.identical or not model or any(t.status != "unchanged" for t in model):
         return []
     message = f"identical weights: all {len(model)} tensors are bit-for-bit the same in both files"
+    if ctx.a.format is not ctx.b.format:
+        message += f" ({ctx.a.format.value} and {ctx.b.format.value}: a faithful conversion)"
+        return [Finding("KIN602", Severity.INFO, message, None, None, None)]
     hint = "B did not train from A: check the learning rate, what is trainable, and which file was saved"
     return [Finding("KIN602", Severity.WARNING, message, None, None, hint)]
 
@@ -616,9 +634,11 @@ def compare(
     rtol: float = 0.0,
     optimizer: bool = False,
     identical: bool = False,
+    weights: bool = True,
 ) -> Callable[[], DiffResult]:
     """Start comparing ``a`` with ``b`` (``read``: a loader's pair reader; ``identical``: the same
-    file or bytes, so nothing is read); returns a function that waits and gives the result."""
+    file or bytes, so nothing is read; ``weights`` False: the architecture alone, no tensor paired
+    or read); returns a function that waits and gives the result."""
     notes: list[str] = []
     arch: ArchitectureDiff | None = None
     renames: dict[str, str] = {}
@@ -628,7 +648,12 @@ def compare(
         who = " and ".join(s for s, m in (("A", a), ("B", b)) if not m.has_architecture)
         notes.append(f"{who}: weights only, no architecture: the tensors are compared alone")
     ea, eb = plan(a, optimizer=optimizer), plan(b, optimizer=optimizer)
+    if not weights:
+        notes.append("weights not compared (--no-weights): the architecture only")
+        ea, eb = [], []
     for side, model in (("A", a), ("B", b)):
+        if not weights:
+            break
         if not model.params_known:  # a config.json, or weights kinspect does not read
             why = model.weights_unread or "an architecture alone"
             notes.append(f"{side} holds no weights to compare ({why}): only the architecture is compared")
@@ -653,7 +678,7 @@ def compare(
         sum(1 for e in ea if e.optimizer) or len(a.optimizer_weights),
         sum(1 for e in eb if e.optimizer) or len(b.optimizer_weights),
     )
-    if not optimizer and any(count_opt):
+    if weights and not optimizer and any(count_opt):
         notes.append(
             f"optimizer state ({count_opt[0]} variables in A, {count_opt[1]} in B) not compared: "
             "--optimizer compares it"
@@ -689,7 +714,7 @@ def compare(
         return DiffResult(
             a=a, b=b, atol=atol, rtol=rtol, identical=identical, architecture=arch, layers=layers,
             tensors=model, optimizer_tensors=opt, optimizer_counts=count_opt, findings=tuple(findings),
-            notes=tuple(notes),
+            notes=tuple(notes), weights_compared=weights,
         )  # fmt: skip
 
     return result

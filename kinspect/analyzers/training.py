@@ -15,11 +15,12 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from kinspect.findings import Finding, Rule, Severity
+from kinspect.model import LayerInfo, ModelInfo
 from kinspect.training import CheckpointFile, Run, Series, WeightSeries, finite
 
 # ---- thresholds (README "kinspect history") ------------------------------------------------------
@@ -35,7 +36,12 @@ LR_RESPONSE = 3  # epochs after a learning-rate drop in which the monitor should
 OSCILLATION_SHARE = 0.6  # the loss changes direction on at least 60% of epochs ...
 OSCILLATION_STEP = 0.05  # ... by at least 5% of its value, on average
 OSCILLATION_EPOCHS = 6
-WEIGHT_BLOWUP = 10.0  # a weight's largest magnitude grew 10x from its first histogram to its last
+CHANCE_MARGIN = 0.2  # accuracy at chance: its best within 20% of 1/classes above it ...
+CHANCE_MARGIN_MAX = 0.05  # ... and at most 0.05 above it (two classes: 0.55)
+INFERRED_STOP = 0.01  # an inferred early stop: the last value worse than the best by 1% of the
+# distance the monitor moved from epoch 1 to its best (else a finished run's jitter)
+WEIGHT_BLOWUP = 10.0  # a weight's largest magnitude grew 10x from its first histogram to its last ...
+WEIGHT_BLOWUP_FLOOR = 1.0  # ... to 1 or more (a zero-initialised bias grows 10x from epoch 1 healthily)
 WEIGHT_COLLAPSE = 0.1  # a weight's spread shrank to a tenth of its first
 TRAINABLE_LEAVES = {
     "kernel",
@@ -48,7 +54,15 @@ TRAINABLE_LEAVES = {
     "pointwise_kernel",
 }
 # Metric names whose mode="auto" direction is "up" (keras/src/metrics: _direction="up"; tf_keras's
-# EarlyStopping takes acc/accuracy/auc): everything else, losses and errors, is minimised.
+# EarlyStopping takes acc/accuracy/auc): everything else, losses and errors, is minimised. A
+# name is judged by its metric, the end of the name (``<output>_<metric>`` for a model of several
+# outputs, ``_<n>`` when Keras numbered a second instance), so that an output called
+# ``precision_head`` does not make its ``precision_head_mae`` maximised.
+UP = ("accuracy", "acc", "auc", "precision", "recall", "sensitivity", "specificity", "f1_score",
+      "fbeta_score", "fmeasure", "iou", "io_u", "r2_score", "cosine_similarity", "true_positives",
+      "true_negatives", "pearson_correlation", "concordance_correlation")  # fmt: skip
+DOWN = ("loss", "error", "mae", "mse", "mape", "msle", "rmse", "crossentropy", "hinge", "kl_divergence",
+        "poisson", "logcosh", "false_positives", "false_negatives")  # fmt: skip
 MAXIMISED = re.compile(r"acc|auc|precision|recall|f1|fbeta|fmeasure|iou|r2|cosine_similarity|true_")
 
 
@@ -59,10 +73,13 @@ class Mode(str, Enum):
 
 def auto_mode(monitor: str) -> Mode:
     """Keras's ``mode="auto"``: max for accuracy-like names, min for losses and the rest."""
-    name = monitor.removeprefix("val_")
+    name = re.sub(r"_\d+$", "", monitor.removeprefix("val_"))
     if name.endswith("loss"):
         return Mode.MIN
-    return Mode.MAX if MAXIMISED.search(name) else Mode.MIN
+    for names, mode in ((DOWN, Mode.MIN), (UP, Mode.MAX)):
+        if any(name == n or name.endswith("_" + n) for n in names):
+            return mode
+    return Mode.MAX if MAXIMISED.search(name) else Mode.MIN  # a custom metric's name
 
 
 @dataclass(frozen=True)
@@ -161,7 +178,7 @@ def early_stop(run: Run, best: Best, budget: int | None) -> Event | None:
         if last >= planned:
             return None
         inferred = False
-    elif last - best.epoch >= 2:
+    elif last - best.epoch >= 2 and _worse_at_end(run, best):
         inferred = True
     else:
         return None
@@ -172,6 +189,19 @@ def early_stop(run: Run, best: Best, budget: int | None) -> Event | None:
         ("inferred", inferred),
     )
     return Event("early_stop", last, data)
+
+
+def _worse_at_end(run: Run, best: Best) -> bool:
+    """Whether the monitor's last value is worse than its best by INFERRED_STOP of the distance it
+    moved from its first value to the best: a run that converged and jitters at its best (a loss
+    at 1e-13, a validation loss moving in the fourth digit) did not stop early for all we know."""
+    values = [v for v in run.series(best.monitor) if finite(v)]
+    if not values or best.value is None:
+        return False
+    first, last = values[0], values[-1]
+    assert first is not None and last is not None
+    moved = abs(first - best.value)
+    return abs(last - best.value) > INFERRED_STOP * moved if moved > 0 else last != best.value
 
 
 def events(run: Run, best: Best, budget: int | None = None) -> list[Event]:
@@ -192,11 +222,13 @@ def events(run: Run, best: Best, budget: int | None = None) -> list[Event]:
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule looks at: the run, its best epoch and events."""
+    """What a rule looks at: the run, its best epoch and events, and the chance accuracy of each
+    output of the run's model (None: no model was found to tell the class count)."""
 
     run: Run
     best: Best
     events: tuple[Event, ...]
+    chance: Mapping[str, float | None] | None = None
 
 
 RunRuleFn = Callable[[Context], Iterable[RunFinding]]
@@ -333,7 +365,8 @@ def overfitting(ctx: Context) -> Iterator[RunFinding]:
 )
 def not_learning(ctx: Context) -> Iterator[RunFinding]:
     """Loss improved less than FLAT_LOSS of its first value over MIN_EPOCHS+ epochs (and any
-    accuracy rose less than FLAT_ACCURACY)."""
+    accuracy rose less than FLAT_ACCURACY, and, when the model gives the chance level, stayed
+    near it as KIN512 measures)."""
     run = ctx.run
     loss = [v for v in run.series("loss") if finite(v)]
     if len(loss) < MIN_EPOCHS or _first_nonfinite(run):
@@ -343,15 +376,14 @@ def not_learning(ctx: Context) -> Iterator[RunFinding]:
     gain = first - min(v for v in loss if v is not None)
     if gain > FLAT_LOSS * abs(first):
         return
-    acc = [
-        n
-        for n in ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy")
-        if n in run.metrics
-    ]
-    if acc:
-        values = values_of(run.series(acc[0]))
+    acc = [name for name, _ in accuracy_metrics(run)]  # each output's, for a model of several
+    for name, output in accuracy_metrics(run):
+        values = values_of(run.series(name))
         if values and max(values) - values[0] > FLAT_ACCURACY:
             return
+        c = _chance_of(ctx.chance, output) if ctx.chance else None
+        if values and c is not None and max(values) > c + min(CHANCE_MARGIN * c, CHANCE_MARGIN_MAX):
+            return  # flat, but far above chance: a converged (or resumed) run, not one that never learned
     extra = f"; {acc[0]} {_fmt(run.series(acc[0])[-1])}" if acc else ""
     yield _finding(
         "KIN504",
@@ -453,18 +485,21 @@ def stopped(ctx: Context) -> Iterator[RunFinding]:
     "batches too small.",
 )
 def oscillation(ctx: Context) -> Iterator[RunFinding]:
-    """The loss changes direction on OSCILLATION_SHARE of OSCILLATION_EPOCHS+ epochs, by "
-    "OSCILLATION_STEP on average."""
-    loss = [v for v in ctx.run.series("loss") if finite(v)]
+    """The loss changes direction on OSCILLATION_SHARE of OSCILLATION_EPOCHS+ epochs, each turn
+    between two steps of at least OSCILLATION_STEP of the loss (a converged loss jittering in its
+    last digits, after a steep start, turns often by tiny steps: not oscillation)."""
+    loss = values_of(ctx.run.series("loss"))
     if len(loss) < OSCILLATION_EPOCHS:
         return
-    steps = [b - a for a, b in itertools.pairwise(loss)]  # type: ignore[operator]
-    turns = sum(1 for a, b in itertools.pairwise(steps) if a * b < 0)
-    size = sum(abs(s) / max(abs(v), 1e-12) for s, v in zip(steps, loss, strict=False)) / len(steps)  # type: ignore[arg-type]
-    if turns >= OSCILLATION_SHARE * (len(steps) - 1) and size >= OSCILLATION_STEP:
+    steps = [(b - a) / max(abs(a), 1e-12) for a, b in itertools.pairwise(loss)]
+    swings = [(a, b) for a, b in itertools.pairwise(steps) if a * b < 0]
+    turns = sum(1 for a, b in swings if min(abs(a), abs(b)) >= OSCILLATION_STEP)
+    if turns and turns >= OSCILLATION_SHARE * (len(steps) - 1):
+        size = sum(abs(a) + abs(b) for a, b in swings) / (2 * len(swings))
         yield _finding(
             "KIN508",
-            f"loss changes direction {turns} times in {len(loss)} epochs (mean step {size:.0%})",
+            f"loss changes direction {turns} times in {len(loss)} epochs by {OSCILLATION_STEP:.0%} or more "
+            f"(mean step at the turns {size:.0%})",
             "lower the learning rate or raise the batch size",
         )
 
@@ -501,6 +536,11 @@ def _still(w: WeightSeries) -> bool:
     return all(len(set(s)) == 1 for s in (w.mean, w.std, w.min, w.max))
 
 
+def _grew(first: float, last: float) -> bool:
+    """A blow-up: WEIGHT_BLOWUP times the first magnitude, and at least WEIGHT_BLOWUP_FLOOR."""
+    return math.isfinite(first) and first > 0 and last >= max(WEIGHT_BLOWUP * first, WEIGHT_BLOWUP_FLOOR)
+
+
 def _magnitude(w: WeightSeries, i: int) -> float:
     return max(abs(w.min[i]), abs(w.max[i]))
 
@@ -515,7 +555,7 @@ def _magnitude(w: WeightSeries, i: int) -> float:
 )
 def blow_up(ctx: Context) -> Iterator[RunFinding]:
     """The largest magnitude of a weight grew WEIGHT_BLOWUP times from its first histogram to its
-    last, or became non-finite."""
+    last, to WEIGHT_BLOWUP_FLOOR or more, or became non-finite."""
     for w in ctx.run.weights:
         if len(w.epochs) < 2:
             continue
@@ -528,7 +568,7 @@ def blow_up(ctx: Context) -> Iterator[RunFinding]:
                 "see the loss: lower the learning rate, clip gradients",
                 tensor=w.name,
             )
-        elif math.isfinite(first) and first > 0 and last >= WEIGHT_BLOWUP * first:
+        elif _grew(first, last):
             yield _finding(
                 "KIN510",
                 f"{w.name} max |w| {first:.3g} -> {last:.3g} (epoch {w.epochs[0]} -> {w.epochs[-1]})",
@@ -560,8 +600,145 @@ def collapse(ctx: Context) -> Iterator[RunFinding]:
             )
 
 
-def diagnose(run: Run, best: Best, found: Sequence[Event]) -> list[RunFinding]:
-    ctx = Context(run, best, tuple(found))
+# The accuracy metrics whose chance level is 1/classes (or 1/2 for one sigmoid unit), as History
+# names them: bare for a single-output model, ``<output>_<metric>`` for each output of several.
+ACCURACY = ("sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "accuracy", "acc")
+
+
+def accuracy_metrics(run: Run) -> list[tuple[str, str]]:
+    """``(metric, output)`` for each training accuracy of ``run`` (``output`` "" for a bare name)."""
+    out = []
+    for name in run.metrics:
+        if name.startswith("val_"):
+            continue
+        if name in ACCURACY:
+            out.append((name, ""))
+            continue
+        for acc in ACCURACY:
+            if name.endswith("_" + acc) and len(name) > len(acc) + 1:
+                out.append((name, name[: -len(acc) - 1]))
+                break
+    return out
+
+
+def _chance_of(chance: Mapping[str, float | None], output: str) -> float | None:
+    if output:
+        return chance.get(output)
+    return next(iter(chance.values())) if len(chance) == 1 else None
+
+
+def output_chance(model: ModelInfo) -> dict[str, float | None]:
+    """Each output layer's chance accuracy, by the layer's name (the prefix History gives its
+    metrics): 1/classes for a softmax (or logits) output of ``classes`` units, 1/2 for one sigmoid
+    unit or a binary loss on one unit; None when the file does not say it is a single-label
+    classifier (several sigmoid units are multi-label, one linear unit a regression)."""
+    layers = {layer.name: layer for layer in model.layers}
+    losses = model.compile.loss if model.compile is not None else None
+    out: dict[str, float | None] = {}
+    for i, ref in enumerate(model.outputs):
+        layer = layers.get(ref.layer)
+        if layer is None:
+            out[ref.layer] = None
+            continue
+        if isinstance(losses, (list, tuple)):
+            loss = losses[i] if i < len(losses) else None
+        elif isinstance(losses, Mapping) and ref.layer in losses:
+            loss = losses[ref.layer]
+        else:
+            loss = losses
+        binary = "binary" in str(loss).lower()
+        units, activation = _units(layer, ref.tensor), _activation(layer)
+        if units is None:
+            out[ref.layer] = None
+        elif units == 1:
+            out[ref.layer] = 0.5 if activation == "sigmoid" or binary else None
+        else:
+            out[ref.layer] = None if activation == "sigmoid" or binary else 1.0 / units
+    return out
+
+
+def _units(layer: LayerInfo, tensor: int) -> int | None:
+    """The last dimension of the layer's output (of its ``tensor``-th output), else a Dense's units."""
+    shape = layer.output_shape
+    if isinstance(shape, list):
+        shape = shape[tensor] if tensor < len(shape) else None
+    if isinstance(shape, tuple) and shape and isinstance(shape[-1], int):
+        return shape[-1]
+    units = layer.config.get("units")
+    return units if isinstance(units, int) else None
+
+
+def _activation(layer: LayerInfo) -> str | None:
+    if layer.class_name.rsplit(".", 1)[-1] == "Softmax":
+        return "softmax"
+    act = layer.config.get("activation")
+    return act.rsplit(".", 1)[-1] if isinstance(act, str) else None
+
+
+@RULES.rule(
+    "KIN512",
+    "accuracy-at-chance",
+    Severity.WARNING,
+    "accuracy no better than chance (1/classes of the output layer)",
+    "A classifier at chance learned nothing from its inputs: labels that do not match the inputs, a "
+    "broken input pipeline or frozen layers; at chance on validation alone, it memorised the training set.",
+)
+def at_chance(ctx: Context) -> Iterator[RunFinding]:
+    """The best accuracy of an output over MIN_EPOCHS+ epochs at most min(CHANCE_MARGIN x chance,
+    CHANCE_MARGIN_MAX) above chance (1/classes of the output layer of a model or checkpoint found
+    with the logs, 1/2 for one sigmoid unit); else its val_ twin so while training accuracy rose."""
+    if not ctx.chance:
+        return
+    run = ctx.run
+    for name, output in accuracy_metrics(run):
+        c = _chance_of(ctx.chance, output)
+        train = values_of(run.series(name))
+        if c is None or len(train) < MIN_EPOCHS:
+            continue
+        limit = c + min(CHANCE_MARGIN * c, CHANCE_MARGIN_MAX)
+        level = f"chance for {round(1 / c)} classes is {c:.4g}"
+        val = values_of(run.series("val_" + name))
+        if max(train) <= limit:
+            also = f" (val_{name} at most {max(val):.4g})" if val else ""
+            yield _finding(
+                "KIN512",
+                f"{name} at most {max(train):.4g} over {len(train)} epochs{also}: {level}",
+                "check that the labels match the inputs (shuffled together, the encoding the loss "
+                "expects), the input pipeline, and which layers train",
+            )
+        elif len(val) >= MIN_EPOCHS and max(val) <= limit:
+            yield _finding(
+                "KIN512",
+                f"val_{name} at most {max(val):.4g} over {len(val)} epochs while {name} reached "
+                f"{max(train):.4g}: {level}; the model memorises the training set",
+                "check the validation labels and split (the same preprocessing and label encoding); "
+                "if they are right, the model does not generalise: more data, regularization",
+            )
+
+
+def chance_notes(run: Run, chance: Mapping[str, float | None] | None) -> list[str]:
+    """Why an accuracy of ``run`` could not be judged against chance (KIN512)."""
+    names = accuracy_metrics(run)
+    if not names:
+        return []
+    if chance is None:
+        return [
+            "chance level unknown: no model or checkpoint with an architecture beside the logs "
+            "gives the class count, so accuracy near chance (KIN512) is not judged"
+        ]
+    unknown = [n for n, output in names if _chance_of(chance, output) is None]
+    if unknown:
+        return [
+            f"chance level unknown for {', '.join(unknown)}: the model's output layer is not a "
+            "single-label classifier kinspect recognises (KIN512 not judged)"
+        ]
+    return []
+
+
+def diagnose(
+    run: Run, best: Best, found: Sequence[Event], chance: Mapping[str, float | None] | None = None
+) -> list[RunFinding]:
+    ctx = Context(run, best, tuple(found), chance)
     out: list[RunFinding] = []
     for rule in RULES:
         out += rule.check(ctx)
@@ -590,7 +767,7 @@ def trends(run: Run) -> list[Trend]:
         m0, m1 = _magnitude(w, 0), _magnitude(w, -1)
         if len(w.epochs) >= 2 and _still(w):
             kind = "frozen"
-        elif math.isfinite(m0) and (not math.isfinite(m1) or (m0 > 0 and m1 >= WEIGHT_BLOWUP * m0)):
+        elif math.isfinite(m0) and (not math.isfinite(m1) or _grew(m0, m1)):
             kind = "blow-up"
         elif s0 > 0 and math.isfinite(s1) and s1 <= WEIGHT_COLLAPSE * s0:
             kind = "collapse"
@@ -729,10 +906,16 @@ def analyze(
     checkpoints: Sequence[CheckpointFile] = (),
     steps: int | None = None,
     budget: int | None = None,
+    chance: Mapping[str, float | None] | None = None,
 ) -> RunAnalysis:
+    """``chance``: each output's chance accuracy (:func:`output_chance` of the run's model), None
+    when no model was found (a note then says accuracy near chance is not judged)."""
     best = best_epoch(run, monitor, mode)
     found = events(run, best, budget)
-    findings = diagnose(run, best, found)
+    findings = diagnose(run, best, found, chance)
+    notes = chance_notes(run, chance)
+    if notes:
+        run = replace(run, notes=run.notes + tuple(notes))
     spe = steps_per_epoch(run, checkpoints, steps)
     mapped = map_checkpoints(run, checkpoints, best, spe)
     return RunAnalysis(run, best, tuple(found), tuple(findings), tuple(trends(run)), tuple(mapped), spe)

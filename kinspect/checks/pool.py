@@ -6,33 +6,33 @@ after file. The parent knows which file each worker holds, so one file's crash (
 by a signal, or exiting) or hang (past the deadline) becomes that file's result alone: the worker
 is replaced and the others go on. The libhdf5 reads inside a worker still run each in its own
 child with its deadline and memory ceiling (:mod:`kinspect.loaders.isolate`).
-Results cross the pipe pickled: they are kinspect's own values, never data from a file.
+Results cross the pipe as JSON, as the reader children's do: ``work`` returns plain JSON values
+(the caller converts its own types), and nothing that crosses is ever unpickled.
 """
 
 from __future__ import annotations
 
+import builtins
 import faulthandler
+import json
 import os
-import pickle
 import select
 import signal
 import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-R = TypeVar("R")
+from typing import Any
 
 _INDEX = struct.Struct("!q")  # a task: the index of the file, -1 to stop
-_SIZE = struct.Struct("!Q")  # a result: its pickled size, then the bytes
+_SIZE = struct.Struct("!Q")  # a result: its size, then the JSON bytes
 
 
 @dataclass
 class _Worker:
     pid: int
     tasks: int  # write end: indexes
-    results: int  # read end: pickled (index, result)
+    results: int  # read end: JSON [index, ok, result or the bug's (type, message)]
     index: int | None = None  # the file it is checking
     since: float = 0.0
 
@@ -55,7 +55,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _serve(
-    paths: Sequence[str], work: Callable[[str], R], warm: Callable[[], None], tasks: int, out: int
+    paths: Sequence[str], work: Callable[[str], Any], warm: Callable[[], None], tasks: int, out: int
 ) -> None:
     """A worker's life: warm up, then check the file of every index it is sent."""
     code = 0
@@ -70,12 +70,9 @@ def _serve(
             if index < 0:
                 break
             try:
-                data = pickle.dumps((index, True, work(paths[index])))
+                data = json.dumps([index, True, work(paths[index])]).encode()
             except Exception as exc:  # a bug in kinspect, not a bad file: the parent raises it
-                try:
-                    data = pickle.dumps((index, False, exc))
-                except Exception:
-                    data = pickle.dumps((index, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+                data = json.dumps([index, False, [type(exc).__name__, str(exc)]]).encode()
             _write_all(out, _SIZE.pack(len(data)) + data)
     except BaseException:
         code = 1  # the parent sees the pipe close: that file's result is "crashed"
@@ -85,19 +82,19 @@ def _serve(
 
 def run(
     paths: Sequence[str],
-    work: Callable[[str], R],
+    work: Callable[[str], Any],
     jobs: int,
-    failed: Callable[[str, str], R],
+    failed: Callable[[str, str], Any],
     warm: Callable[[], None] = lambda: None,
     timeout: float = 0.0,
-) -> list[R]:
+) -> list[Any]:
     """``work(path)`` for every path in ``jobs`` forked workers, in the order of ``paths``.
 
     ``failed(path, why)`` is the result of a file whose worker died or took longer than
     ``timeout`` seconds (0: no limit). ``work`` must not raise for a bad file: an exception it
     raises is a bug, raised here as if ``work`` had run in this process.
     """
-    results: dict[int, R] = {}
+    results: dict[int, Any] = {}
     queue = list(range(len(paths)))[::-1]  # popped from the end: in order
     workers: list[_Worker] = []
 
@@ -155,9 +152,9 @@ def run(
                     retire(worker, None)
                     workers.append(spawn())
                 else:
-                    index, ok, value = pickle.loads(data)
+                    index, ok, value = json.loads(data)
                     if not ok:
-                        raise value  # as if run here (the workers are stopped below)
+                        raise _bug(*value)  # as if run here (the workers are stopped below)
                     results[index] = value
                     worker.index = None
                 if queue:
@@ -174,3 +171,11 @@ def run(
             worker.index = None
             retire(worker, "stopped")
     return [results[i] for i in range(len(paths))]
+
+
+def _bug(name: str, message: str) -> Exception:
+    """A worker's exception, raised again here: a built-in type by its name, else RuntimeError."""
+    kind = getattr(builtins, name, None)
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        return kind(message)
+    return RuntimeError(f"{name}: {message}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kinspect.checks import ORDER, RULES, UNREADABLE
 from kinspect.checks.base import Subject
@@ -107,7 +109,7 @@ def check_file(path: str, settings: Settings) -> FileResult:
     if any(r.startswith("KIN5") for r in settings.rules):
         from kinspect.checks.training import training_findings
 
-        training = training_findings(path)
+        training = training_findings(path, info)
     subject = Subject(path, info, raw, settings.budgets, refusal, settings.arch, numerics, mismatch, training)
     findings, error = run_rules(subject, settings.rules)
     refusal = error or refusal
@@ -132,13 +134,24 @@ def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = Non
     from kinspect.loaders import warm_readers
     from kinspect.loaders.isolate import DEFAULT_TIMEOUT, TIMEOUT_ENV, _env_number
 
-    def failed(path: str, why: str) -> FileResult:
-        return FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {why}"),), True)
+    def failed(path: str, why: str) -> dict[str, Any]:
+        return _plain(FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {why}"),), True))
 
     # A worker's deadline: a file takes a few reads, each bounded by the reader's own deadline.
     read_timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
     timeout = 4 * read_timeout + 60 if read_timeout > 0 else 0.0
-    return pool.run(paths, lambda p: check_file(p, settings), jobs, failed, warm_readers, timeout)
+    done = pool.run(paths, lambda p: _plain(check_file(p, settings)), jobs, failed, warm_readers, timeout)
+    return [_result(d) for d in done]
+
+
+def _plain(result: FileResult) -> dict[str, Any]:
+    """A result as the JSON that crosses the worker pool's pipe (never a pickle)."""
+    return {**dataclasses.asdict(result), "findings": [dataclasses.asdict(f) for f in result.findings]}
+
+
+def _result(plain: dict[str, Any]) -> FileResult:
+    findings = tuple(Finding(**{**f, "severity": Severity(f["severity"])}) for f in plain["findings"])
+    return FileResult(plain["path"], findings, plain["unreadable"])
 
 
 def reached(results: Sequence[FileResult], level: Severity) -> bool:

@@ -14,18 +14,21 @@ from collections.abc import Iterator
 from kinspect.analyzers.training import RULES as TRAINING
 from kinspect.checks.base import Family, RuleFn, Subject
 from kinspect.findings import Finding, Rule
+from kinspect.model import ModelInfo
 
 
-def training_findings(path: str) -> tuple[Finding, ...]:
-    """The latest run's findings from the logs beside ``path`` (none when there are no logs)."""
-    from kinspect.analyzers.training import analyze, default_monitor
+def training_findings(path: str, model: ModelInfo | None = None) -> tuple[Finding, ...]:
+    """The latest run's findings from the logs beside ``path`` (none when there are no logs);
+    ``model`` (the file's own description) gives the class count of the chance accuracy."""
+    from kinspect.analyzers.training import analyze, default_monitor, output_chance
     from kinspect.runs import logs_beside, read_logs
 
     found = logs_beside(path)
     runs = read_logs(found).runs if found else ()
     if not runs:
         return ()
-    return analyze(runs[-1], default_monitor(runs)).findings
+    chance = output_chance(model) if model is not None and model.has_architecture and model.outputs else None
+    return analyze(runs[-1], default_monitor(runs), chance=chance).findings
 
 
 def _passed_on(rule_id: str) -> RuleFn:
