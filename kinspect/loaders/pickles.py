@@ -15,7 +15,6 @@ import io
 import pickletools
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import IO
 
 from kinspect.loaders.archive import ArchiveError, open_info
@@ -172,8 +171,11 @@ def _opcodes(data: bytes) -> tuple[bool, bool, bool]:
     stack: list[bool] = []  # True marks a MARK
     memo: set[object] = set()
     calls = False
+    stream = io.BytesIO(data)
+    end = 0  # where the last whole opcode ends
     try:
-        for op, arg, _pos in _genops(data):
+        for op, arg, _pos in pickletools.genops(stream):
+            end = stream.tell()
             before, name = op.stack_before, op.name
             if pickletools.markobject in before or (name == "POP" and stack and stack[-1]):
                 if True not in stack:
@@ -197,9 +199,24 @@ def _opcodes(data: bytes) -> tuple[bool, bool, bool]:
             if name == "STOP":
                 return True, calls, True
     except Exception as exc:  # pickletools raises ValueError and others on what is not a pickle
-        return False, calls, isinstance(exc, ValueError) and any(m in str(exc) for m in EXHAUSTED)
+        exhausted = isinstance(exc, ValueError) and any(m in str(exc) for m in EXHAUSTED)
+        return False, calls, exhausted and _plausible_tail(data[end:])
     return False, calls, True
 
 
-def _genops(data: bytes) -> Iterator[tuple[pickletools.OpcodeInfo, object, int | None]]:
-    return pickletools.genops(io.BytesIO(data))
+# Protocol 0 opcodes whose argument is a decimal number up to a newline (INT, LONG, GET, PUT;
+# FLOAT's repr may also spell inf and nan): text such as "Infinity…" opens with INT's "I" and
+# never reaches a newline, so a cut-off argument counts only if it could still be that number.
+_DECIMAL_TAIL = {
+    ord("I"): rb"[-+]?[0-9]*",
+    ord("L"): rb"[-+]?[0-9]*L?",
+    ord("g"): rb"[0-9]*",
+    ord("p"): rb"[0-9]*",
+}
+_DECIMAL_TAIL[ord("F")] = rb"[-+0-9.eEinfa]*"
+
+
+def _plausible_tail(tail: bytes) -> bool:
+    """Whether the opcode cut off by the end of the data could still be a pickle's."""
+    pattern = _DECIMAL_TAIL.get(tail[0]) if tail else None
+    return pattern is None or re.fullmatch(pattern, tail[1:]) is not None
