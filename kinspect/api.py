@@ -29,6 +29,7 @@ from kinspect.results import CheckResult, Diff, Graph, History, ReportResult, Su
 if TYPE_CHECKING:
     from kinspect.analyzers.weights import WeightStats
     from kinspect.findings import Finding
+    from kinspect.loaders.readers import Prestarted
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -290,38 +291,44 @@ def report(
     if compare is not None:
         refuse_input(os.fspath(compare), page)
         refuse_input(os.fspath(compare), image)
-    info = load(path)
-    # Compared first: its reader child is forked before any thread starts (as the weights' are).
-    compared = diff(compare, path) if compare is not None else None
-    skipped = [] if graph else ["graph skipped (--no-graph)"]
-    skipped += [] if weights else ["weights skipped (--no-weights)"]
-    drawable = graphviz.find_dot() is not None
-    # Child processes are forked before any thread starts: the weight readers, then the checks'
-    # raw read; Graphviz then lays out and draws in threads while the readers work and the
-    # check rules run here (the layout is the longest of these, so it starts first).
-    reading = _start_weights(info) if weights else None
-    raw = _raw_config(info)
-    drawing = _start_graph(info, drawable) if graph else None
-    checks, note = _check_findings(info, raw)
-    skipped += [note] if note else []
-    stats, note = reading() if reading is not None else (None, None)
-    skipped += [note] if note else []
-    graph_part, png = drawing() if drawing is not None else (None, None)
-    training, note = _training(path, logs)
-    skipped += [note] if note else []
-    value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
-                         skipped=skipped, version=__version__, training=training)  # fmt: skip
-    if info.has_architecture:  # the cost section (summary --cost's numbers)
-        from kinspect.analyzers.cost import analyze as analyze_cost
+    from kinspect.loaders.readers import Prestarted
 
-        value = dataclasses.replace(value, cost=analyze_cost(info))
-    os.makedirs(out, exist_ok=True)
-    if png is not None:
-        write_atomic(image, png)
-    write_atomic(page, render_html(value, compared))
-    missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
-    warnings = (missing,) if graph and not drawable else ()
-    written = image if png is not None else None
+    with contextlib.ExitStack() as stack:
+        # The weight readers are forked first, before the model is parsed: their start-up
+        # (importing numpy and h5py) overlaps the parsing here, as in weights().
+        early = stack.enter_context(Prestarted(path, REPORT_READERS)) if weights else None
+        info = load(path)
+        # Compared first: its reader child is forked before any thread starts (as the weights' are).
+        compared = diff(compare, path) if compare is not None else None
+        skipped = [] if graph else ["graph skipped (--no-graph)"]
+        skipped += [] if weights else ["weights skipped (--no-weights)"]
+        drawable = graphviz.find_dot() is not None
+        # Child processes are forked before any thread starts: the weight readers, then the checks'
+        # raw read; Graphviz then lays out and draws in threads while the readers work and the
+        # check rules run here (the layout is the longest of these, so it starts first).
+        reading = _start_weights(info, early) if early is not None else None
+        raw = _raw_config(info)
+        drawing = _start_graph(info, drawable) if graph else None
+        checks, note = _check_findings(info, raw)
+        skipped += [note] if note else []
+        stats, note = reading() if reading is not None else (None, None)
+        skipped += [note] if note else []
+        graph_part, png = drawing() if drawing is not None else (None, None)
+        training, note = _training(path, logs)
+        skipped += [note] if note else []
+        value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
+                             skipped=skipped, version=__version__, training=training)  # fmt: skip
+        if info.has_architecture:  # the cost section (summary --cost's numbers)
+            from kinspect.analyzers.cost import analyze as analyze_cost
+
+            value = dataclasses.replace(value, cost=analyze_cost(info))
+        os.makedirs(out, exist_ok=True)
+        if png is not None:
+            write_atomic(image, png)
+        write_atomic(page, render_html(value, compared))
+        missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
+        warnings = (missing,) if graph and not drawable else ()
+        written = image if png is not None else None
     return ReportResult(page, written, value.verdict, value.problems, value.notes, warnings)
 
 
@@ -437,14 +444,14 @@ def _report_dir(model: str) -> str:
     return f"{name or 'model'}-report"
 
 
-def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, str | None]]:
-    """Start reading every tensor's statistics and histogram in up to REPORT_READERS children;
-    returns a function that waits for them, or for a note saying why there are none."""
+def _start_weights(info: ModelInfo, early: Prestarted) -> Callable[[], tuple[WeightStats | None, str | None]]:
+    """Give every tensor's statistics and histogram to the reader children started ``early``
+    (up to REPORT_READERS); returns a function that waits for them, or for a note saying why
+    there are none."""
     from kinspect.analyzers.weights import measure
-    from kinspect.loaders.readers import in_children
 
     try:
-        waiting = measure(info, in_children(info, REPORT_READERS), bins=REPORT_BINS)
+        waiting = measure(info, early.reader(info), bins=REPORT_BINS)
     except InputError as exc:
         note = f"weights: could not be read ({exc.problem})"
         return lambda: (None, note)
