@@ -297,23 +297,35 @@ def report(
         # The weight readers are forked first, before the model is parsed: their start-up
         # (importing numpy and h5py) overlaps the parsing here, as in weights().
         early = stack.enter_context(Prestarted(path, REPORT_READERS)) if weights else None
-        info = load(path)
+        # Where the config alone decides every stored tensor, the readers and the layout start
+        # from it at once; the stored weights, listed meanwhile in a child, are then checked
+        # against it (as any report does), and read again only if the listing differs.
+        first, verified = loaders.load_config_first(path)
+        stack.callback(verified.cancel)
+        reading = _start_weights(first, early) if early is not None and verified.later else None
+        drawable = graphviz.find_dot() is not None
+        drawing = _start_graph(first, drawable) if graph else None
+        if drawing is not None:
+            stack.callback(drawing.close)
+            drawing.draw()  # the PNG, as soon as the layout is done (its size depends on it)
+        info = verified()
+        if early is not None and reading is not None and _stored(info) != _stored(first):
+            early.close()  # read for another listing: stopped, and read again below
+            reading = None
         # Compared first: its reader child is forked before any thread starts (as the weights' are).
         compared = diff(compare, path) if compare is not None else None
         skipped = [] if graph else ["graph skipped (--no-graph)"]
         skipped += [] if weights else ["weights skipped (--no-weights)"]
-        drawable = graphviz.find_dot() is not None
-        # Child processes are forked before any thread starts: the weight readers, then the checks'
-        # raw read; Graphviz then lays out and draws in threads while the readers work and the
-        # check rules run here (the layout is the longest of these, so it starts first).
-        reading = _start_weights(info, early) if early is not None else None
+        if weights and reading is None:
+            reading = _start_weights(info, early if early is not None and early.children else None)
         raw = _raw_config(info)
-        drawing = _start_graph(info, drawable) if graph else None
         checks, note = _check_findings(info, raw)
         skipped += [note] if note else []
         stats, note = reading() if reading is not None else (None, None)
         skipped += [note] if note else []
-        graph_part, png = drawing() if drawing is not None else (None, None)
+        if stats is not None and stats.model is not info:  # read for the same tensors, listed from the config
+            stats = dataclasses.replace(stats, model=info)
+        graph_part, png = drawing.result() if drawing is not None else (None, None)
         training, note = _training(path, logs)
         skipped += [note] if note else []
         value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
@@ -444,14 +456,18 @@ def _report_dir(model: str) -> str:
     return f"{name or 'model'}-report"
 
 
-def _start_weights(info: ModelInfo, early: Prestarted) -> Callable[[], tuple[WeightStats | None, str | None]]:
-    """Give every tensor's statistics and histogram to the reader children started ``early``
-    (up to REPORT_READERS); returns a function that waits for them, or for a note saying why
-    there are none."""
+def _start_weights(
+    info: ModelInfo, early: Prestarted | None
+) -> Callable[[], tuple[WeightStats | None, str | None]]:
+    """Give every tensor's statistics and histogram to the reader children started ``early``,
+    or to up to REPORT_READERS new ones; returns a function that waits for them, or for a note
+    saying why there are none."""
     from kinspect.analyzers.weights import measure
+    from kinspect.loaders.readers import in_children
 
     try:
-        waiting = measure(info, early.reader(info), bins=REPORT_BINS)
+        read = early.reader(info) if early is not None else in_children(info, REPORT_READERS)
+        waiting = measure(info, read, bins=REPORT_BINS)
     except InputError as exc:
         note = f"weights: could not be read ({exc.problem})"
         return lambda: (None, note)
@@ -468,11 +484,16 @@ def _start_weights(info: ModelInfo, early: Prestarted) -> Callable[[], tuple[Wei
     return result
 
 
-def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, bytes | None]]:
-    """Start drawing the graph (SVG to inline, PNG to write) in threads; returns a function that
-    waits for them and gives the report's GraphPart and the PNG bytes."""
-    from concurrent.futures import ThreadPoolExecutor
+def _stored(info: ModelInfo) -> list[tuple[str, tuple[int, ...], str]]:
+    """Every stored tensor the weights section reads, as where, shape and dtype."""
+    weights = (*info.all_weights(), *info.unmatched_weights, *info.optimizer_weights)
+    return [(w.path, w.shape, w.dtype) for w in weights]
 
+
+def _start_graph(info: ModelInfo, drawable: bool) -> Any:
+    """Start laying the graph out (a Graphviz process, no thread); the result's ``draw()`` then
+    starts the PNG (when the layout is done) and ``result()`` waits and gives the report's
+    GraphPart and the PNG bytes; ``close()`` stops what still runs."""
     from kinspect import graphviz
     from kinspect.analyzers.graph import build_graph
     from kinspect.analyzers.report import GraphPart
@@ -481,46 +502,56 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     drawing = build_graph(info)
     count = len(drawing.nodes)
     if not drawable:
-        part = GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT))
-        return lambda: (part, None)
+        return _GraphDone(GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT)))
     large = count > LARGE_GRAPH  # shapes and curved edges cost Graphviz minutes on thousands of nodes
     style = DotStyle(show_shapes=not large, color_by=ColorBy.FAMILY, splines=Splines.LINE if large else None)
-    text = render_dot(drawing, style)
-    pool = ThreadPoolExecutor(2)
+    job = graphviz.Drawing(render_dot(drawing, style), "png", REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT)
 
-    def draw(fmt: str, laid_out: Any) -> Any:
-        # Both drawings share one layout (the slow part); each is then only drawn.
-        return graphviz.render(
-            text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT, laid_out.result()
-        )
+    class Started:
+        draw = job.draw_raster
+        close = job.close
 
-    laid_out = pool.submit(graphviz.layout, text, REPORT_GRAPH_TIMEOUT)
-    jobs = {fmt: pool.submit(draw, fmt, laid_out) for fmt in ("svg", "png")}
-    pool.shutdown(wait=False)
+        @staticmethod
+        def result() -> tuple[Any, bytes | None]:
+            notes = list(drawing.notes)
+            if large:
+                notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
+            out: dict[str, bytes | None] = {}
+            for fmt, get in (("svg", job.svg), ("png", job.raster_image)):
+                try:
+                    image = get()
+                    out[fmt] = image.data if isinstance(image, graphviz.Rendered) else image
+                    if isinstance(image, graphviz.Rendered) and image.notes:  # scaled down to the cap
+                        notes.append(
+                            f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
+                            "megapixels); the inline drawing has full detail, and 'kinspect graph "
+                            "--max-megapixels' draws a larger PNG"
+                        )
+                except graphviz.GraphvizError as exc:
+                    out[fmt] = None
+                    notes.append(f"{fmt.upper()}: {exc}")
+            svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
+            png = out["png"]
+            part = GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes)))
+            return part, png
 
-    def result() -> tuple[Any, bytes | None]:
-        notes = list(drawing.notes)
-        if large:
-            notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
-        out: dict[str, bytes | None] = {}
-        for fmt, job in jobs.items():
-            try:
-                image = job.result()
-                out[fmt] = image.data
-                if image.notes:  # the raster was scaled down to fit the megapixel cap
-                    notes.append(
-                        f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
-                        "megapixels); the inline drawing has full detail, and 'kinspect graph "
-                        "--max-megapixels' draws a larger PNG"
-                    )
-            except graphviz.GraphvizError as exc:
-                out[fmt] = None
-                notes.append(f"{fmt.upper()}: {exc}")
-        svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
-        png = out["png"]
-        return GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes))), png
+    return Started
 
-    return result
+
+@dataclasses.dataclass(frozen=True)
+class _GraphDone:
+    """The graph part when there is nothing to draw (no Graphviz)."""
+
+    part: Any
+
+    def draw(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def result(self) -> tuple[Any, bytes | None]:
+        return self.part, None
 
 
 MAX_STEP_READS = 32  # checkpoints whose optimizer step history reads (a child process each)

@@ -583,10 +583,11 @@ def test_weight_readers_start_before_the_model_is_parsed(
     """The report forks its weight readers before parsing the model (their start-up overlaps the
     parse) and gives them the tensors after; without weights none is started."""
     import kinspect.api as api
+    from kinspect import loaders
     from kinspect.loaders import readers
 
     events: list[str] = []
-    real_load, real_init = api.load, readers.Prestarted.__init__
+    real_load, real_init = loaders.load_config_first, readers.Prestarted.__init__
 
     def load(*args: Any, **kwargs: Any) -> Any:
         events.append("load")
@@ -596,7 +597,7 @@ def test_weight_readers_start_before_the_model_is_parsed(
         events.append("prestart")
         real_init(self, *args, **kwargs)
 
-    monkeypatch.setattr(api, "load", load)
+    monkeypatch.setattr(loaders, "load_config_first", load)
     monkeypatch.setattr(readers.Prestarted, "__init__", init)
     api.report(SAMPLE, tmp_path / "r")
     assert events[:2] == ["prestart", "load"]
