@@ -267,6 +267,7 @@ def report(
     weights: bool = True,
     logs: Sequence[PathLike] | None = None,
     compare: PathLike | None = None,
+    warm: bool = False,
 ) -> ReportResult:
     """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, cost,
     graph, weights, diagnostics and check findings, training, notes) and ``out_dir/model.png``.
@@ -276,7 +277,9 @@ def report(
     names the run's logs for the Training section; by default kinspect looks beside the model
     (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
     ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
-    ``path`` (as B).
+    ``path`` (as B). ``warm`` imports numpy and h5py (one BLAS thread) in this process first, opening
+    no file with them, so that the reader children forked next do not each import them again:
+    for a process that ends with the report (the CLI), as it changes this one's numpy settings.
     """
     from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
@@ -296,6 +299,12 @@ def report(
     with contextlib.ExitStack() as stack:
         # The weight readers are forked first, before the model is parsed: their start-up
         # (importing numpy and h5py) overlaps the parsing here, as in weights().
+        if weights and warm:
+            from kinspect.loaders import warm_readers
+            from kinspect.loaders.arrays import single_threaded_blas
+
+            single_threaded_blas()
+            warm_readers()
         early = stack.enter_context(Prestarted(path, REPORT_READERS)) if weights else None
         # Where the config alone decides every stored tensor, the readers and the layout start
         # from it at once; the stored weights, listed meanwhile in a child, are then checked
@@ -307,8 +316,10 @@ def report(
         drawing = _start_graph(first, drawable) if graph else None
         if drawing is not None:
             stack.callback(drawing.close)
-            drawing.draw()  # the PNG, as soon as the layout is done (its size depends on it)
+            drawing.draw(wait=False)  # the PNG, as soon as the layout is done (its size depends on it)
         info = verified()
+        if drawing is not None:
+            drawing.draw()
         if early is not None and reading is not None and _stored(info) != _stored(first):
             early.close()  # read for another listing: stopped, and read again below
             reading = None
@@ -544,7 +555,7 @@ class _GraphDone:
 
     part: Any
 
-    def draw(self) -> None:
+    def draw(self, wait: bool = True) -> None:
         pass
 
     def close(self) -> None:

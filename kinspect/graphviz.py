@@ -184,6 +184,10 @@ class Background:
         assert self.data is not None
         return self.data
 
+    def done(self) -> bool:
+        """Whether it has ended (result() would not wait)."""
+        return self.proc is None or self.proc.poll() is not None
+
     def cancel(self) -> None:
         """Stop it if it still runs."""
         if self.proc is not None and self.proc.poll() is None:
@@ -222,8 +226,11 @@ class Drawing:
         with open(self.svg_file.name, "rb") as fh:
             return fh.read()
 
-    def draw_raster(self) -> None:
-        """Start drawing the raster image of the layout (waits for the layout)."""
+    def draw_raster(self, wait: bool = True) -> None:
+        """Start drawing the raster image of the layout (waiting for the layout; with ``wait``
+        False, only if the layout is done already). Once started, a no-op."""
+        if self.raster is not None or (not wait and not self.layout.done()):
+            return
         try:
             laid_out = self.layout.result()
         except GraphvizError as exc:

@@ -135,3 +135,32 @@ def test_drawing_errors_and_timeouts_are_graphviz_errors() -> None:
     with pytest.raises(graphviz.GraphvizTimeout, match=r"longer than 0\.2 s"):
         slow.result()
     assert slow.proc is not None and slow.proc.returncode is not None  # stopped, not left running
+
+
+def test_warm_imports_numpy_here_only_when_asked(tmp_path: Path) -> None:
+    """``kinspect report`` (warm) imports numpy and h5py in its own process before forking the
+    readers; the library call does not unless asked, and both write the same statistics."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, kinspect.api as a\n"
+        "r = a.report(sys.argv[1], sys.argv[2], graph=False, warm=sys.argv[3] == '1')\n"
+        "print('numpy' in sys.modules, 'h5py' in sys.modules)\n"
+    )
+    pages = {}
+    for warm in ("0", "1"):
+        out = tmp_path / warm
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-c", probe, str(SAMPLE), str(out), warm],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == (["True", "True"] if warm == "1" else ["False", "False"])
+        page = (out / "report.html").read_text()
+        pages[warm] = re.sub(r"generated [^<]*", "", page)
+        assert 'id="weights"' in page
+    assert pages["0"] == pages["1"]
