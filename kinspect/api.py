@@ -284,6 +284,7 @@ def report(
     from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
     from kinspect.output import refuse_input, write_atomic
+    from kinspect.render.html import prepare as prepare_html
     from kinspect.render.html import render_html
 
     path = os.fspath(path)
@@ -332,19 +333,24 @@ def report(
         raw = _raw_config(info)
         checks, note = _check_findings(info, raw)
         skipped += [note] if note else []
+        # What does not need the weights or the drawing is done while they are being made.
+        training, training_note = _training(path, logs)
+        cost = None
+        if info.has_architecture:  # the cost section (summary --cost's numbers)
+            from kinspect.analyzers.cost import analyze as analyze_cost
+
+            cost = analyze_cost(info)
+        prepare_html()
         stats, note = reading() if reading is not None else (None, None)
         skipped += [note] if note else []
         if stats is not None and stats.model is not info:  # read for the same tensors, listed from the config
             stats = dataclasses.replace(stats, model=info)
         graph_part, png = drawing.result() if drawing is not None else (None, None)
-        training, note = _training(path, logs)
-        skipped += [note] if note else []
+        skipped += [training_note] if training_note else []
         value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
                              skipped=skipped, version=__version__, training=training)  # fmt: skip
-        if info.has_architecture:  # the cost section (summary --cost's numbers)
-            from kinspect.analyzers.cost import analyze as analyze_cost
-
-            value = dataclasses.replace(value, cost=analyze_cost(info))
+        if cost is not None:
+            value = dataclasses.replace(value, cost=cost)
         os.makedirs(out, exist_ok=True)
         if png is not None:
             write_atomic(image, png)
