@@ -525,7 +525,7 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Any:
     job = graphviz.Drawing(render_dot(drawing, style), "png", REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT)
 
     class Started:
-        draw = job.draw_raster
+        draw = job.draw
         close = job.close
 
         @staticmethod

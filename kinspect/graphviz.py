@@ -202,9 +202,9 @@ class Background:
 
 class Drawing:
     """A graph laid out once and drawn as SVG (at full size) and as a raster image (capped at
-    ``max_megapixels``), without threads: ``dot`` lays out and writes the SVG and the laid-out
-    DOT in one process, started at once; :meth:`draw_raster` then starts ``neato -n2`` on that
-    layout at the resolution the cap allows (as :func:`render` chooses it)."""
+    ``max_megapixels``), without threads: ``dot -Tdot`` lays it out, started at once;
+    :meth:`draw` then starts both drawings of that layout side by side (``neato -n2``), the
+    raster at the resolution the cap allows (as :func:`render` chooses it)."""
 
     def __init__(self, dot_text: str, fmt: str, max_megapixels: float, timeout: float) -> None:
         dot = find_dot()
@@ -212,42 +212,46 @@ class Drawing:
             raise GraphvizMissing(INSTALL_HINT)
         self.fmt, self.max_megapixels, self.timeout = fmt, max_megapixels, timeout
         self.dot_text = dot_text
-        self.svg_file = tempfile.NamedTemporaryFile(suffix=".svg", delete=False)  # noqa: SIM115
-        self.svg_file.close()
-        self.layout = Background(
-            [dot, "-Tsvg", "-o", self.svg_file.name, "-Tdot"], dot_text.encode(), timeout
-        )
+        self.layout = Background([dot, "-Tdot"], dot_text.encode(), timeout)
+        self.vector: Background | GraphvizError | None = None
         self.raster: Background | Rendered | GraphvizError | None = None
         self.notes: list[str] = []
 
-    def svg(self) -> bytes:
-        """The SVG drawing (waits for the layout)."""
-        self.layout.result()
-        with open(self.svg_file.name, "rb") as fh:
-            return fh.read()
-
-    def draw_raster(self, wait: bool = True) -> None:
-        """Start drawing the raster image of the layout (waiting for the layout; with ``wait``
-        False, only if the layout is done already). Once started, a no-op."""
+    def draw(self, wait: bool = True) -> None:
+        """Start both drawings of the layout (waiting for the layout; with ``wait`` False, only
+        if the layout is done already). Once started, a no-op."""
         if self.raster is not None or (not wait and not self.layout.done()):
             return
         try:
             laid_out = self.layout.result()
         except GraphvizError as exc:
-            self.raster = exc
+            self.raster = self.vector = exc
             return
         chosen, self.notes = raster_dpi(laid_out, None, self.max_megapixels)
         neato = shutil.which("neato")
-        if neato:  # draw the layout just computed instead of laying the graph out again
-            argv, data = [neato, "-n2", f"-T{self.fmt}", f"-Gdpi={chosen:.2f}"], laid_out
-        else:
-            argv, data = [str(find_dot()), f"-T{self.fmt}", f"-Gdpi={chosen:.2f}"], self.dot_text.encode()
-        self.raster = Background(argv, data, self.timeout)
+        for fmt, extra in (("svg", []), (self.fmt, [f"-Gdpi={chosen:.2f}"])):
+            if neato:  # draw the layout just computed instead of laying the graph out again
+                job = Background([neato, "-n2", f"-T{fmt}", *extra], laid_out, self.timeout)
+            else:
+                job = Background([str(find_dot()), f"-T{fmt}", *extra], self.dot_text.encode(), self.timeout)
+            if fmt == "svg":
+                self.vector = job
+            else:
+                self.raster = job
+
+    def svg(self) -> bytes:
+        """The SVG drawing (GraphvizError when it could not be drawn)."""
+        if self.vector is None:
+            self.draw()
+        if isinstance(self.vector, GraphvizError):
+            raise self.vector
+        assert self.vector is not None
+        return self.vector.result()
 
     def raster_image(self) -> Rendered:
         """The raster image (GraphvizError when it could not be drawn)."""
         if self.raster is None:
-            self.draw_raster()
+            self.draw()
         if isinstance(self.raster, GraphvizError):
             raise self.raster
         if isinstance(self.raster, Background):
@@ -256,12 +260,10 @@ class Drawing:
         return self.raster
 
     def close(self) -> None:
-        """Stop what still runs and remove the SVG file."""
-        self.layout.cancel()
-        if isinstance(self.raster, Background):
-            self.raster.cancel()
-        with contextlib.suppress(OSError):
-            os.unlink(self.svg_file.name)
+        """Stop what still runs."""
+        for job in (self.layout, self.vector, self.raster):
+            if isinstance(job, Background):
+                job.cancel()
 
 
 def raster_dpi(laid_out: bytes, dpi: int | None, max_megapixels: float) -> tuple[float, list[str]]:
