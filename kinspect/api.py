@@ -298,8 +298,10 @@ def report(
     from kinspect.loaders.readers import Prestarted
 
     with contextlib.ExitStack() as stack:
-        # The weight readers are forked first, before the model is parsed: their start-up
-        # (importing numpy and h5py) overlaps the parsing here, as in weights().
+        # The weight readers are forked first, before the model is parsed, as in weights(); with
+        # ``warm`` they find numpy and h5py imported already, else they import them meanwhile.
+        # Nothing here starts a thread: Graphviz runs in background processes, so forking stays
+        # safe throughout (the listing child, --compare's readers, the Training section's).
         if weights and warm:
             from kinspect.loaders import warm_readers
             from kinspect.loaders.arrays import single_threaded_blas
@@ -317,14 +319,13 @@ def report(
         drawing = _start_graph(first, drawable) if graph else None
         if drawing is not None:
             stack.callback(drawing.close)
-            drawing.draw(wait=False)  # the PNG, as soon as the layout is done (its size depends on it)
+            drawing.draw(wait=False)  # the drawings, if the layout is done (the PNG's size depends on it)
         info = verified()
         if drawing is not None:
             drawing.draw()
         if early is not None and reading is not None and _stored(info) != _stored(first):
             early.close()  # read for another listing: stopped, and read again below
             reading = None
-        # Compared first: its reader child is forked before any thread starts (as the weights' are).
         compared = diff(compare, path) if compare is not None else None
         skipped = [] if graph else ["graph skipped (--no-graph)"]
         skipped += [] if weights else ["weights skipped (--no-weights)"]
