@@ -29,6 +29,7 @@ from kinspect.results import CheckResult, Diff, Graph, History, ReportResult, Su
 if TYPE_CHECKING:
     from kinspect.analyzers.weights import WeightStats
     from kinspect.findings import Finding
+    from kinspect.loaders.readers import Prestarted
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -266,6 +267,7 @@ def report(
     weights: bool = True,
     logs: Sequence[PathLike] | None = None,
     compare: PathLike | None = None,
+    warm: bool = False,
 ) -> ReportResult:
     """Write the HTML debug report of ``path``: ``out_dir/report.html`` (overview, layers, cost,
     graph, weights, diagnostics and check findings, training, notes) and ``out_dir/model.png``.
@@ -275,11 +277,15 @@ def report(
     names the run's logs for the Training section; by default kinspect looks beside the model
     (its directory and the parent: ``training.csv``, ``training.log``, ``history.json``, ``logs/``).
     ``compare`` adds a "Compared with …" section: :func:`diff` of that file (as A) against
-    ``path`` (as B); with ``weights`` False, of the architectures alone.
+    ``path`` (as B); with ``weights`` False, of the architectures alone. ``warm`` imports numpy
+    and h5py (one BLAS thread) in this process first, opening no file with them, so that the
+    reader children forked next do not each import them again: for a process that ends with the
+    report (the CLI), as it changes this one's numpy settings.
     """
     from kinspect import __version__, graphviz
     from kinspect.analyzers.report import build_report
     from kinspect.output import refuse_input, write_atomic
+    from kinspect.render.html import prepare as prepare_html
     from kinspect.render.html import render_html
 
     path = os.fspath(path)
@@ -290,38 +296,70 @@ def report(
     if compare is not None:
         refuse_input(os.fspath(compare), page)
         refuse_input(os.fspath(compare), image)
-    info = load(path)
-    # Compared first: its reader child is forked before any thread starts (as the weights' are).
-    compared = diff(compare, path, weights=weights) if compare is not None else None
-    skipped = [] if graph else ["graph skipped (--no-graph)"]
-    skipped += [] if weights else ["weights skipped (--no-weights)"]
-    drawable = graphviz.find_dot() is not None
-    # Child processes are forked before any thread starts: the weight readers, then the checks'
-    # raw read; Graphviz then lays out and draws in threads while the readers work and the
-    # check rules run here (the layout is the longest of these, so it starts first).
-    reading = _start_weights(info) if weights else None
-    raw = _raw_config(info)
-    drawing = _start_graph(info, drawable) if graph else None
-    checks, note = _check_findings(info, raw)
-    skipped += [note] if note else []
-    stats, note = reading() if reading is not None else (None, None)
-    skipped += [note] if note else []
-    graph_part, png = drawing() if drawing is not None else (None, None)
-    training, note = _training(path, logs)
-    skipped += [note] if note else []
-    value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
-                         skipped=skipped, version=__version__, training=training)  # fmt: skip
-    if info.has_architecture:  # the cost section (summary --cost's numbers)
-        from kinspect.analyzers.cost import analyze as analyze_cost
+    from kinspect.loaders.readers import Prestarted
 
-        value = dataclasses.replace(value, cost=analyze_cost(info))
-    os.makedirs(out, exist_ok=True)
-    if png is not None:
-        write_atomic(image, png)
-    write_atomic(page, render_html(value, compared))
-    missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
-    warnings = (missing,) if graph and not drawable else ()
-    written = image if png is not None else None
+    with contextlib.ExitStack() as stack:
+        # The weight readers are forked first, before the model is parsed, as in weights(); with
+        # ``warm`` they find numpy and h5py imported already, else they import them meanwhile.
+        # Nothing here starts a thread: Graphviz runs in background processes, so forking stays
+        # safe throughout (the listing child, --compare's readers, the Training section's).
+        if weights and warm:
+            from kinspect.loaders import warm_readers
+            from kinspect.loaders.arrays import single_threaded_blas
+
+            single_threaded_blas()
+            warm_readers()
+        early = stack.enter_context(Prestarted(path, REPORT_READERS)) if weights else None
+        # Where the config alone decides every stored tensor, the readers and the layout start
+        # from it at once; the stored weights, listed meanwhile in a child, are then checked
+        # against it (as any report does), and read again only if the listing differs.
+        first, verified = loaders.load_config_first(path)
+        stack.callback(verified.cancel)
+        reading = _start_weights(first, early) if early is not None and verified.later else None
+        drawable = graphviz.find_dot() is not None
+        drawing = _start_graph(first, drawable) if graph else None
+        if drawing is not None:
+            stack.callback(drawing.close)
+            drawing.draw(wait=False)  # the drawings, if the layout is done (the PNG's size depends on it)
+        info = verified()
+        if drawing is not None:
+            drawing.draw()
+        if early is not None and reading is not None and _stored(info) != _stored(first):
+            early.close()  # read for another listing: stopped, and read again below
+            reading = None
+        compared = diff(compare, path, weights=weights) if compare is not None else None
+        skipped = [] if graph else ["graph skipped (--no-graph)"]
+        skipped += [] if weights else ["weights skipped (--no-weights)"]
+        if weights and reading is None:
+            reading = _start_weights(info, early if early is not None and early.children else None)
+        raw = _raw_config(info)
+        checks, note = _check_findings(info, raw)
+        skipped += [note] if note else []
+        # What does not need the weights or the drawing is done while they are being made.
+        training, training_note = _training(path, logs)
+        cost = None
+        if info.has_architecture:  # the cost section (summary --cost's numbers)
+            from kinspect.analyzers.cost import analyze as analyze_cost
+
+            cost = analyze_cost(info)
+        prepare_html()
+        stats, note = reading() if reading is not None else (None, None)
+        skipped += [note] if note else []
+        if stats is not None and stats.model is not info:  # read for the same tensors, listed from the config
+            stats = dataclasses.replace(stats, model=info)
+        graph_part, png = drawing.result() if drawing is not None else (None, None)
+        skipped += [training_note] if training_note else []
+        value = build_report(info, graph=graph_part, weights=stats, checks=checks, bins=REPORT_BINS,
+                             skipped=skipped, version=__version__, training=training)  # fmt: skip
+        if cost is not None:
+            value = dataclasses.replace(value, cost=cost)
+        os.makedirs(out, exist_ok=True)
+        if png is not None:
+            write_atomic(image, png)
+        write_atomic(page, render_html(value, compared))
+        missing = f"skipped the graph (model.png and its drawing in report.html): {graphviz.INSTALL_HINT}"
+        warnings = (missing,) if graph and not drawable else ()
+        written = image if png is not None else None
     return ReportResult(page, written, value.verdict, value.problems, value.notes, warnings)
 
 
@@ -449,14 +487,18 @@ def _report_dir(model: str) -> str:
     return f"{name or 'model'}-report"
 
 
-def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, str | None]]:
-    """Start reading every tensor's statistics and histogram in up to REPORT_READERS children;
-    returns a function that waits for them, or for a note saying why there are none."""
+def _start_weights(
+    info: ModelInfo, early: Prestarted | None
+) -> Callable[[], tuple[WeightStats | None, str | None]]:
+    """Give every tensor's statistics and histogram to the reader children started ``early``,
+    or to up to REPORT_READERS new ones; returns a function that waits for them, or for a note
+    saying why there are none."""
     from kinspect.analyzers.weights import measure
     from kinspect.loaders.readers import in_children
 
     try:
-        waiting = measure(info, in_children(info, REPORT_READERS), bins=REPORT_BINS)
+        read = early.reader(info) if early is not None else in_children(info, REPORT_READERS)
+        waiting = measure(info, read, bins=REPORT_BINS)
     except InputError as exc:
         note = f"weights: could not be read ({exc.problem})"
         return lambda: (None, note)
@@ -473,11 +515,16 @@ def _start_weights(info: ModelInfo) -> Callable[[], tuple[WeightStats | None, st
     return result
 
 
-def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, bytes | None]]:
-    """Start drawing the graph (SVG to inline, PNG to write) in threads; returns a function that
-    waits for them and gives the report's GraphPart and the PNG bytes."""
-    from concurrent.futures import ThreadPoolExecutor
+def _stored(info: ModelInfo) -> list[tuple[str, tuple[int, ...], str]]:
+    """Every stored tensor the weights section reads, as where, shape and dtype."""
+    weights = (*info.all_weights(), *info.unmatched_weights, *info.optimizer_weights)
+    return [(w.path, w.shape, w.dtype) for w in weights]
 
+
+def _start_graph(info: ModelInfo, drawable: bool) -> Any:
+    """Start laying the graph out (a Graphviz process, no thread); the result's ``draw()`` then
+    starts the PNG (when the layout is done) and ``result()`` waits and gives the report's
+    GraphPart and the PNG bytes; ``close()`` stops what still runs."""
     from kinspect import graphviz
     from kinspect.analyzers.graph import build_graph
     from kinspect.analyzers.report import GraphPart
@@ -486,46 +533,56 @@ def _start_graph(info: ModelInfo, drawable: bool) -> Callable[[], tuple[Any, byt
     drawing = build_graph(info)
     count = len(drawing.nodes)
     if not drawable:
-        part = GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT))
-        return lambda: (part, None)
+        return _GraphDone(GraphPart(None, None, count, (*drawing.notes, graphviz.INSTALL_HINT)))
     large = count > LARGE_GRAPH  # shapes and curved edges cost Graphviz minutes on thousands of nodes
     style = DotStyle(show_shapes=not large, color_by=ColorBy.FAMILY, splines=Splines.LINE if large else None)
-    text = render_dot(drawing, style)
-    pool = ThreadPoolExecutor(2)
+    job = graphviz.Drawing(render_dot(drawing, style), "png", REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT)
 
-    def draw(fmt: str, laid_out: Any) -> Any:
-        # Both drawings share one layout (the slow part); each is then only drawn.
-        return graphviz.render(
-            text, fmt, None, REPORT_PNG_MEGAPIXELS, REPORT_GRAPH_TIMEOUT, laid_out.result()
-        )
+    class Started:
+        draw = job.draw
+        close = job.close
 
-    laid_out = pool.submit(graphviz.layout, text, REPORT_GRAPH_TIMEOUT)
-    jobs = {fmt: pool.submit(draw, fmt, laid_out) for fmt in ("svg", "png")}
-    pool.shutdown(wait=False)
+        @staticmethod
+        def result() -> tuple[Any, bytes | None]:
+            notes = list(drawing.notes)
+            if large:
+                notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
+            out: dict[str, bytes | None] = {}
+            for fmt, get in (("svg", job.svg), ("png", job.raster_image)):
+                try:
+                    image = get()
+                    out[fmt] = image.data if isinstance(image, graphviz.Rendered) else image
+                    if isinstance(image, graphviz.Rendered) and image.notes:  # scaled down to the cap
+                        notes.append(
+                            f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
+                            "megapixels); the inline drawing has full detail, and 'kinspect graph "
+                            "--max-megapixels' draws a larger PNG"
+                        )
+                except graphviz.GraphvizError as exc:
+                    out[fmt] = None
+                    notes.append(f"{fmt.upper()}: {exc}")
+            svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
+            png = out["png"]
+            part = GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes)))
+            return part, png
 
-    def result() -> tuple[Any, bytes | None]:
-        notes = list(drawing.notes)
-        if large:
-            notes.append(f"{count:,} layers: drawn with names and types only, and straight edges")
-        out: dict[str, bytes | None] = {}
-        for fmt, job in jobs.items():
-            try:
-                image = job.result()
-                out[fmt] = image.data
-                if image.notes:  # the raster was scaled down to fit the megapixel cap
-                    notes.append(
-                        f"model.png is drawn at a reduced resolution (at most {REPORT_PNG_MEGAPIXELS} "
-                        "megapixels); the inline drawing has full detail, and 'kinspect graph "
-                        "--max-megapixels' draws a larger PNG"
-                    )
-            except graphviz.GraphvizError as exc:
-                out[fmt] = None
-                notes.append(f"{fmt.upper()}: {exc}")
-        svg = out["svg"].decode("utf-8", "replace") if out["svg"] else None
-        png = out["png"]
-        return GraphPart(svg, "model.png" if png else None, count, tuple(dict.fromkeys(notes))), png
+    return Started
 
-    return result
+
+@dataclasses.dataclass(frozen=True)
+class _GraphDone:
+    """The graph part when there is nothing to draw (no Graphviz)."""
+
+    part: Any
+
+    def draw(self, wait: bool = True) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def result(self) -> tuple[Any, bytes | None]:
+        return self.part, None
 
 
 MAX_STEP_READS = 32  # checkpoints whose optimizer step history reads (a child process each)

@@ -339,8 +339,15 @@ def report(
     """
     from kinspect import api
 
+    # warm: this process ends with the command, so it may import numpy and h5py for its children.
     result = api.report(
-        model, outdir, graph=not no_graph, weights=not no_weights, logs=logs or None, compare=compare
+        model,
+        outdir,
+        graph=not no_graph,
+        weights=not no_weights,
+        logs=logs or None,
+        compare=compare,
+        warm=True,
     )
     click.echo(str(result))
     for warning in result.warnings:

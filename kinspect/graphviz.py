@@ -9,10 +9,13 @@ thousands of layers at 200 dpi otherwise takes minutes and gigabytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass, field
 
 from kinspect.errors import KinspectError, UsageError
@@ -128,6 +131,167 @@ def layout(dot_text: str, timeout: float) -> bytes:
     return _run([dot, "-Tdot"], dot_text.encode("utf-8"), timeout)
 
 
+class Background:
+    """A Graphviz run started now in a process of its own, with no thread (so that the caller
+    may still fork): stdin written at once, stdout and stderr to anonymous files (nobody reads
+    while it works). :meth:`result` waits for stdout; :meth:`cancel` stops it."""
+
+    def __init__(self, argv: list[str], data: bytes, timeout: float) -> None:
+        self.name = os.path.basename(argv[0])
+        self.timeout = timeout
+        self.started = time.monotonic()
+        self.out = tempfile.TemporaryFile()  # noqa: SIM115  (closed by result() or cancel())
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115
+        self.error: GraphvizError | None = None
+        self.data: bytes | None = None
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=self.out, stderr=self.err
+            )
+        except OSError as exc:
+            self.proc = None
+            self.error = GraphvizError(f"cannot run Graphviz '{argv[0]}': {exc.strerror or exc}")
+            return
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(data)
+        except BrokenPipeError:
+            pass  # it failed early: its exit code and message tell why
+        finally:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+
+    def result(self) -> bytes:
+        """What it wrote on stdout (GraphvizError when it failed or outlived the timeout)."""
+        if self.data is None and self.error is None and self.proc is not None:
+            try:
+                code = self.proc.wait(max(0.0, self.timeout - (time.monotonic() - self.started)))
+            except subprocess.TimeoutExpired:
+                self.cancel()
+                self.error = GraphvizTimeout(f"Graphviz '{self.name}' took longer than {self.timeout:g} s")
+            else:
+                if code != 0:
+                    self.err.seek(0)
+                    detail = self.err.read().decode("utf-8", "replace").strip().splitlines()
+                    last = detail[-1] if detail else f"exit code {code}"
+                    self.error = GraphvizError(f"Graphviz '{self.name}' failed: {last}")
+                else:
+                    self.out.seek(0)
+                    self.data = self.out.read()
+            self._close()
+        if self.error is not None:
+            raise self.error
+        assert self.data is not None
+        return self.data
+
+    def done(self) -> bool:
+        """Whether it has ended (result() would not wait)."""
+        return self.proc is None or self.proc.poll() is not None
+
+    def cancel(self) -> None:
+        """Stop it if it still runs."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close()
+
+    def _close(self) -> None:
+        self.out.close()
+        self.err.close()
+
+
+class Drawing:
+    """A graph laid out once and drawn as SVG (at full size) and as a raster image (capped at
+    ``max_megapixels``), without threads: ``dot -Tdot`` lays it out, started at once;
+    :meth:`draw` then starts both drawings of that layout side by side (``neato -n2``), the
+    raster at the resolution the cap allows (as :func:`render` chooses it)."""
+
+    def __init__(self, dot_text: str, fmt: str, max_megapixels: float, timeout: float) -> None:
+        dot = find_dot()
+        if dot is None:
+            raise GraphvizMissing(INSTALL_HINT)
+        self.fmt, self.max_megapixels, self.timeout = fmt, max_megapixels, timeout
+        self.dot_text = dot_text
+        self.layout = Background([dot, "-Tdot"], dot_text.encode(), timeout)
+        self.vector: Background | GraphvizError | None = None
+        self.raster: Background | Rendered | GraphvizError | None = None
+        self.notes: list[str] = []
+
+    def draw(self, wait: bool = True) -> None:
+        """Start both drawings of the layout (waiting for the layout; with ``wait`` False, only
+        if the layout is done already). Once started, a no-op."""
+        if self.raster is not None or (not wait and not self.layout.done()):
+            return
+        try:
+            laid_out = self.layout.result()
+        except GraphvizError as exc:
+            self.raster = self.vector = exc
+            return
+        chosen, self.notes = raster_dpi(laid_out, None, self.max_megapixels)
+        neato = shutil.which("neato")
+        for fmt, extra in (("svg", []), (self.fmt, [f"-Gdpi={chosen:.2f}"])):
+            if neato:  # draw the layout just computed instead of laying the graph out again
+                job = Background([neato, "-n2", f"-T{fmt}", *extra], laid_out, self.timeout)
+            else:
+                job = Background([str(find_dot()), f"-T{fmt}", *extra], self.dot_text.encode(), self.timeout)
+            if fmt == "svg":
+                self.vector = job
+            else:
+                self.raster = job
+
+    def svg(self) -> bytes:
+        """The SVG drawing (GraphvizError when it could not be drawn)."""
+        if self.vector is None:
+            self.draw()
+        if isinstance(self.vector, GraphvizError):
+            raise self.vector
+        assert self.vector is not None
+        return self.vector.result()
+
+    def raster_image(self) -> Rendered:
+        """The raster image (GraphvizError when it could not be drawn)."""
+        if self.raster is None:
+            self.draw()
+        if isinstance(self.raster, GraphvizError):
+            raise self.raster
+        if isinstance(self.raster, Background):
+            self.raster = Rendered(self.raster.result(), self.notes)
+        assert isinstance(self.raster, Rendered)
+        return self.raster
+
+    def close(self) -> None:
+        """Stop what still runs."""
+        for job in (self.layout, self.vector, self.raster):
+            if isinstance(job, Background):
+                job.cancel()
+
+
+def raster_dpi(laid_out: bytes, dpi: int | None, max_megapixels: float) -> tuple[float, list[str]]:
+    """The resolution to draw a laid-out graph at: ``dpi`` (default 96), lowered to stay under
+    ``max_megapixels`` and MAX_SIDE pixels per side, with a note saying so."""
+    wanted = dpi or DEFAULT_RASTER_DPI
+    width, height = _bounding_box(laid_out)
+    chosen = float(wanted)
+    if width > 0 and height > 0:
+        pixels = (width / 72 * wanted) * (height / 72 * wanted)
+        fits = min(
+            (max_megapixels * 1e6 / pixels) ** 0.5 if pixels else 1.0,
+            MAX_SIDE / (max(width, height) / 72 * wanted),
+        )
+        if fits < 1:
+            chosen = max(1.0, wanted * fits)
+    notes = []
+    if chosen < wanted:
+        w, h = int(width / 72 * wanted), int(height / 72 * wanted)
+        cw, ch = int(width / 72 * chosen), int(height / 72 * chosen)
+        notes.append(
+            f"the graph is {w:,}x{h:,} px at {wanted} dpi; drawn at {chosen:.0f} dpi ({cw:,}x{ch:,} px) to "
+            f"stay under {max_megapixels:g} megapixels and {MAX_SIDE:,} px a side "
+            "(--max-megapixels raises the cap; .svg and .pdf have no such limit)"
+        )
+    return chosen, notes
+
+
 def render(
     dot_text: str,
     fmt: str,
@@ -149,28 +313,9 @@ def render(
         if laid_out is not None and neato:
             return Rendered(_run([neato, "-n2", f"-T{fmt}", *extra], laid_out, timeout))
         return Rendered(_run([dot, f"-T{fmt}", *extra], data, timeout))
-    wanted = dpi or DEFAULT_RASTER_DPI
     if laid_out is None:
         laid_out = _run([dot, "-Tdot"], data, timeout)
-    width, height = _bounding_box(laid_out)
-    chosen = float(wanted)
-    if width > 0 and height > 0:
-        pixels = (width / 72 * wanted) * (height / 72 * wanted)
-        fits = min(
-            (max_megapixels * 1e6 / pixels) ** 0.5 if pixels else 1.0,
-            MAX_SIDE / (max(width, height) / 72 * wanted),
-        )
-        if fits < 1:
-            chosen = max(1.0, wanted * fits)
-    notes = []
-    if chosen < wanted:
-        w, h = int(width / 72 * wanted), int(height / 72 * wanted)
-        cw, ch = int(width / 72 * chosen), int(height / 72 * chosen)
-        notes.append(
-            f"the graph is {w:,}x{h:,} px at {wanted} dpi; drawn at {chosen:.0f} dpi ({cw:,}x{ch:,} px) to "
-            f"stay under {max_megapixels:g} megapixels and {MAX_SIDE:,} px a side "
-            "(--max-megapixels raises the cap; .svg and .pdf have no such limit)"
-        )
+    chosen, notes = raster_dpi(laid_out, dpi, max_megapixels)
     dpi_arg = f"-Gdpi={chosen:.2f}"
     if neato:  # draw the layout just computed instead of laying the graph out again
         image = _run([neato, "-n2", f"-T{fmt}", dpi_arg], laid_out, timeout)

@@ -575,3 +575,35 @@ def test_in_browser_nested_and_hostile(browser: Any, zoo_dir: Path, tmp_path: Pa
     assert page.title().startswith(HOSTILE_MODEL)
     assert page.locator("img").count() == 0
     assert errors == [], "no script from the file ran (no dialog) and nothing failed"
+
+
+def test_weight_readers_start_before_the_model_is_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The report forks its weight readers before parsing the model (their start-up overlaps the
+    parse) and gives them the tensors after; without weights none is started."""
+    import kinspect.api as api
+    from kinspect import loaders
+    from kinspect.loaders import readers
+
+    events: list[str] = []
+    real_load, real_init = loaders.load_config_first, readers.Prestarted.__init__
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        events.append("load")
+        return real_load(*args, **kwargs)
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        events.append("prestart")
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(loaders, "load_config_first", load)
+    monkeypatch.setattr(readers.Prestarted, "__init__", init)
+    api.report(SAMPLE, tmp_path / "r")
+    assert events[:2] == ["prestart", "load"]
+    page = Page((tmp_path / "r" / "report.html").read_text())
+    rows = page.tables["weight-table"]["rows"]
+    assert len(rows) == api.weights(SAMPLE).total_tensors
+    events.clear()
+    api.report(SAMPLE, tmp_path / "n", weights=False)
+    assert "prestart" not in events

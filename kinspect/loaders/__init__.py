@@ -11,6 +11,7 @@ reader child (:mod:`kinspect.loaders.isolate`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from kinspect.errors import InputError
 from kinspect.loaders import json_file
@@ -42,16 +43,67 @@ def load(
     # Start the libhdf5 reader child first, so that it reads while this process imports
     # and parses the rest; make sure it never outlives a refusal.
     pending = loader.prefetch(path, verify=verify)
+    return _one_line(lambda: _load(loader, path, paired, pending, verify))
+
+
+class Verified:
+    """The rest of a load: call it to finish it (wait for the listing and check it against the
+    config); ``cancel()`` stops the listing when the caller gives up. ``later`` tells whether
+    anything is left to do (False: the first model was the verified one)."""
+
+    def __init__(self, loader: FormatLoader, path: str, pending: Pending | None, done: ModelInfo | None):
+        self.loader, self.path, self.pending, self.done = loader, path, pending, done
+        self.later = done is None
+
+    def __call__(self) -> ModelInfo:
+        if self.done is None:
+            self.done = _one_line(lambda: _load(self.loader, self.path, None, self.pending, True))
+            self.pending = None
+        return self.done
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
+def load_config_first(path: str | os.PathLike[str]) -> tuple[ModelInfo, Verified]:
+    """``path`` as its config alone describes it, where that decides every stored tensor (as
+    ``load(path, verify=False)``), at once; and the verified load (as ``load(path)``), its
+    libhdf5 listing started now in a child, to be finished by calling it. Where the config does
+    not decide, both are the verified model."""
+    path = os.fspath(path)
+    loader = sniff(path)
+    pending = loader.prefetch(path)  # the verified listing: started first
     try:
-        return _load(loader, path, paired, pending, verify)
+        # The listing is used here if the config does not decide (and left running if it does).
+        first = _one_line(lambda: _load(loader, path, None, pending, False, keep=True))
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
+    if first.weights_checked:  # read anyway: the listing started is not needed
+        if pending is not None:
+            pending.cancel()
+        return first, Verified(loader, path, None, first)
+    return first, Verified(loader, path, pending, None)
+
+
+def _one_line(load: Callable[[], ModelInfo]) -> ModelInfo:
+    """``load()``, its refusal kept to one line (messages come from libraries too)."""
+    try:
+        return load()
     except InputError as exc:
-        # Messages come from libraries too: keep the promise of one line.
         problem = " ".join(exc.problem.split()) or "unreadable"
         raise type(exc)(exc.path, problem[:MAX_PROBLEM]) from None  # keep the kind of refusal
 
 
 def _load(
-    loader: FormatLoader, path: str, arch: ArchFile | None, pending: Pending | None, verify: bool
+    loader: FormatLoader,
+    path: str,
+    arch: ArchFile | None,
+    pending: Pending | None,
+    verify: bool,
+    keep: bool = False,
 ) -> ModelInfo:
     try:
         return loader.load(path, arch, pending, verify=verify)
@@ -60,7 +112,7 @@ def _load(
     except READ_ERRORS as exc:
         raise InputError(path, f"corrupt or unsupported file ({one_line(exc)})") from None
     finally:
-        if pending is not None:
+        if pending is not None and not keep:
             pending.cancel()  # a no-op once collected
 
 

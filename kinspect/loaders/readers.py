@@ -100,6 +100,7 @@ class Prestarted:
     def __init__(self, path: str, most: int) -> None:
         self.path = path
         self.children: list[tuple[Pending, int]] = []
+        self.working: list[Pending] = []  # children given work: stopped by close() unless collected
         count = max(1, min(most, os.cpu_count() or 1))
         with contextlib.suppress(OSError):  # a small model needs one reader
             count = max(1, min(count, _data_bytes(path) // MIN_BYTES_PER_CHILD))
@@ -121,12 +122,16 @@ class Prestarted:
         self.close()
 
     def close(self) -> None:
-        """Stop the children that were not given work."""
+        """Stop the children that were not given work, and those whose statistics were not
+        waited for (the caller failed or gave up on them)."""
         for pending, write_fd in self.children:
             with contextlib.suppress(OSError):
                 os.close(write_fd)
             pending.cancel()
+        for pending in self.working:
+            pending.cancel()  # a no-op once collected
         self.children = []
+        self.working = []
 
     def reader(self, info: ModelInfo) -> StatsReader:
         """The prestarted children as the reader of ``info``'s statistics (or fresh children, for
@@ -149,6 +154,7 @@ class Prestarted:
                     data = json.dumps(job).encode()
                     _send(write_fd, len(data).to_bytes(8, "little") + data)
                     used.append(pending)
+                    self.working.append(pending)
                 else:
                     os.close(write_fd)  # EOF without work: the child ends at once
                     pending.cancel()

@@ -84,6 +84,14 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def prepare() -> None:
+    """Compile the page's templates now (render_html would on its first call): a caller waiting
+    for other work does it meanwhile."""
+    env = environment()
+    for name in (TEMPLATE, "cost.html.j2", "compare.html.j2"):
+        env.get_template(name)
+
+
 def safe_svg(svg: str) -> str | None:
     """Graphviz SVG trimmed for inlining (no prolog, comments or tooltips), or None when it holds
     anything but drawing elements and presentation attributes."""
