@@ -18,9 +18,18 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kinspect.errors import InputError
-from kinspect.loaders.arrays import SECONDS_PER_GB, SLICE_BYTES, _decode, _Files, _Stored, sources
+from kinspect.loaders.arrays import (
+    SECONDS_PER_GB,
+    SLICE_BYTES,
+    _decode,
+    _Files,
+    _Stored,
+    single_threaded_blas,
+    sources,
+)
 from kinspect.loaders.base import READ_ERRORS, BundleSource, one_line
 from kinspect.loaders.isolate import start
+from kinspect.loaders.readers import balance, gather
 from kinspect.model import ModelInfo
 
 if TYPE_CHECKING:
@@ -28,9 +37,6 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20  # bytes compared at a time by identical_files
 MIN_BYTES_PER_CHILD = 64 << 20  # below this a second child costs more (a fork) than it saves
-# OpenBLAS's threads spin while they wait: on a busy machine its threaded dot products ran 7x slower
-# than one thread (measured on 2 cores under load). A child uses one core; children share the work.
-BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def read_pairs(
@@ -51,29 +57,11 @@ def read_pairs(
                 raise InputError(info.path, "holds no weights to read")
         size = sizes or {}
         count = max(1, min(most, os.cpu_count() or 1, nbytes // MIN_BYTES_PER_CHILD))
-        groups: list[list[list[Any]]] = [[] for _ in range(count)]
-        loads = [0] * count
-        for i, (pa, pb) in sorted(enumerate(pairs), key=lambda p: -size.get(p[1][0], 0)):
-            k = loads.index(min(loads))
-            groups[k].append([str(i), pa, pb])
-            loads[k] += size.get(pa, 0)
+        items = [[str(i), pa, pb] for i, (pa, pb) in enumerate(pairs)]
+        groups = balance(items, lambda item: size.get(item[1], 0), count)
         extra = SECONDS_PER_GB * nbytes / 1e9
-        pending = [
-            start(a.path, partial(compare, a.path, b.path, srcs_a, srcs_b, g, atol, rtol), extra)
-            for g in groups
-        ]
-
-        def wait() -> dict[str, Any]:
-            out: dict[str, Any] = {}
-            try:
-                for p in pending:
-                    out.update(p())
-            finally:
-                for p in pending:
-                    p.cancel()
-            return out
-
-        return wait
+        work = [partial(compare, a.path, b.path, srcs_a, srcs_b, g, atol, rtol) for g in groups]
+        return gather([start(a.path, w, extra) for w in work])
 
     return read
 
@@ -134,8 +122,7 @@ def compare(
 ) -> dict[str, Any]:
     """Open both files' sources and compare every pair ``(key, path in A, path in B)`` (runs in
     the child)."""
-    for var in BLAS_THREADS:  # before numpy loads: one core per reader child (see BLAS_THREADS)
-        os.environ.setdefault(var, "1")
+    single_threaded_blas()  # before numpy loads: one core per reader child
     which = path_a
     try:
         with _Files(srcs_a) as fa:

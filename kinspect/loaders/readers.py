@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from kinspect.errors import InputError
 from kinspect.loaders.arrays import (
@@ -25,6 +25,8 @@ from kinspect.loaders.arrays import (
 )
 from kinspect.loaders.isolate import Pending, start
 from kinspect.model import ModelInfo, StatsReader
+
+T = TypeVar("T")
 
 # A second reader child costs a fork and its own numpy import, about 0.09 s of CPU: what reading
 # and measuring 100-200 MB takes. Below this many bytes per child it costs more CPU than it saves
@@ -54,16 +56,24 @@ def share(
     size = {w.path: w.nbytes for w in weights}
     per_child = MIN_BYTES_PER_CHILD // 4 if bins else MIN_BYTES_PER_CHILD
     count = max(1, min(most, os.cpu_count() or 1, nbytes // per_child))
-    groups: list[list[list[Any]]] = [[] for _ in range(count)]
+    return balance([list(r) for r in requests], lambda r: size.get(r[0], 0), count)
+
+
+def balance(items: Sequence[T], size: Callable[[T], float], count: int) -> list[list[T]]:
+    """``items`` in ``count`` groups of about the same size: each next largest item goes to the
+    least loaded group (ties keep the items' order)."""
+    groups: list[list[T]] = [[] for _ in range(count)]
     loads = [0.0] * count
-    for request in sorted(requests, key=lambda r: -size.get(r[0], 0)):
+    for item in sorted(items, key=lambda it: -size(it)):
         i = loads.index(min(loads))
-        groups[i].append(list(request))
-        loads[i] += size.get(request[0], 0)
+        groups[i].append(item)
+        loads[i] += size(item)
     return groups
 
 
-def _gather(pending: Sequence[Pending]) -> Callable[[], dict[str, Any]]:
+def gather(pending: Sequence[Pending]) -> Callable[[], dict[str, Any]]:
+    """A function that waits for every child's results, merged; all are stopped if one fails."""
+
     def wait() -> dict[str, Any]:
         stats: dict[str, Any] = {}
         try:
@@ -87,7 +97,7 @@ def in_children(info: ModelInfo, most: int) -> StatsReader:
         extra = SECONDS_PER_GB * nbytes / 1e9
         groups = share(info, requests, most, nbytes, bins)
         work = [partial(compute, info.path, srcs, g, bins, None) for g in groups]
-        return _gather([start(info.path, w, extra) for w in work])
+        return gather([start(info.path, w, extra) for w in work])
 
     return read
 
@@ -158,7 +168,7 @@ class Prestarted:
                 else:
                     os.close(write_fd)  # EOF without work: the child ends at once
                     pending.cancel()
-            return _gather(used)
+            return gather(used)
 
         return read
 

@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 
 import google_crc32c
 
+from kinspect.tfio.bundle import SHAPE  # TensorShapeProto, as the checkpoint index stores it
 from kinspect.tfio.crc import unmask
 from kinspect.tfio.errors import TFIOError, open_binary
 from kinspect.tfio.protowire import (
@@ -85,13 +86,9 @@ HISTOGRAM_PROTO: Schema = {
     6: ("bucket_limit", "double", True, None),
     7: ("bucket", "double", True, None),
 }
-TENSOR_SHAPE: Schema = {
-    2: ("dim", "message", True, {1: ("size", "int64", False, None), 2: ("name", "string", False, None)}),
-    3: ("unknown_rank", "bool", False, None),
-}
 TENSOR_PROTO: Schema = {
     1: ("dtype", "enum", False, None),
-    2: ("tensor_shape", "message", False, TENSOR_SHAPE),
+    2: ("tensor_shape", "message", False, SHAPE),
     4: ("tensor_content", "bytes", False, None),
     5: ("float_val", "float", True, None),
     6: ("double_val", "double", True, None),
