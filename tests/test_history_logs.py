@@ -113,9 +113,11 @@ def test_tf1_scalars_and_histograms(tmp_path: Path) -> None:
     weights = [[-0.5, 0.25, 0.5, 0.75], [-0.25, 0.0, 0.25, 0.5], [-1.0, 0.0, 0.0, 1.0]]
     events = []
     for step, w in enumerate(weights):
-        events.append(eventcraft.event(step, 100.0 + step, eventcraft.scalar_value("loss", 2.0 - step / 2)))
-        events.append(eventcraft.event(step, 100.0 + step, eventcraft.histo_value("dense/kernel", w, limits)))
-    eventcraft.write(str(tmp_path / "events.out.tfevents.1.host"), events)
+        events.append(eventcraft.event(step, eventcraft.simple("loss", 2.0 - step / 2), wall=100.0 + step))
+        events.append(
+            eventcraft.event(step, eventcraft.histo_of("dense/kernel", w, limits), wall=100.0 + step)
+        )
+    eventcraft.write_run(str(tmp_path / "events.out.tfevents.1.host"), events)
     a = kinspect.history(tmp_path).latest
     assert a.run.metrics["loss"] == (2.0, 1.5, 1.0)
     (series,) = a.run.weights
@@ -132,11 +134,11 @@ def test_truncated_event_file_is_read_up_to_the_cut(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     events = [
-        eventcraft.event(s, 1.0 + s, eventcraft.scalar_value("epoch_loss", 1.0 / (s + 1))) for s in range(5)
+        eventcraft.event(s, eventcraft.simple("epoch_loss", 1.0 / (s + 1)), wall=1.0 + s) for s in range(5)
     ]
     path = tmp_path / "train" / "events.out.tfevents.2.host"
     path.parent.mkdir()
-    eventcraft.write(str(path), events)
+    eventcraft.write_run(str(path), events)
     data = path.read_bytes()
     path.write_bytes(data[:-7])  # the last record cut short: a log still being written
     code, out, err = run(capsys, str(tmp_path), "--format", "json")
@@ -195,8 +197,8 @@ def test_thousands_of_event_files_in_bounded_time(capsys: pytest.CaptureFixture[
         d = tmp_path / f"run{i:04d}" / "train"
         d.mkdir(parents=True)
         events = [
-            eventcraft.version_event(),
-            eventcraft.event(0, 1.0, eventcraft.scalar_value("epoch_loss", i)),
+            eventcraft.FILE_VERSION,
+            eventcraft.event(0, eventcraft.simple("epoch_loss", i), wall=1.0),
         ]
         (d / f"events.out.tfevents.{i}.host").write_bytes(b"".join(eventcraft.record(e) for e in events))
     start = time.perf_counter()
@@ -369,11 +371,11 @@ def test_event_file_damage_is_one_line_each(capsys: pytest.CaptureFixture[str], 
     import struct
 
     events = [
-        eventcraft.event(s, 1.0 + s, eventcraft.scalar_value("epoch_loss", 1.0 / (s + 1))) for s in range(4)
+        eventcraft.event(s, eventcraft.simple("epoch_loss", 1.0 / (s + 1)), wall=1.0 + s) for s in range(4)
     ]
     good = tmp_path / "run" / "train" / "events.out.tfevents.1.host"
     good.parent.mkdir(parents=True)
-    eventcraft.write(str(good), events)
+    eventcraft.write_run(str(good), events)
     data = bytearray(good.read_bytes())
     data[-10] ^= 0xFF  # inside the last record's data: its CRC no longer matches
     good.write_bytes(bytes(data))

@@ -24,7 +24,7 @@ from kinspect.errors import InputError
 from kinspect.loaders import load
 from kinspect.tfio.crc import crc32c, mask
 from tests.conftest import deadline
-from tests.tfio.craft import entry, field, header, write_table
+from tests.tfio.craft import entry, field, header, varint, write_table
 
 DT_FLOAT, DT_STRING = 1, 7
 GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -166,20 +166,11 @@ def test_savedmodel_with_an_unreadable_graph_still_lists_its_variables(
 
 def string_tensor(value: bytes) -> tuple[bytes, int]:
     """One DT_STRING element as a bundle stores it, and its entry's (masked) CRC32C."""
-    length = bytes([len(value)]) if len(value) < 0x80 else _varint(len(value))
+    length = bytes([len(value)]) if len(value) < 0x80 else varint(len(value))
     lengths_crc = crc32c(struct.pack("<I", len(value)))
     stored = struct.pack("<I", mask(lengths_crc))
     data = length + stored + value
     return data, mask(crc32c(stored + value, lengths_crc))
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def node(children: list[tuple[str, int]] | None = None, variable: tuple[str, str] | None = None) -> bytes:

@@ -8,6 +8,7 @@ so a test can change one thing in an otherwise valid table.
 
 from __future__ import annotations
 
+import random
 import struct
 from pathlib import Path
 
@@ -147,3 +148,26 @@ def header(num_shards: int = 1, endianness: int = 0, min_consumer: int = 0, bad_
     version = field(1, 1) + (field(2, min_consumer) if min_consumer else b"")
     version += field(3, bad_consumer) if bad_consumer else b""
     return field(1, num_shards) + (field(2, endianness) if endianness else b"") + field(3, version)
+
+
+def mutate(rng: random.Random, data: bytes) -> bytes:
+    """``data`` with one random fuzzing change: bits flipped, cut short, a stretch spliced in from
+    elsewhere or zeroed, or a byte replaced by a huge or negative varint."""
+    out = bytearray(data)
+    op = rng.choice(("flip", "truncate", "splice", "zero", "flip", "int"))
+    if op == "flip":
+        for _ in range(rng.randint(1, 8)):
+            i = rng.randrange(len(out))
+            out[i] ^= 1 << rng.randrange(8)
+    elif op == "truncate":
+        del out[rng.randrange(1, len(out)) :]
+    elif op == "splice":
+        i, j, n = rng.randrange(len(out)), rng.randrange(len(out)), rng.randint(1, 64)
+        out[i : i + n] = data[j : j + n]
+    elif op == "zero":
+        i = rng.randrange(len(out))
+        out[i : i + rng.randint(1, 16)] = bytes(rng.randint(1, 16))
+    else:  # a huge or negative number where a small one was
+        i = rng.randrange(len(out))
+        out[i : i + 1] = rng.choice((b"\xff\xff\xff\xff\x0f", b"\xff" * 9 + b"\x01", b"\x80\x80\x80\x80\x08"))
+    return bytes(out)

@@ -34,8 +34,23 @@ from kinspect.tfio import events as ev
 from kinspect.tfio.crc import crc32c, mask
 from kinspect.tfio.events import Histogram, Problem, Scalar, read_events
 from tests.conftest import deadline
+from tests.eventcraft import (
+    FILE_VERSION,
+    event,
+    f32,
+    f64,
+    histo_value,
+    histogram_value,
+    ld,
+    metadata,
+    record,
+    scalar_value,
+    simple,
+    tensor,
+    vi,
+)
 from tests.keras_build import built
-from tests.tfio.craft import varint
+from tests.tfio.craft import mutate, varint
 
 # -- what TensorFlow wrote, and read ------------------------------------------------------------
 
@@ -120,66 +135,7 @@ def test_keras_callback_epochs_are_the_history(event_files: Path, keras: str) ->
     assert {v.step for v in train if isinstance(v, Histogram)} == {0, 1, 2}
 
 
-# -- a test-side encoder: protobuf fields and TFRecord framing ----------------------------------
-
-
-def ld(number: int, payload: bytes) -> bytes:
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
-
-
-def vi(number: int, value: int) -> bytes:
-    return varint(number << 3) + varint(value)
-
-
-def f64(number: int, value: float) -> bytes:
-    return varint(number << 3 | 1) + struct.pack("<d", value)
-
-
-def f32(number: int, value: float) -> bytes:
-    return varint(number << 3 | 5) + struct.pack("<f", value)
-
-
-def record(data: bytes) -> bytes:
-    head = struct.pack("<Q", len(data))
-    return head + struct.pack("<I", mask(crc32c(head))) + data + struct.pack("<I", mask(crc32c(data)))
-
-
-def event(step: int, *values: bytes, wall: float = 1.5e9, extra: bytes = b"") -> bytes:
-    return f64(1, wall) + vi(2, step) + ld(5, b"".join(ld(1, v) for v in values)) + extra
-
-
-FILE_VERSION = f64(1, 1.0e9) + ld(3, b"brain.Event:2")
-
-
-def metadata(plugin: str) -> bytes:
-    return ld(9, ld(1, ld(1, plugin.encode())))
-
-
-def simple(tag: str, x: float) -> bytes:
-    return ld(1, tag.encode()) + f32(2, x)
-
-
-def tensor(dtype: int, dims: list[int], content: bytes = b"", extra: bytes = b"") -> bytes:
-    return vi(1, dtype) + ld(2, b"".join(ld(2, vi(1, d)) for d in dims)) + ld(4, content) + extra
-
-
-def scalar_value(tag: str, x: float, plugin: str | None = "scalars") -> bytes:
-    meta = metadata(plugin) if plugin is not None else b""
-    return ld(1, tag.encode()) + ld(8, tensor(1, [], struct.pack("<f", x))) + meta
-
-
-def histogram_value(
-    tag: str, buckets: list[tuple[float, float, float]], plugin: str | None = "histograms"
-) -> bytes:
-    content = b"".join(struct.pack("<3d", *b) for b in buckets)
-    meta = metadata(plugin) if plugin is not None else b""
-    return ld(1, tag.encode()) + ld(8, tensor(2, [len(buckets), 3], content)) + meta
-
-
-def histo_value(tag: str, limits: list[float], counts: list[float], lo: float, hi: float) -> bytes:
-    proto = f64(1, lo) + f64(2, hi) + f64(3, sum(counts)) + f64(4, 1.0) + f64(5, 2.0)
-    proto += ld(6, struct.pack(f"<{len(limits)}d", *limits)) + ld(7, struct.pack(f"<{len(counts)}d", *counts))
-    return ld(1, tag.encode()) + ld(5, proto)
+# -- crafted files (tests/eventcraft.py encodes them) ---------------------------------------------
 
 
 def write(path: Path, *records: bytes) -> str:
@@ -561,27 +517,6 @@ def refix_crcs(data: bytes) -> bytes:
         body = bytes(out[pos + 12 : pos + 12 + length])
         out[pos + 12 + length : pos + 16 + length] = struct.pack("<I", mask(crc32c(body)))
         pos += 16 + length
-    return bytes(out)
-
-
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    out = bytearray(data)
-    op = rng.choice(("flip", "truncate", "splice", "zero", "int", "flip"))
-    if op == "flip":
-        for _ in range(rng.randint(1, 8)):
-            i = rng.randrange(len(out))
-            out[i] ^= 1 << rng.randrange(8)
-    elif op == "truncate":
-        del out[rng.randrange(1, len(out)) :]
-    elif op == "splice":
-        i, j, n = rng.randrange(len(out)), rng.randrange(len(out)), rng.randint(1, 64)
-        out[i : i + n] = data[j : j + n]
-    elif op == "zero":
-        i = rng.randrange(len(out))
-        out[i : i + rng.randint(1, 16)] = bytes(rng.randint(1, 16))
-    else:
-        i = rng.randrange(len(out))
-        out[i : i + 1] = rng.choice((b"\xff\xff\xff\xff\x0f", b"\xff" * 9 + b"\x01", b"\x80\x80\x80\x80\x08"))
     return bytes(out)
 
 

@@ -20,7 +20,7 @@ from kinspect.tfio import TFIOError, objectgraph, read_bundle, read_strings
 from kinspect.tfio.objectgraph import fast_nodes, generic_nodes
 from tests.tfio import craft
 from tests.tfio.conftest import CHECKPOINTS, prefix
-from tests.tfio.test_fuzz import mutate
+from tests.tfio.craft import mutate
 
 GRAPHS = [name for name in CHECKPOINTS if not name.endswith("_raw") and name not in ("dtypes", "sliced_v1")]
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

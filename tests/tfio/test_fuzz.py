@@ -42,27 +42,6 @@ def _deadline() -> Iterator[None]:
         yield
 
 
-def mutate(rng: random.Random, data: bytes) -> bytes:
-    out = bytearray(data)
-    op = rng.choice(("flip", "truncate", "splice", "zero", "flip", "int"))
-    if op == "flip":
-        for _ in range(rng.randint(1, 8)):
-            i = rng.randrange(len(out))
-            out[i] ^= 1 << rng.randrange(8)
-    elif op == "truncate":
-        del out[rng.randrange(1, len(out)) :]
-    elif op == "splice":
-        i, j, n = rng.randrange(len(out)), rng.randrange(len(out)), rng.randint(1, 64)
-        out[i : i + n] = data[j : j + n]
-    elif op == "zero":
-        i = rng.randrange(len(out))
-        out[i : i + rng.randint(1, 16)] = bytes(rng.randint(1, 16))
-    else:  # a huge or negative number where a small one was
-        i = rng.randrange(len(out))
-        out[i : i + 1] = rng.choice((b"\xff\xff\xff\xff\x0f", b"\xff" * 9 + b"\x01", b"\x80\x80\x80\x80\x08"))
-    return bytes(out)
-
-
 def fix_crcs(original: bytes, data: bytes) -> bytes:
     """Recompute the trailer of every block of ``original``'s layout found intact in ``data``."""
     footer = table.read_footer(original[-48:])
@@ -102,7 +81,7 @@ def test_mutated_index(tf_files: Path, tmp_path: Path, name: str) -> None:
     rng = random.Random(f"tfio-{name}")
     outcomes = {"ok": 0, "refused": 0}
     for i in range(150):
-        data = mutate(rng, original)
+        data = craft.mutate(rng, original)
         if i % 2:
             data = fix_crcs(original, data)
         (tmp_path / f"{source.name}.index").write_bytes(data)
@@ -123,7 +102,7 @@ def test_mutated_shards(tf_files: Path, tmp_path: Path) -> None:
     rng = random.Random(7)
     failed = 0
     for _ in range(150):
-        (tmp_path / "raw.data-00000-of-00001").write_bytes(mutate(rng, shard))
+        (tmp_path / "raw.data-00000-of-00001").write_bytes(craft.mutate(rng, shard))
         try:
             b = read_bundle(tmp_path / "raw")
             checks = [verify(b, e) for e in b.entries.values()]
@@ -143,7 +122,7 @@ def test_mutated_object_graph(tf_files: Path, name: str) -> None:
     rng = random.Random(name)
     for _ in range(15 if name == "many_ckpt" else 400):
         with contextlib.suppress(TFIOError):
-            read_object_graph(mutate(rng, data))
+            read_object_graph(craft.mutate(rng, data))
 
 
 @pytest.mark.parametrize("name", ["keras_savedmodel", "module_savedmodel"])
@@ -155,7 +134,7 @@ def test_mutated_savedmodel(tf_files: Path, tmp_path: Path, name: str) -> None:
             continue
         original = source.read_bytes()
         for _ in range(150):
-            (tmp_path / file).write_bytes(mutate(rng, original))
+            (tmp_path / file).write_bytes(craft.mutate(rng, original))
             with contextlib.suppress(TFIOError):
                 read(tmp_path / file)
 
