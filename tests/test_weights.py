@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kinspect.cli import cli, main
 from tests.conftest import TESTS, check_golden
@@ -437,7 +439,7 @@ def awkward_arrays() -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("bins", [1, 2, 7, 20, 24, 1000])
+@pytest.mark.parametrize("bins", [1, 2, 7, 20, 24, 255, 256, 1000])  # 255: the last counted by bytes
 def test_reader_statistics_and_histograms_equal_numpy(tmp_path: Path, bins: int) -> None:
     arrays = awkward_arrays()
     got = read_h5(tmp_path, arrays, bins)
@@ -481,6 +483,17 @@ def test_reader_tensor_bigger_than_a_slice(
     got = read_h5(tmp_path, {"big": big, "wide": wide}, 24)
     assert_like_numpy(got["big"], big, 24)
     assert_like_numpy(got["wide"], wide, 24)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 256), st.lists(st.integers(0, 255), max_size=600))
+def test_counting_bytes_in_pairs_equals_bincount(k: int, values: list[int]) -> None:
+    """The histogram's byte counter (two bytes per step) counts as ``np.bincount`` does, odd
+    lengths and values at both ends included."""
+    from kinspect.loaders.arrays import _count_bytes
+
+    data = np.array([v % k for v in values], dtype=np.uint8)
+    assert _count_bytes(data, k).tolist() == np.bincount(data, minlength=k).tolist()
 
 
 def test_edges_within_rounding_of_stored_values_are_counted_directly() -> None:

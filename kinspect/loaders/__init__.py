@@ -16,7 +16,7 @@ from collections.abc import Callable
 from kinspect.errors import InputError
 from kinspect.loaders import json_file
 from kinspect.loaders.base import READ_ERRORS, ArchFile, FormatLoader, one_line
-from kinspect.loaders.isolate import Pending
+from kinspect.loaders.isolate import Pending, skip_processor_probe
 from kinspect.loaders.raw import RawFile
 from kinspect.loaders.registry import sniff
 from kinspect.model import ModelInfo
@@ -132,6 +132,7 @@ def warm_readers() -> None:
     import contextlib
     import importlib
 
+    skip_processor_probe()
     for name in ("h5py", "numpy", "kinspect.loaders.h5tree", "kinspect.loaders.arrays"):
         with contextlib.suppress(ImportError):  # a reader child reports it when it needs the module
             importlib.import_module(name)

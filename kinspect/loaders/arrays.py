@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     import h5py
     import numpy as np
 
-SLICE_BYTES = 4 * 1024 * 1024  # stored bytes of one slice read at a time
-SLICE_VALUES = 1 << 20  # values of one slice, at most: float64 work buffers are 8 MiB each
+SLICE_BYTES = 1024 * 1024  # stored bytes of one slice read at a time
+SLICE_VALUES = 1 << 18  # values of one slice, at most: its float64 work buffer (2 MiB) stays in cache
 CACHE_BYTES = 16 * 1024 * 1024  # a tensor up to this size (decoded) is kept for its histogram: one read
 FLOAT16_MAX = 65504.0
 MAX_UNIT_INDEX = 16  # indices of all-zero units returned per tensor (the count is exact)
@@ -614,14 +614,16 @@ class _Hist:
         self.direct_set = set(self.direct)
         self.at_or_above = np.zeros(bins + 1, dtype=np.int64)
 
-    def _estimate(self, v: np.ndarray) -> np.ndarray:
-        """The bin estimate of float64 values ``v`` (overwritten), as int32: the same ufuncs
-        for the per-tensor check and for every slice, hence the same roundings."""
+    def _estimate(self, v: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """The bin estimate of float64 values ``v`` (overwritten), as int32 (or ``dtype``, which
+        must hold 0..bins): the same ufuncs for the per-tensor check and for every slice, hence
+        the same roundings; truncation gives the same integer whatever the integer type."""
         import numpy as np
 
+        dtype = np.int32 if dtype is None else dtype
         np.subtract(v, self.first, out=v)
         np.multiply(v, self.scale or 0.0, out=v)
-        out = self.work.get("bin", np.int32, v.size) if v.size > 64 else np.empty(v.size, np.int32)
+        out = self.work.get("bin", dtype, v.size) if v.size > 64 else np.empty(v.size, dtype)
         np.copyto(out, v, casting="unsafe")
         return out
 
@@ -645,8 +647,10 @@ class _Hist:
             if len(self.direct) == self.bins - 1:
                 return  # every edge counted directly: no estimate needed
         b = self._float64(flat)
-        est = self._estimate(b)
-        counts = np.bincount(est, minlength=self.bins + 1)
+        if self.bins <= 255:  # every estimate (0..bins, see the class) fits a byte
+            self.fine[: self.bins + 1] += _count_bytes(self._estimate(b, np.uint8), self.bins + 1)
+            return
+        counts = np.bincount(self._estimate(b), minlength=self.bins + 1)
         self.fine[: self.bins + 1] += counts[: self.bins + 1]
         self.fine[self.bins] += int(counts[self.bins + 1 :].sum())  # never: the estimate is <= bins
 
@@ -668,6 +672,23 @@ class _Hist:
             ge[i] = self.at_or_above[i] if i in self.direct_set else tail[i]
         counts = ge[:-1] - ge[1:]
         return {"edges": [float(e) for e in self.edges], "counts": [int(c) for c in counts]}
+
+
+def _count_bytes(values: np.ndarray, k: int) -> np.ndarray:
+    """``np.bincount(values, minlength=k)`` of bytes below ``k``, in half the time: one
+    ``bincount`` over the bytes taken two at a time as 16-bit numbers (half as many steps of its
+    scalar loop), then the 256 × 256 pair counts summed over each byte of the pair."""
+    import numpy as np
+
+    even = values.size - values.size % 2
+    found = np.bincount(values[:even].view(np.uint16))  # up to the largest pair: < 256 * k
+    flat = np.zeros(256 * k, dtype=np.int64)
+    flat[: found.size] = found
+    pairs = flat.reshape(k, 256)  # either byte of a pair: rows or columns below k
+    counts = pairs.sum(axis=1) + pairs[:, :k].sum(axis=0)
+    if even < values.size:
+        counts[values[-1]] += 1
+    return counts
 
 
 def _per_slice(itemsize: int) -> int:

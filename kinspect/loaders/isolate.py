@@ -52,11 +52,24 @@ def _limit_memory(extra_mb: float) -> None:
         pass  # no /proc or no resource module: time is still bounded
 
 
+def skip_processor_probe() -> None:
+    """Spare a reader its ``uname -p`` subprocess (10-20 ms): h5py's import reads
+    ``platform.uname()[4]`` (the machine), and building that tuple makes :mod:`platform` run
+    ``uname -p`` for the processor field, which no reader uses. The field is left blank, as
+    :mod:`platform` reports an unknown processor."""
+    import contextlib
+    import platform
+
+    with contextlib.suppress(TypeError):  # another Python's uname_result: let it probe
+        vars(platform.uname()).setdefault("processor", "")
+
+
 def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float) -> None:
     import traceback  # here: only a child reports a traceback, and the parent starts faster
 
     try:
         faulthandler.disable()  # a crash is reported by the parent in one line, not as a dump
+        skip_processor_probe()
         _limit_memory(memory_mb)
         try:
             payload: list = ["ok", fn()]
