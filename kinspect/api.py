@@ -342,7 +342,7 @@ def report(
             from kinspect.analyzers.cost import analyze as analyze_cost
 
             cost = analyze_cost(info)
-        prepare_html()
+        prepare_html(compare=compared is not None)
         stats, note = reading() if reading is not None else (None, None)
         skipped += [note] if note else []
         if stats is not None and stats.model is not info:  # read for the same tensors, listed from the config

@@ -418,6 +418,48 @@ def test_every_package_is_listed_in_pyproject() -> None:
     assert listed == found
 
 
+def test_compiled_templates_are_those_of_the_sources() -> None:
+    """templates/compiled/ holds one module per template, compiled from the sources as they are
+    now; and a report loads them whenever the installed Jinja2 is of the series that wrote them."""
+    import jinja2
+
+    from kinspect.render import html
+
+    folder = ROOT / "templates"
+    manifest = json.loads((folder / html.COMPILED / "manifest.json").read_text())
+    assert manifest["sources"] == html.source_digests(folder), f"templates edited: run {html.RECOMPILE}"
+    modules = {p.name for p in (folder / html.COMPILED).glob("tmpl_*.py")}
+    assert len(modules) == len(manifest["sources"]), f"run {html.RECOMPILE}"
+    series = manifest["jinja2"].split(".")[:2] == jinja2.__version__.split(".")[:2]
+    assert isinstance(html._compiled_loader(), jinja2.ModuleLoader) is series
+
+
+def test_compiled_templates_render_as_the_sources(
+    zoo_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same page from the compiled modules as from the sources, and a stale manifest (a template
+    edited since) makes kinspect compile the sources."""
+    import jinja2
+
+    from kinspect import api
+    from kinspect.render import html
+
+    monkeypatch.chdir(tmp_path)
+    real = html.environment
+    pages = []
+    for compiled in (True, False):
+        monkeypatch.setattr(html, "environment", lambda compiled=compiled: real(compiled))
+        page = Path(api.report(zoo_dir / "branches.keras", tmp_path / str(compiled), compare=SAMPLE).page)
+        pages.append(page.read_text())
+    assert pages[0] == pages[1]
+    copy = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", copy)
+    (copy / "cost.html.j2").write_text((copy / "cost.html.j2").read_text() + "\n")
+    monkeypatch.setattr(html, "_templates", lambda: copy)
+    assert html._compiled_loader() is None
+    assert isinstance(real.__wrapped__(True).loader, jinja2.FunctionLoader)
+
+
 def test_wheel_ships_templates(tmp_path: Path) -> None:
     """A built (non-editable) wheel carries the templates and renders a report from them."""
     missing = [name for name in ("setuptools", "wheel") if importlib.util.find_spec(name) is None]
@@ -431,8 +473,9 @@ def test_wheel_ships_templates(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     wheel = next((tmp_path / "dist").glob("kinspect-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for name in ("report.html.j2", "report.css", "report.js", "__init__.py"):
+    for name in ("report.html.j2", "report.css", "report.js", "__init__.py", "compiled/manifest.json"):
         assert f"kinspect/templates/{name}" in names
+    assert sum(n.startswith("kinspect/templates/compiled/tmpl_") for n in names) == 3
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     # -S: no site-packages .pth files, so the editable install of this checkout is not on the path.
@@ -443,6 +486,7 @@ def test_wheel_ships_templates(tmp_path: Path) -> None:
     code = (
         "import kinspect.render.html as h, kinspect.templates as t, sys;"
         "assert t.__file__.startswith(sys.argv[1]), t.__file__;"
+        "assert type(h.environment().loader).__name__ == 'ModuleLoader';"
         "print(len(h._template_text('report.html.j2')))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sorted(deps)])}

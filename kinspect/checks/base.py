@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kinspect.findings import Finding, Rule, Severity
 
@@ -48,6 +48,8 @@ class Subject:
     numerics: tuple[Finding, ...] = ()
     mismatch: bool = False  # the loader refused the file because its weights contradict the config
     training: tuple[Finding, ...] = ()  # the training findings of the run whose logs are beside it
+    # Views several rules derive from the same data (the config's objects), made once per file.
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 RuleFn = Callable[[Subject], Iterable[Finding]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import builtins
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,10 +270,26 @@ def marshalled(value: Any) -> bool:
     return head[:1] in (b"\xe3", b"c") and head[2:5] == b"\0\0\0"
 
 
-def bytecode(config: Any) -> Iterator[tuple[Node, str]]:
-    """Objects of ``config`` that carry Python bytecode, with how (each reported once)."""
+def _nodes(subject: Subject) -> list[Node]:
+    """Every object of the file's config (:func:`walk`), listed once for all the rules."""
+    nodes = subject.derived.get("nodes")
+    if nodes is None:
+        nodes = subject.derived["nodes"] = list(walk(_config(subject)))
+    return nodes
+
+
+def _bytecode(subject: Subject) -> list[tuple[Node, str]]:
+    found = subject.derived.get("bytecode")
+    if found is None:
+        found = subject.derived["bytecode"] = list(bytecode(_nodes(subject)))
+    return found
+
+
+def bytecode(nodes: Iterable[Node]) -> Iterator[tuple[Node, str]]:
+    """The objects among ``nodes`` (a config's :func:`walk`) that carry Python bytecode, with
+    how (each reported once)."""
     done: set[int] = set()
-    for node in walk(config):
+    for node in nodes:
         if id(node.value) in done:
             continue
         value, inner = node.value, node.value.get("config")
@@ -403,7 +419,7 @@ def _in_module(module: str, name: str, registered: str | None, function: bool) -
 )
 def lambda_rule(subject: Subject) -> Iterator[Finding]:
     """KIN101: Python bytecode in the config, at any depth, in every format."""
-    for node, why in bytecode(_config(subject)):
+    for node, why in _bytecode(subject):
         lambda_layer = node.value.get("class_name") == "Lambda" or node.key == "function"
         what = "Lambda layer" if lambda_layer else f"{node.key or 'config'} entry"
         yield Finding(
@@ -426,7 +442,7 @@ def lambda_rule(subject: Subject) -> Iterator[Finding]:
 )
 def reference_rule(subject: Subject) -> Iterator[Finding]:
     """KIN102: references a loader resolves to code outside Keras and the model's own objects."""
-    for node in walk(_config(subject)):
+    for node in _nodes(subject):
         ref = reference(node)
         if ref is not None and ref.danger is not None:
             kind = "function" if ref.function else "class"
@@ -461,7 +477,7 @@ def reference_rule(subject: Subject) -> Iterator[Finding]:
 def custom_rule(subject: Subject) -> Iterator[Finding]:
     """KIN103: objects a loader needs code for: custom classes and functions, and TFOpLambda."""
     needed: dict[str, list[str]] = {}
-    for node in walk(_config(subject)):
+    for node in _nodes(subject):
         value = node.value
         cls = value.get("class_name")
         if not isinstance(cls, str):
@@ -616,7 +632,7 @@ def safe_mode_rule(subject: Subject) -> Iterator[Finding]:
     safe mode once their code is registered, and Keras 3.9+ imports no module outside Keras in
     any mode: neither is a safe-mode refusal (KIN103 and KIN102 report them).
     """
-    if any(bytecode(_config(subject))):
+    if _bytecode(subject):
         yield Finding(
             "KIN107",
             Severity.WARNING,

@@ -128,6 +128,16 @@ def head(path: str) -> tuple[bytes, str | None]:
         return b"", f"cannot read file ({exc.strerror or exc})"
 
 
+def file_identity(path: str) -> tuple[int, ...] | None:
+    """What changes when a file is replaced or rewritten (device, inode, size, modification
+    time), for keeping what was read from it while it stays the same; None if it cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def require_file(path: str) -> None:
     """An InputError unless ``path`` is a readable, non-empty regular file."""
     _, problem = head(path)

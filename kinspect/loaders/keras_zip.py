@@ -14,7 +14,15 @@ from typing import Any
 from kinspect.errors import InputError, UnsafeArchiveError
 from kinspect.loaders import snapshot
 from kinspect.loaders.archive import ArchiveError, duplicate_members, read_small, unsafe_members
-from kinspect.loaders.base import READ_ERRORS, ArchFile, H5Error, Source, decode_json, one_line
+from kinspect.loaders.base import (
+    READ_ERRORS,
+    ArchFile,
+    H5Error,
+    Source,
+    decode_json,
+    file_identity,
+    one_line,
+)
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
 from kinspect.loaders.snapshot import Snapshot
@@ -116,6 +124,11 @@ def shard_files(index: Any) -> list[str]:
     return sorted(shards)
 
 
+# The architecture the last load parsed, by the file's identity: the verified load that follows a
+# config-only one of the same file (loaders.load_config_first, for the report) parses nothing again.
+_parsed: tuple[tuple[int, ...], tuple[Any, dict[str, Any], Any, Any]] | None = None
+
+
 def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
     """Read a .keras archive; ``pending`` is the weights listing if it was already started.
 
@@ -133,10 +146,13 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     )
     from kinspect.loaders.keras3_weights import listing
 
+    global _parsed
     if arch is not None:
         raise InputError(path, "--arch applies to weights-only files; this archive has its own")
+    key = file_identity(path)
+    recent = _parsed[1] if _parsed is not None and key is not None and _parsed[0] == key else None
     with _open(path) as zf:
-        config, meta = _config(path, zf)
+        config, meta = recent[:2] if recent is not None else _config(path, zf)
         version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
         names = set(zf.namelist())
         # The config decides the weights only for Keras 3 archives of one weights member, and
@@ -150,8 +166,12 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
             f"the archive holds several members named {name!r:.100}; kinspect, like Keras, reads the last"
             for name in duplicate_members(zf)
         ]
-    spec = parse_architecture(path, config)
-    shapes = propagate_shapes(path, spec, is_keras2(config))
+    if recent is not None:
+        spec, shapes = recent[2:]
+    else:
+        spec = parse_architecture(path, config)
+        shapes = propagate_shapes(path, spec, is_keras2(config))
+        _parsed = (key, (config, meta, spec, shapes)) if key is not None else None
     weights = assign_from_config(spec, shapes) if started is None else None
     if weights is None:
         if started is None:  # the config does not decide: read the weights after all

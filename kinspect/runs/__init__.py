@@ -14,10 +14,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from kinspect.runs.common import PICKLE_HINT, Read, head, is_binary, is_pickle
+from kinspect.runs.common import PICKLE_HINT, Read, head, is_binary, is_event_file, is_pickle
 from kinspect.runs.csvlog import looks_like_csvlog, read_csv
 from kinspect.runs.jsonlog import looks_like_history, read_json
-from kinspect.runs.tensorboard import is_event_file, read_tensorboard
 from kinspect.training import Run, Series, SourceKind
 
 __all__ = ["LOG_NAMES", "Found", "Logs", "find", "logs_beside", "read_logs"]
@@ -197,6 +196,8 @@ def read_logs(paths: Sequence[str]) -> Logs:
         else:
             quiet.add(p)  # a config.json or other JSON beside the logs: not a history
     if found.events:
+        from kinspect.runs.tensorboard import read_tensorboard  # the event reader: only when read
+
         reads.append(read_tensorboard(found.events))
     problems = list(found.problems)
     parts: list[Run] = []

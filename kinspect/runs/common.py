@@ -15,6 +15,8 @@ PICKLE_HINT = (
     "history as JSON instead: json.dump(history.history, open('history.json', 'w'))"
 )
 
+EVENTS_PREFIX = "events.out.tfevents."
+
 
 @dataclass(frozen=True)
 class Read:
@@ -35,6 +37,11 @@ def history_name(name: str) -> str:
 
 
 _PICKLE_0 = re.compile(rb"^(?:\((?:dp|lp)\d|\}(?:q|r|\()|\](?:q|r|\()|c[A-Za-z_][\w.]*\n[A-Za-z_])")
+
+
+def is_event_file(name: str) -> bool:
+    """A TensorBoard event file, by its name (``events.out.tfevents.<time>.<host>…``)."""
+    return name.startswith(EVENTS_PREFIX) or ".tfevents." in name
 
 
 def is_pickle(head: bytes) -> bool:

@@ -19,18 +19,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from kinspect.runs.common import Read, history_name
+from kinspect.runs.common import Read, history_name, is_event_file
 from kinspect.tfio.errors import TFIOError
 from kinspect.tfio.events import Histogram, Problem, Scalar, read_events
 from kinspect.training import Run, Series, Source, SourceKind, WeightSeries
 
-EVENTS_PREFIX = "events.out.tfevents."
 SPLITS = {"train": "", "validation": "val_", "validate": "val_", "eval": "val_"}
 MAX_EPOCH = 100_000  # a larger step is not an epoch
-
-
-def is_event_file(name: str) -> bool:
-    return name.startswith(EVENTS_PREFIX) or ".tfevents." in name
 
 
 def run_dir(path: str) -> tuple[str, str]:
