@@ -320,10 +320,16 @@ def report(
         drawing = _start_graph(first, drawable) if graph else None
         if drawing is not None:
             stack.callback(drawing.close)
-            drawing.draw(wait=False)  # the drawings, if the layout is done (the PNG's size depends on it)
+
+        def step() -> None:
+            """Start the drawings once the layout is done (the PNG's size depends on it): asked
+            between the steps below rather than waited for, as the layout may still run."""
+            if drawing is not None:
+                drawing.draw(wait=False)
+
+        step()
         info = verified()
-        if drawing is not None:
-            drawing.draw()
+        step()
         if early is not None and reading is not None and _stored(info) != _stored(first):
             early.close()  # read for another listing: stopped, and read again below
             reading = None
@@ -335,6 +341,7 @@ def report(
         raw = _raw_config(info)
         checks, note = _check_findings(info, raw)
         skipped += [note] if note else []
+        step()
         # What does not need the weights or the drawing is done while they are being made.
         training, training_note = _training(path, logs)
         cost = None
@@ -342,7 +349,9 @@ def report(
             from kinspect.analyzers.cost import analyze as analyze_cost
 
             cost = analyze_cost(info)
+        step()
         prepare_html(compare=compared is not None)
+        step()
         stats, note = reading() if reading is not None else (None, None)
         skipped += [note] if note else []
         if stats is not None and stats.model is not info:  # read for the same tensors, listed from the config

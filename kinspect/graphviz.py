@@ -202,9 +202,9 @@ class Background:
 
 class Drawing:
     """A graph laid out once and drawn as SVG (at full size) and as a raster image (capped at
-    ``max_megapixels``), without threads: ``dot -Tdot`` lays it out, started at once;
-    :meth:`draw` then starts both drawings of that layout side by side (``neato -n2``), the
-    raster at the resolution the cap allows (as :func:`render` chooses it)."""
+    ``max_megapixels``), without threads: one ``dot`` run, started at once, lays it out and draws
+    the SVG of that layout; :meth:`draw` then starts the raster drawing of the same layout
+    (``neato -n2``) at the resolution the cap allows (as :func:`render` chooses it)."""
 
     def __init__(self, dot_text: str, fmt: str, max_megapixels: float, timeout: float) -> None:
         dot = find_dot()
@@ -212,32 +212,38 @@ class Drawing:
             raise GraphvizMissing(INSTALL_HINT)
         self.fmt, self.max_megapixels, self.timeout = fmt, max_megapixels, timeout
         self.dot_text = dot_text
-        self.layout = Background([dot, "-Tdot"], dot_text.encode(), timeout)
-        self.vector: Background | GraphvizError | None = None
+        handle, self.svg_path = tempfile.mkstemp(prefix="kinspect-", suffix=".svg")
+        os.close(handle)
+        # -o names the file of the -T before it: the SVG to that file, the layout on stdout.
+        self.layout = Background([dot, "-Tsvg", f"-o{self.svg_path}", "-Tdot"], dot_text.encode(), timeout)
+        self.vector: bytes | GraphvizError | None = None
         self.raster: Background | Rendered | GraphvizError | None = None
         self.notes: list[str] = []
 
     def draw(self, wait: bool = True) -> None:
-        """Start both drawings of the layout (waiting for the layout; with ``wait`` False, only
-        if the layout is done already). Once started, a no-op."""
+        """Take the SVG and start the raster drawing, once the layout is done (waiting for it;
+        with ``wait`` False, only if it is done already). Once started, a no-op."""
         if self.raster is not None or (not wait and not self.layout.done()):
             return
         try:
             laid_out = self.layout.result()
+            with open(self.svg_path, "rb") as fh:
+                self.vector = fh.read()
         except GraphvizError as exc:
             self.raster = self.vector = exc
             return
+        except OSError as exc:
+            self.raster = self.vector = GraphvizError(f"cannot read Graphviz's SVG ({exc.strerror or exc})")
+            return
+        finally:
+            self._remove_svg()
         chosen, self.notes = raster_dpi(laid_out, None, self.max_megapixels)
         neato = shutil.which("neato")
-        for fmt, extra in (("svg", []), (self.fmt, [f"-Gdpi={chosen:.2f}"])):
-            if neato:  # draw the layout just computed instead of laying the graph out again
-                job = Background([neato, "-n2", f"-T{fmt}", *extra], laid_out, self.timeout)
-            else:
-                job = Background([str(find_dot()), f"-T{fmt}", *extra], self.dot_text.encode(), self.timeout)
-            if fmt == "svg":
-                self.vector = job
-            else:
-                self.raster = job
+        extra = [f"-T{self.fmt}", f"-Gdpi={chosen:.2f}"]
+        if neato:  # draw the layout just computed instead of laying the graph out again
+            self.raster = Background([neato, "-n2", *extra], laid_out, self.timeout)
+        else:
+            self.raster = Background([str(find_dot()), *extra], self.dot_text.encode(), self.timeout)
 
     def svg(self) -> bytes:
         """The SVG drawing (GraphvizError when it could not be drawn)."""
@@ -246,7 +252,7 @@ class Drawing:
         if isinstance(self.vector, GraphvizError):
             raise self.vector
         assert self.vector is not None
-        return self.vector.result()
+        return self.vector
 
     def raster_image(self) -> Rendered:
         """The raster image (GraphvizError when it could not be drawn)."""
@@ -261,9 +267,14 @@ class Drawing:
 
     def close(self) -> None:
         """Stop what still runs."""
-        for job in (self.layout, self.vector, self.raster):
+        for job in (self.layout, self.raster):
             if isinstance(job, Background):
                 job.cancel()
+        self._remove_svg()
+
+    def _remove_svg(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.svg_path)
 
 
 def raster_dpi(laid_out: bytes, dpi: int | None, max_megapixels: float) -> tuple[float, list[str]]:

@@ -109,6 +109,7 @@ def test_drawing_matches_render_and_keeps_the_cap(tmp_path: Path) -> None:
     job.draw()
     svg, png = job.svg(), job.raster_image()
     job.close()
+    assert not os.path.exists(job.svg_path)  # the SVG Graphviz wrote beside the layout: read, removed
     reference = graphviz.render(text, "png", None, cap, 60)
     assert png.notes == reference.notes and png.notes and "0.05 megapixels" in png.notes[0]
     width, height = _png_size(png.data)
@@ -130,6 +131,10 @@ def test_drawing_errors_and_timeouts_are_graphviz_errors() -> None:
     with pytest.raises(graphviz.GraphvizError, match="failed"):
         job.raster_image()
     job.close()
+    assert not os.path.exists(job.svg_path)
+    unused = graphviz.Drawing("digraph { a -> b }", "png", 4, 60)
+    unused.close()  # stopped before its layout was waited for: its SVG file goes too
+    assert not os.path.exists(unused.svg_path)
     slow = graphviz.Background(["/bin/sleep", "5"], b"", 0.2)
     with pytest.raises(graphviz.GraphvizTimeout, match=r"longer than 0\.2 s"):
         slow.result()

@@ -12,7 +12,7 @@ import builtins
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kinspect.catalog.architecture import MODEL_CLASSES
 from kinspect.catalog.registry import is_builtin
@@ -211,8 +211,7 @@ LAYER_KEYS = frozenset({"layers", "layer", "forward_layer", "backward_layer", "c
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "os", "subprocess", "sys", "posix"}
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """A JSON object in the config, with the layer it belongs to and the key that holds it."""
 
     value: Mapping[str, Any]
@@ -223,10 +222,12 @@ class Node:
 def walk(config: Any) -> Iterator[Node]:
     """Every JSON object of ``config``, depth first, iteratively (configs may be deep)."""
     stack: list[tuple[Any, str | None, str | None]] = [(config, None, None)]
+    push, pop = stack.append, stack.pop
     while stack:
-        item, layer, key = stack.pop()
+        item, layer, key = pop()
         if isinstance(item, list):
-            stack.extend((v, layer, key) for v in reversed(item))
+            for v in reversed(item):
+                push((v, layer, key))
             continue
         if not isinstance(item, Mapping):
             continue
@@ -241,7 +242,9 @@ def walk(config: Any) -> Iterator[Node]:
         if isinstance(inner, list) and str(item.get("class_name")) in MODEL_CLASSES:
             # Keras 1 / Keras <= 2.2.0 Sequential: its config is the bare list of layer entries.
             children = [(k, v) for k, v in children if k != "config"] + [("layers", inner)]
-        stack.extend((v, here, str(k)) for k, v in reversed(children))
+        for k, v in reversed(children):
+            if isinstance(v, (list, Mapping)):  # only containers hold objects
+                push((v, here, str(k)))
 
 
 def _config(subject: Subject) -> Any:
