@@ -537,7 +537,7 @@ def test_hostile_configs_on_either_side(
 def _stored(values: np.ndarray, step: int, reuse: bool = True) -> Any:
     """A stored tensor whose values come in slices of ``step`` (through one reused buffer, as the
     raw reader gives them)."""
-    from kinspect.loaders.arrays import _Stored
+    from kinspect.loaders.arrays import Stored
 
     flat = values.reshape(-1)
 
@@ -549,7 +549,7 @@ def _stored(values: np.ndarray, step: int, reuse: bool = True) -> Any:
             out[...] = part
             yield out.reshape(1, -1), 0
 
-    return _Stored(values.shape, values.dtype.name, values.dtype, True, slices)
+    return Stored(values.shape, values.dtype.name, values.dtype, True, slices)
 
 
 def test_pairs_of_different_slicing_and_dtype() -> None:
@@ -583,7 +583,7 @@ def test_pair_memory_is_bounded() -> None:
     chunk = np.arange(1 << 20, dtype=np.float32)
 
     def stored(shift: float) -> Any:
-        from kinspect.loaders.arrays import _Stored
+        from kinspect.loaders.arrays import Stored
 
         def slices() -> Any:
             buf = np.empty(1 << 20, np.float32)
@@ -591,7 +591,7 @@ def test_pair_memory_is_bounded() -> None:
                 np.add(chunk, shift, out=buf)
                 yield buf.reshape(1, -1), 0
 
-        return _Stored((size,), "float32", np.dtype(np.float32), True, slices)
+        return Stored((size,), "float32", np.dtype(np.float32), True, slices)
 
     tracemalloc.start()
     try:

@@ -182,7 +182,7 @@ def compute(
     single_threaded_blas()
     try:
         work = _Work()
-        with _Files(srcs, work) as files:
+        with Files(srcs, work) as files:
             out: dict[str, Any] = {}
             done = last = 0
             for ds_path, units, negatives in wanted:
@@ -255,7 +255,7 @@ def single_threaded_blas() -> None:
             os.environ[name] = "1"
 
 
-class _Stored(NamedTuple):
+class Stored(NamedTuple):
     """One stored tensor as the statistics see it, whatever file holds it."""
 
     shape: tuple[int, ...]
@@ -267,7 +267,7 @@ class _Stored(NamedTuple):
     units: bool = True  # slices come in C order, so that units along the last axis can be tracked
 
 
-class _Files:
+class Files:
     """The open sources: HDF5 files (with the raw file descriptor and base offset of each when
     usable) and TensorFlow tensor bundles (their data shards, opened when first read)."""
 
@@ -279,7 +279,7 @@ class _Files:
         self.shards: dict[str, int] = {}  # shard path → fd
         self.closers: list[Any] = []
 
-    def __enter__(self) -> _Files:
+    def __enter__(self) -> Files:
         for src in self.srcs:
             if isinstance(src, BundleSource):
                 self.bundles.append(src.bundle)
@@ -310,7 +310,7 @@ class _Files:
             with contextlib.suppress(Exception):  # closing a damaged file must not hide the real error
                 close()
 
-    def find(self, ds_path: str) -> _Stored | None:
+    def find(self, ds_path: str) -> Stored | None:
         """The tensor stored at ``ds_path`` (an HDF5 dataset path or a checkpoint key), or None."""
         for bundle in self.bundles:
             entry = bundle.entries.get(ds_path)
@@ -318,7 +318,7 @@ class _Files:
                 return self._bundle_tensor(bundle, entry)
         return self._h5_tensor(ds_path)
 
-    def _h5_tensor(self, ds_path: str) -> _Stored | None:
+    def _h5_tensor(self, ds_path: str) -> Stored | None:
         import h5py
 
         for f, fd, base in self.open:
@@ -345,10 +345,10 @@ class _Files:
             def slices(dset: Any = dset, raw: Any = raw, stored: Any = stored) -> Iterator[tuple[Any, int]]:
                 return _slices(dset, raw, stored, self.work)
 
-            return _Stored(shape, name, stored, raw is not None, slices)
+            return Stored(shape, name, stored, raw is not None, slices)
         return None
 
-    def _bundle_tensor(self, bundle: Any, entry: Any) -> _Stored:
+    def _bundle_tensor(self, bundle: Any, entry: Any) -> Stored:
         """A checkpoint tensor: plain bytes at ``entry.offset`` of its data shard (in the bundle's byte
         order), or, for a partitioned variable, the bytes of each of its stored slices."""
         import numpy as np
@@ -356,11 +356,11 @@ class _Files:
         shape = tuple(entry.shape)
         code = _BUNDLE_DTYPES.get(entry.dtype)
         if code is None:
-            return _Stored(shape, entry.dtype, None, True, _nothing, f"dtype {entry.dtype} holds no numbers")
+            return Stored(shape, entry.dtype, None, True, _nothing, f"dtype {entry.dtype} holds no numbers")
         dtype = np.dtype(code).newbyteorder(">" if bundle.endianness == "big" else "<")
         parts = bundle.pieces.get(entry.key, ()) if entry.sliced else (entry,)
         if sum(math.prod(p.shape) for p in parts) != math.prod(shape):
-            return _Stored(shape, entry.dtype, None, True, _nothing,
+            return Stored(shape, entry.dtype, None, True, _nothing,
                            "a partitioned variable whose stored slices do not cover it")  # fmt: skip
         reads = []
         for part in parts:
@@ -379,14 +379,14 @@ class _Files:
                 yield from _raw_slices(fd, offset, part_shape, dtype, label, self.work)
 
         # The slices of a partitioned variable are not in the full tensor's order: no unit masks.
-        return _Stored(shape, entry.dtype, dtype, True, slices, units=not entry.sliced)
+        return Stored(shape, entry.dtype, dtype, True, slices, units=not entry.sliced)
 
 
 def _nothing() -> Iterator[tuple[Any, int]]:
     return iter(())
 
 
-# TensorFlow dtypes whose bytes numpy reads as they are (bfloat16 as 16 bits, widened by _decode).
+# TensorFlow dtypes whose bytes numpy reads as they are (bfloat16 as 16 bits, widened by decode).
 _BUNDLE_DTYPES = {
     "float16": "<f2", "float32": "<f4", "float64": "<f8", "bfloat16": "<u2",
     "int8": "i1", "int16": "<i2", "int32": "<i4", "int64": "<i8",
@@ -718,7 +718,7 @@ def _blocks(shape: tuple[int, ...], itemsize: int) -> Iterator[tuple[int, int, i
                 yield row + c, row + min(last, c + per), c
 
 
-def _decode(raw: np.ndarray, bf16: bool, work: _Work | None = None) -> np.ndarray:
+def decode(raw: np.ndarray, bf16: bool, work: _Work | None = None) -> np.ndarray:
     """Stored values as :class:`_Acc` and :class:`_Hist` take them: bfloat16 (16 bits, Keras's
     ``dtype`` attribute) widened to float32 by a bit shift, float16 to float32, native byte order
     (in ``work``'s buffers, valid until its next call with the same ``work``; fresh ones without)."""
@@ -812,7 +812,7 @@ def _grid(stored: np.dtype, bf16: bool) -> str:
     return "f64"
 
 
-def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int, work: _Work) -> tuple[dict, int]:
+def _tensor_stats(tensor: Stored, units: bool, negatives: bool, bins: int, work: _Work) -> tuple[dict, int]:
     """Statistics (and a histogram when ``bins``) of one stored tensor, and the bytes it occupies.
 
     The statistics take one pass. The histogram needs the tensor's min and max first: a tensor
@@ -833,7 +833,7 @@ def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int, work
     keep = bins and (single or size * wide <= CACHE_BYTES)
     kept: list[np.ndarray] = []
     for arr, col in tensor.slices():
-        values = _decode(arr, bf16, work)
+        values = decode(arr, bf16, work)
         acc.add(values, col)
         if keep:
             kept.append(values if single else values.copy())
@@ -843,7 +843,7 @@ def _tensor_stats(tensor: _Stored, units: bool, negatives: bool, bins: int, work
         if out["min"] is None:
             out["histogram"] = {"edges": [], "counts": []}
             return out, nbytes
-        again = kept if keep else (_decode(a, bf16, work) for a, _ in tensor.slices())
+        again = kept if keep else (decode(a, bf16, work) for a, _ in tensor.slices())
         hist = _Hist(out["min"], out["max"], bins, _grid(stored, bf16), work)
         finite_only = bool(out["nan"] or out["inf"])
         for values in again:

@@ -21,9 +21,9 @@ from kinspect.errors import InputError
 from kinspect.loaders.arrays import (
     SECONDS_PER_GB,
     SLICE_BYTES,
-    _decode,
-    _Files,
-    _Stored,
+    Files,
+    Stored,
+    decode,
     single_threaded_blas,
     sources,
 )
@@ -125,9 +125,9 @@ def compare(
     single_threaded_blas()  # before numpy loads: one core per reader child
     which = path_a
     try:
-        with _Files(srcs_a) as fa:
+        with Files(srcs_a) as fa:
             which = path_b
-            with _Files(srcs_b) as fb:
+            with Files(srcs_b) as fb:
                 out: dict[str, Any] = {}
                 for key, pa, pb in wanted:
                     which = path_a
@@ -143,7 +143,7 @@ def compare(
         raise InputError(which, f"cannot read weight values ({one_line(exc)})") from None
 
 
-def _flat(tensor: _Stored, path: str) -> Iterator[np.ndarray]:
+def _flat(tensor: Stored, path: str) -> Iterator[np.ndarray]:
     """The stored values in C order, flat, slice by slice (views of a reused buffer); a read error
     names ``path``, the file the tensor is in."""
     slices = tensor.slices()
@@ -157,7 +157,7 @@ def _flat(tensor: _Stored, path: str) -> Iterator[np.ndarray]:
         yield arr.reshape(-1)
 
 
-def _aligned(a: _Stored, b: _Stored, paths: tuple[str, str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _aligned(a: Stored, b: Stored, paths: tuple[str, str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Equal-length pieces of both tensors, in order, whatever their slicing."""
     ia, ib = _flat(a, paths[0]), _flat(b, paths[1])
     xa = next(ia, None)
@@ -179,7 +179,7 @@ def _bits(x: np.ndarray) -> np.ndarray:
     return x.view(f"u{x.dtype.itemsize}") if x.dtype.itemsize in (1, 2, 4, 8) else x
 
 
-def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, str]) -> dict[str, Any]:
+def _pair(a: Stored, b: Stored, atol: float, rtol: float, paths: tuple[str, str]) -> dict[str, Any]:
     """The sums of one pair of tensors of equal size (shapes are checked by the caller)."""
     import numpy as np
 
@@ -206,7 +206,7 @@ def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, st
         # np.vdot, not np.dot: the same BLAS sum, but np.dot's threaded path is many times slower
         # on a loaded machine.
         for lo in range(0, ra.size, per):
-            pa = _decode(ra[lo : lo + per], bf_a)
+            pa = decode(ra[lo : lo + per], bf_a)
             m = pa.size
             x, y, d, t = (buf[:m] for buf in bufs)
             np.copyto(x, pa.view(np.uint8) if pa.dtype.kind == "b" else pa, casting="unsafe")
@@ -217,7 +217,7 @@ def _pair(a: _Stored, b: _Stored, atol: float, rtol: float, paths: tuple[str, st
                     s = float(np.vdot(x, x))
                 aa, bb, ab = aa + s, bb + s, ab + s
                 continue
-            pb = _decode(rb[lo : lo + per], bf_b)
+            pb = decode(rb[lo : lo + per], bf_b)
             np.copyto(y, pb.view(np.uint8) if pb.dtype.kind == "b" else pb, casting="unsafe")
             np.subtract(y, x, out=d)
             sums = (float(np.vdot(d, d)), float(np.vdot(x, x)), float(np.vdot(y, y)), float(np.vdot(x, y)))
