@@ -113,3 +113,50 @@ def test_an_exception_is_raised_as_a_bug() -> None:
 
     with pytest.raises(RecursionError, match="too deep"):
         pool.run(["a", "bug", "b"], work, 2, lambda p, why: why)
+
+
+def test_a_file_that_fails_after_others_is_checked_again_in_a_fresh_worker() -> None:
+    """A worker may have been left damaged by an earlier file: the file it fails on is checked
+    once more in a fresh worker, and only a second failure is that file's result."""
+    poisoned: list[str] = []
+
+    def work(path: str) -> str:
+        if path == "poison":
+            poisoned.append(path)  # the worker's own state, as a damaged library's would be
+        elif path == "victim" and poisoned:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        elif path == "bad":
+            os._exit(3)
+        return path.upper()
+
+    got = pool.run(["poison", "victim", "x", "bad", "y"], work, 1, lambda p, why: f"{p}: {why}")
+    assert got == ["POISON", "VICTIM", "X", "bad: the checker crashed on this file (exit status 3)", "Y"]
+
+
+def test_each_file_has_its_own_deadline() -> None:
+    def work(path: str) -> str:
+        time.sleep(float(path))
+        return f"done {path}"
+
+    got = pool.run(["0", "2", "0.1"], work, 2, lambda p, why: why, timeout=lambda p: 1.0 if p == "2" else 0)
+    assert got == ["done 0", "checking it took longer than 1 s; gave up", "done 0.1"]
+
+
+def test_workers_read_the_files_themselves_under_a_memory_ceiling(
+    files: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check worker is the isolation of its files: its readers run in it (no fork per read),
+    under the reader children's memory ceiling."""
+    import resource
+
+    from kinspect.checks.runner import FileResult
+    from kinspect.loaders import isolate
+
+    def probe(path: str, settings: object) -> FileResult:
+        inline = isolate.start(path, lambda: os.getpid()).fn is not None
+        ceiling = resource.getrlimit(resource.RLIMIT_AS)[0]
+        return FileResult(f"{inline} {ceiling != resource.RLIM_INFINITY}", (), False)
+
+    monkeypatch.setattr(runner, "check_file", probe)  # the workers are forked after this
+    got = runner.check_files(files[:4], merge({}, {}), jobs=2)
+    assert [r.path for r in got] == ["True True"] * 4

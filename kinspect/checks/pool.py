@@ -4,8 +4,9 @@ A process start per file would cost more than checking a small model: each worke
 once, imports what the readers need once (:func:`kinspect.loaders.warm_readers`), then takes file
 after file. The parent knows which file each worker holds, so one file's crash (a worker killed
 by a signal, or exiting) or hang (past the deadline) becomes that file's result alone: the worker
-is replaced and the others go on. The libhdf5 reads inside a worker still run each in its own
-child with its deadline and memory ceiling (:mod:`kinspect.loaders.isolate`).
+is replaced and the others go on. A worker is the isolation of the files it reads: the caller's
+``warm`` may make its readers run in it (:func:`kinspect.loaders.isolate.inline_readers`), as a fork
+per read costs more than checking a small model, and ``timeout`` gives each file a reader's deadline.
 Results cross the pipe as JSON, as the reader children's do: ``work`` returns plain JSON values
 (the caller converts its own types), and nothing that crosses is ever unpickled.
 """
@@ -35,6 +36,7 @@ class _Worker:
     results: int  # read end: JSON [index, ok, result or the bug's (type, message)]
     index: int | None = None  # the file it is checking
     since: float = 0.0
+    done: int = 0  # files it has checked
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -86,17 +88,21 @@ def run(
     jobs: int,
     failed: Callable[[str, str], Any],
     warm: Callable[[], None] = lambda: None,
-    timeout: float = 0.0,
+    timeout: float | Callable[[str], float] = 0.0,
 ) -> list[Any]:
     """``work(path)`` for every path in ``jobs`` forked workers, in the order of ``paths``.
 
     ``failed(path, why)`` is the result of a file whose worker died or took longer than
-    ``timeout`` seconds (0: no limit). ``work`` must not raise for a bad file: an exception it
-    raises is a bug, raised here as if ``work`` had run in this process.
+    ``timeout`` seconds (0: no limit; a function gives each file its own). A worker that had
+    checked other files first may have been left damaged by one of them: its file is checked
+    again in a fresh worker, and only a second failure is that file's. ``work`` must not raise
+    for a bad file: an exception it raises is a bug, raised here as if ``work`` had run in this
+    process.
     """
     results: dict[int, Any] = {}
     queue = list(range(len(paths)))[::-1]  # popped from the end: in order
     workers: list[_Worker] = []
+    limits = [timeout(p) if callable(timeout) else timeout for p in paths]
 
     def spawn() -> _Worker:
         task_r, task_w = os.pipe()
@@ -113,25 +119,35 @@ def run(
         os.close(result_w)
         return _Worker(pid, task_w, result_r)
 
-    def give(worker: _Worker) -> None:
-        worker.index = queue.pop()
+    def give(worker: _Worker, index: int | None = None) -> None:
+        worker.index = queue.pop() if index is None else index
         worker.since = time.monotonic()
         _write_all(worker.tasks, _INDEX.pack(worker.index))
 
     def retire(worker: _Worker, why: str | None) -> None:
-        """Stop ``worker``; ``why`` its file failed (it died, or is killed for its hang)."""
+        """Stop ``worker`` and fork its replacement; ``why`` its file failed (it died, or is
+        killed for its hang). The replacement takes that file again if the worker had checked
+        others first (perhaps an earlier file's doing), else the next one."""
         os.close(worker.tasks)
         os.close(worker.results)
         if why is not None:
             os.kill(worker.pid, signal.SIGKILL)
         _, status = os.waitpid(worker.pid, 0)
         workers.remove(worker)
-        if worker.index is not None:
-            if why is None:
-                sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-                how = f"signal {signal.Signals(sig).name}" if sig else f"exit status {os.WEXITSTATUS(status)}"
-                why = f"the checker crashed on this file ({how})"
-            results[worker.index] = failed(paths[worker.index], why)
+        index = worker.index
+        if index is None:
+            return
+        workers.append(spawn())
+        if worker.done:
+            give(workers[-1], index)
+            return
+        if why is None:
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+            how = f"signal {signal.Signals(sig).name}" if sig else f"exit status {os.WEXITSTATUS(status)}"
+            why = f"the checker crashed on this file ({how})"
+        results[index] = failed(paths[index], why)
+        if queue:
+            give(workers[-1])
 
     try:
         for _ in range(max(1, min(jobs, len(paths)))):
@@ -141,31 +157,28 @@ def run(
                 give(worker)
         while len(results) < len(paths):
             busy = [w for w in workers if w.index is not None]
-            wait = None
-            if timeout > 0 and busy:
-                wait = max(0.0, min(w.since for w in busy) + timeout - time.monotonic())
+            ends = [w.since + limits[w.index] for w in busy if w.index is not None and limits[w.index] > 0]
+            wait = max(0.0, min(ends) - time.monotonic()) if ends else None
             ready, _, _ = select.select([w.results for w in busy], [], [], wait)
             for worker in [w for w in busy if w.results in ready]:
                 raw = _read_exactly(worker.results, _SIZE.size)
                 data = _read_exactly(worker.results, _SIZE.unpack(raw)[0]) if raw is not None else None
-                if data is None:  # the worker died on this file: replace it
+                if data is None:  # the worker died on this file
                     retire(worker, None)
-                    workers.append(spawn())
                 else:
                     index, ok, value = json.loads(data)
                     if not ok:
                         raise _bug(*value)  # as if run here (the workers are stopped below)
                     results[index] = value
                     worker.index = None
-                if queue:
-                    give(next(w for w in workers if w.index is None))
-            if timeout > 0:
-                now = time.monotonic()
-                for worker in [w for w in workers if w.index is not None and now - w.since > timeout]:
-                    retire(worker, f"checking it took longer than {timeout:g} s; gave up")
-                    workers.append(spawn())
-                    if queue:
-                        give(workers[-1])
+                    worker.done += 1
+                idle = [w for w in workers if w.index is None]
+                if queue and idle:
+                    give(idle[0])
+            now = time.monotonic()
+            for worker, index in [(w, w.index) for w in workers if w.index is not None]:
+                if 0 < limits[index] < now - worker.since:
+                    retire(worker, f"checking it took longer than {limits[index]:g} s; gave up")
     finally:  # also on KeyboardInterrupt: never leave a worker behind
         for worker in list(workers):
             worker.index = None

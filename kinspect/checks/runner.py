@@ -126,21 +126,41 @@ def check_file(path: str, settings: Settings) -> FileResult:
 def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> list[FileResult]:
     """Results in the order of ``paths``. Several files are checked in ``jobs`` worker processes
     (default: one per core), each forked once and reused from file to file; one file's crash or
-    hang is that file's result (KIN000), not the run's (:mod:`kinspect.checks.pool`)."""
+    hang is that file's result (KIN000), not the run's (:mod:`kinspect.checks.pool`).
+
+    A worker is the isolation of the files it reads: it reads them itself, under a reader's
+    memory ceiling and with a reader's deadline per file (a fork per read would cost more than
+    checking a small model), and it is replaced after a crash or a hang."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
     if len(paths) == 1 or not hasattr(os, "fork"):
         return [check_file(p, settings) for p in paths]
     from kinspect.checks import pool
     from kinspect.loaders import warm_readers
-    from kinspect.loaders.isolate import DEFAULT_TIMEOUT, TIMEOUT_ENV, _env_number
+    from kinspect.loaders.arrays import SECONDS_PER_GB
+    from kinspect.loaders.isolate import DEFAULT_TIMEOUT, TIMEOUT_ENV, _env_number, inline_readers
+    from kinspect.loaders.readers import data_bytes
 
     def failed(path: str, why: str) -> dict[str, Any]:
         return _plain(FileResult(path, (Finding(UNREADABLE, Severity.ERROR, f"cannot read: {why}"),), True))
 
-    # A worker's deadline: a file takes a few reads, each bounded by the reader's own deadline.
     read_timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
-    timeout = 4 * read_timeout + 60 if read_timeout > 0 else 0.0
-    done = pool.run(paths, lambda p: _plain(check_file(p, settings)), jobs, failed, warm_readers, timeout)
+
+    def deadline(path: str) -> float:
+        """A reader's deadline, and its allowance for the weight values a file holds."""
+        if read_timeout <= 0:
+            return 0.0
+        try:
+            size = data_bytes(path) or 0
+        except OSError:
+            size = 0
+        return read_timeout + SECONDS_PER_GB * size / 1e9
+
+    def warm() -> None:
+        warm_readers()
+        if read_timeout > 0:
+            inline_readers()
+
+    done = pool.run(paths, lambda p: _plain(check_file(p, settings)), jobs, failed, warm, deadline)
     return [_result(d) for d in done]
 
 

@@ -117,6 +117,17 @@ def isolated(path: str, fn: Callable[[], T]) -> T:
 
 
 _EARLY_FD: int | None = None  # in a child started with early=True: where send_early writes
+_INLINE = False  # this process is itself the isolation (inline_readers): readers run in it
+
+
+def inline_readers() -> None:
+    """Run every reader of this process in this process from now on, under the memory ceiling a
+    reader child would have (set here, for the whole process): for a process that is itself the
+    isolation, killed and replaced on a crash or a hang, such as a ``check`` worker. A fork per
+    read costs more than reading a small model (the child's copy-on-write faults)."""
+    global _INLINE
+    _INLINE = True
+    _limit_memory(_env_number(MEMORY_ENV, DEFAULT_MEMORY_MB))
 
 
 def send_early(value: Any) -> None:
@@ -151,7 +162,7 @@ class Pending:
         self.pid = 0
         self.early_fd: int | None = None
         self.timeout = _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
-        if self.timeout <= 0 or not hasattr(os, "fork"):
+        if self.timeout <= 0 or _INLINE or not hasattr(os, "fork"):
             self.fn = fn  # in-process, when called
             return
         memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
@@ -194,7 +205,7 @@ class Pending:
 
     def __call__(self) -> Any:
         if self.fn is not None:
-            return self.fn()
+            return _inline(self.path, self.fn)
         if not self.pid:
             raise RuntimeError("a pending read was collected twice")
         self._drop_early()
@@ -209,6 +220,17 @@ class Pending:
             os.close(self.read_fd)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def _inline(path: str, fn: Callable[[], Any]) -> Any:
+    """``fn()`` in this process, its result and its refusals as a reader child would give them."""
+    try:
+        return json.loads(json.dumps(fn()))  # plain JSON values, as from a child
+    except MemoryError:
+        memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
+        raise InputError(path, f"reading it needs more than {memory_mb:g} MB of memory; refused") from None
+    except RecursionError:
+        raise InputError(path, "structure nested too deeply") from None
 
 
 def start(path: str, fn: Callable[[], T], extra_seconds: float = 0.0, early: bool = False) -> Pending:

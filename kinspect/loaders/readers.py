@@ -112,8 +112,9 @@ class Prestarted:
         self.children: list[tuple[Pending, int]] = []
         self.working: list[Pending] = []  # children given work: stopped by close() unless collected
         count = max(1, min(most, os.cpu_count() or 1))
-        with contextlib.suppress(OSError):  # a small model needs one reader
-            count = max(1, min(count, _data_bytes(path) // MIN_BYTES_PER_CHILD))
+        with contextlib.suppress(OSError):  # a small model needs one reader (unknown: one per core)
+            found = data_bytes(path)
+            count = count if found is None else max(1, min(count, found // MIN_BYTES_PER_CHILD))
         hdf5 = _head(path).startswith(HDF5_HEADS)
         for _ in range(count):
             read_fd, write_fd = os.pipe()
@@ -173,28 +174,28 @@ class Prestarted:
         return read
 
 
-def _data_bytes(path: str) -> int:
+def data_bytes(path: str) -> int | None:
     """About how many bytes the tensors of ``path`` take, from file sizes alone: the file, or the
     data shards of a TensorFlow checkpoint (a prefix, or a directory of checkpoints) or a
-    SavedModel (``variables/``). Nothing found: no limit."""
+    SavedModel (``variables/``); None when none are found. OSError when it cannot be listed."""
     if path.endswith(".index") and os.path.isfile(path):  # a checkpoint's index: its shards count
         path = path[: -len(".index")]
     elif os.path.isfile(path):
         return os.path.getsize(path)
     if os.path.isdir(path):
         folders = [path, os.path.join(path, "variables")]
-        return sum(
+        found = sum(
             os.path.getsize(os.path.join(folder, name))
             for folder in folders
             if os.path.isdir(folder)
             for name in os.listdir(folder)
             if ".data-" in name and os.path.isfile(os.path.join(folder, name))
-        ) or (1 << 62)
+        )
+        return found or None
     folder, prefix = os.path.split(path)
     names = os.listdir(folder or ".")
-    return sum(
-        os.path.getsize(os.path.join(folder, n)) for n in names if n.startswith(prefix + ".data-")
-    ) or (1 << 62)
+    found = sum(os.path.getsize(os.path.join(folder, n)) for n in names if n.startswith(prefix + ".data-"))
+    return found or None
 
 
 def _head(path: str) -> bytes:
