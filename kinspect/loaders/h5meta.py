@@ -114,6 +114,7 @@ class H5Meta:
         self.root = 0
         self.headers: dict[int, list[tuple[int, int, bytes]]] = {}
         self.collections: dict[int, dict[int, bytes]] = {}
+        self.groups: dict[int, dict[str, int | None]] = {}
         self._superblock()
 
     # -- raw reads -------------------------------------------------------------------------
@@ -246,6 +247,13 @@ class H5Meta:
     # -- groups -----------------------------------------------------------------------------
     def members(self, address: int) -> dict[str, int | None]:
         """A group's members: name → object header address (None: not a hard link)."""
+        found = self.groups.get(address)
+        if found is None:
+            found = self._members(address)
+            self.groups[address] = found
+        return found
+
+    def _members(self, address: int) -> dict[str, int | None]:
         out: dict[str, int | None] = {}
         table = None
         for kind, flags, body in self.messages(address):

@@ -83,11 +83,12 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
 
     pair = paired(arch) if arch is not None else None
     parsed = None
-    if not verify and arch is None and pending is None:
+    if not verify and arch is None:
         decided, parsed = _config_only(path)
         if decided is not None:
-            return decided
-        pending = begin(path, early="model_config")  # the config does not decide: read the file
+            return decided  # a listing already started (the verified load's) is left running
+        if pending is None:  # the config does not decide: read the file after all
+            pending = begin(path, early="model_config")
     if parsed is None and pending is not None:
         parsed = keras2_weights.parse_early(path, pending.early())
     snap = _remember(path, Snapshot.from_json(pending()) if pending is not None else read(path))
