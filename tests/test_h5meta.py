@@ -163,9 +163,9 @@ def test_crafted_files_equal_h5py(tmp_path: Path, kwargs: dict[str, Any]) -> Non
         tmp_path / "m.h5",
         {
             "model_config": CONFIG,  # a str: h5py writes a variable-length UTF-8 string
-            "keras_version": b"2.21.0",  # bytes: a fixed-length string, as tf.keras writes it
-            "backend": np.bytes_("tensorflow"),
-            "training_config": CONFIG.encode("utf-8"),  # fixed-length, non-ASCII bytes
+            "keras_version": b"2.21.0",  # bytes: h5py writes a variable-length ASCII string (tf.keras's case)
+            "backend": np.bytes_("tensorflow \u00e9".encode()),  # a fixed-length string, non-ASCII bytes
+            "training_config": CONFIG.encode("utf-8"),  # variable-length "ASCII", non-ASCII bytes
             "layer_names": np.array([b"dense", b"dense_1"]),
         },
         **kwargs,
@@ -301,3 +301,26 @@ def test_mutation_fuzz(tmp_path: Path, source: str) -> None:
                 compared += 1
         path.unlink()
     assert compared >= 5, compared
+
+
+def test_continuation_loop_is_none(tmp_path: Path) -> None:
+    """A header whose continuation points back into itself: refused at once, not followed."""
+    path = _write(tmp_path / "m.h5", {"model_config": CONFIG})
+    data = bytearray(path.read_bytes())
+    root = int.from_bytes(data[64:72], "little")  # superblock 0: the root symbol table entry's header
+    assert data[root] == 1 and int.from_bytes(data[root + 18 : root + 20], "little") >= 16
+    size = int.from_bytes(data[root + 8 : root + 12], "little")
+    data[root + 16 : root + 18] = (0x10).to_bytes(2, "little")  # the first message: a continuation…
+    data[root + 24 : root + 40] = (root + 16).to_bytes(8, "little") + size.to_bytes(8, "little")  # …to itself
+    path.write_bytes(bytes(data))
+    with deadline(5, "continuation loop"):
+        assert h5meta.root_text_attributes(str(path), TEXT_ATTRS) is None
+
+
+def test_read_budget(keras_files: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overlapping structures cannot make it read more than its budget: past it, None."""
+    path = next(p for p in keras_files if p.name == "ResNet50.h5")
+    assert h5meta.root_text_attributes(str(path), TEXT_ATTRS) is not None
+    monkeypatch.setattr(h5meta, "MAX_READ_BYTES", 1000)
+    monkeypatch.setattr(h5meta, "MAX_COLLECTION", 0)
+    assert h5meta.root_text_attributes(str(path), TEXT_ATTRS) is None

@@ -37,6 +37,8 @@ MAX_HEAP_BYTES = 64 << 20  # a local heap's data segment
 MAX_COLLECTION = MAX_ATTR_BYTES + (1 << 20)  # a global heap collection
 MAX_ELEMENTS = 1 << 20  # strings in one list attribute
 SUPERBLOCK_LIMIT = 1 << 40  # where the superblock search stops (libhdf5 H5FD_locate_signature)
+MAX_READ_BYTES = 256 << 20  # read from one file in all (overlapping structures cannot multiply it)
+MAX_CHECKSUMMED = 2 << 20  # bytes checksummed in all (lookup3 in Python: about 0.25 s per MiB)
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -115,6 +117,8 @@ class H5Meta:
         self.headers: dict[int, list[tuple[int, int, bytes]]] = {}
         self.collections: dict[int, dict[int, bytes]] = {}
         self.groups: dict[int, dict[str, int | None]] = {}
+        self.budget = MAX_READ_BYTES + MAX_COLLECTION
+        self.checksum_budget = MAX_CHECKSUMMED
         self._superblock()
 
     # -- raw reads -------------------------------------------------------------------------
@@ -123,6 +127,9 @@ class H5Meta:
         at = self.base + address
         if address < 0 or size < 0 or at + size > self.size:
             raise _Unsupported("beyond the end of the file")
+        self.budget -= size
+        if self.budget < 0:
+            raise _Unsupported("more metadata than a Keras file has")
         data = os.pread(self.fd, size, at)
         if len(data) != size:
             raise _Unsupported("short read")
@@ -154,7 +161,7 @@ class H5Meta:
             self.so, self.sl = _uint(head, 9, 1), _uint(head, 10, 1)
             self._sizes_ok()
             end = 12 + 4 * self.so
-            if lookup3(head[:end]) != _uint(head, end, 4):
+            if _uint(head, end, 4) != lookup3(head[:end]):
                 raise _Unsupported("superblock checksum")
             base = _uint(head, 12, self.so)
             root = _uint(head, 12 + 3 * self.so, self.so)
@@ -232,15 +239,22 @@ class H5Meta:
         if size > MAX_HEADER_BYTES:
             raise _Unsupported("object header too large")
         whole = self._read(address, at + width + size + 4)
-        if lookup3(whole[:-4]) != _uint(whole, len(whole) - 4, 4):
+        if not self._checksum_ok(whole):
             raise _Unsupported("object header checksum")
         return whole[at + width : -4]
+
+    def _checksum_ok(self, block: bytes) -> bool:
+        """Whether a block's last 4 bytes are the lookup3 checksum of the rest."""
+        self.checksum_budget -= len(block)
+        if self.checksum_budget < 0:
+            raise _Unsupported("more checksummed metadata than a Keras file has")
+        return lookup3(block[:-4]) == _uint(block, len(block) - 4, 4)
 
     def _continuation(self, address: int, length: int, v2: bool) -> bytes:
         data = self._read(address, length)
         if not v2:
             return data
-        if data[:4] != b"OCHK" or length < 8 or lookup3(data[:-4]) != _uint(data, length - 4, 4):
+        if data[:4] != b"OCHK" or length < 8 or not self._checksum_ok(data):
             raise _Unsupported("continuation block signature or checksum")
         return data[4:-4]
 
@@ -267,7 +281,7 @@ class H5Meta:
                     raise _Unsupported("dense link storage")
             elif kind == LINK:
                 name, target = self._link(body)
-                out[name] = target
+                out[name] = target  # messages are bounded by the header's size
         if table is not None:
             if out:
                 raise _Unsupported("both a symbol table and links")
@@ -324,6 +338,8 @@ class H5Meta:
                 seen.add(child)
                 for offset, target in self._symbol_node(child):
                     out[self._heap_name(names, offset)] = target
+                if len(out) > MAX_MEMBERS:
+                    raise _Unsupported("too many members")
         return out
 
     def _symbol_node(self, address: int) -> list[tuple[int, int]]:
