@@ -220,3 +220,18 @@ def test_config_first_load_of_an_h5(h5_models: list[Path]) -> None:
     assert info.weights_checked is True
     assert api._stored(info) == api._stored(first)
     assert info == loaders.load(path)
+
+
+def test_h5_architecture_equals_h5py(h5_models: list[Path]) -> None:
+    """``--arch model.h5`` takes the config from the file's bytes: the JSON h5py reads."""
+    import json
+
+    import h5py
+
+    from kinspect.loaders import hdf5
+    from kinspect.loaders.h5tree import text
+
+    for path in h5_models:
+        with h5py.File(path, "r") as f:
+            reference = json.loads(text(f.attrs["model_config"]))
+        assert hdf5.architecture(str(path)) == reference, path

@@ -218,7 +218,14 @@ def _names(attrs: dict[str, Any], name: str) -> list[str]:
 
 
 def architecture(path: str) -> Any:
-    """The ``model_config`` of a full-model file (to pair weights with --arch)."""
+    """The ``model_config`` of a full-model file (to pair weights with --arch): read from the
+    file's bytes where :mod:`kinspect.loaders.h5meta` understands them, else in the reader child."""
+    from kinspect.loaders.base import decode_json
+    from kinspect.loaders.h5meta import root_text_attributes
+
+    found = root_text_attributes(path, ("model_config",))
+    if found is not None and "model_config" in found:
+        return decode_json(path, found["model_config"], "attribute model_config")
     snap = read(path)
     if kind(snap) is not Format.H5:
         raise InputError(path, "--arch file holds no model architecture")
