@@ -300,15 +300,31 @@ def _legacy_config(
         dtype = VARIABLE_DTYPES.get(layer.dtype or "")
         if expected is None or (expected and dtype is None):
             return False
-        by_name = {_plain(w.name): w for w in stored}
-        if len(by_name) != len(stored) or set(by_name) != {_plain(e.name) for e in expected}:
+        matched = _matched_by_name(stored, expected)
+        if matched is None:
             return False  # stored names that are not the build's: matching them would be a guess
         out.by_layer[here] = [
             replace(w, shape=e.shape, dtype=FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32"))
-            for e in expected
-            for w in [by_name[_plain(e.name)]]
+            for e, w in zip(expected, matched, strict=True)
         ]
     return True
+
+
+def _matched_by_name(stored: list[WeightInfo], expected: list[Expected]) -> list[WeightInfo] | None:
+    """The stored weight of each expected one, matched by name, as :func:`compare_weights` matches
+    them: by the whole name where the names are the build's; else in order (Keras 2 files keep
+    ``layer.weights`` order), taken only where the order is the names' too: every variable's last
+    name segment is unique in the layer and the same in both (``lstm_cell/kernel`` stored for
+    the build's ``cell/kernel``, ``mlp/dense/kernel`` for ``kernel``). None otherwise."""
+    by_name = {_plain(w.name): w for w in stored}
+    if len(by_name) == len(stored) and set(by_name) == {_plain(e.name) for e in expected}:
+        return [by_name[_plain(e.name)] for e in expected]
+    leaves = [e.name.rsplit("/", 1)[-1] for e in expected]
+    if len(set(leaves)) != len(leaves) or len(stored) != len(expected):
+        return None
+    if [_plain(w.name).rsplit("/", 1)[-1] for w in stored] != leaves:
+        return None
+    return stored
 
 
 def assign_legacy(
