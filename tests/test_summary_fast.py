@@ -237,3 +237,25 @@ def test_h5_architecture_equals_h5py(h5_models: list[Path]) -> None:
         with h5py.File(path, "r") as f:
             reference = json.loads(text(f.attrs["model_config"]))
         assert hdf5.architecture(str(path)) == reference, path
+
+
+def test_h5_layer_group_that_is_a_dataset(h5_models: list[Path], tmp_path: Path) -> None:
+    """``layer_names`` naming a dataset, not a group (here a weightless layer's, whose empty name
+    list the config would explain): the short path declines, so a plain summary refuses the file
+    as ``--verify`` does."""
+    import h5py
+
+    source = next(p for p in h5_models if p.name == "k2_cnn.h5")
+    assert kinspect.summary(source).model.weights_checked is False
+    path = tmp_path / "odd.h5"
+    shutil.copy(source, path)
+    with h5py.File(path, "r+") as f:
+        group = f["model_weights"]
+        layer = next(n for n in group.attrs["layer_names"] if not len(group[n].attrs["weight_names"]))
+        layer = layer.decode() if isinstance(layer, bytes) else layer
+        del group[layer]
+        group.create_dataset(layer, data=np.zeros(3, "float32"))
+    with pytest.raises(kinspect.InputError, match="no such group"):
+        kinspect.summary(path, verify=True)
+    with pytest.raises(kinspect.InputError, match="no such group"):
+        kinspect.summary(path)

@@ -46,6 +46,7 @@ SIGNATURE = b"\x89HDF\r\n\x1a\n"
 NIL, DATASPACE, LINK_INFO, DATATYPE, LINK, ATTRIBUTE, CONTINUATION, SYMBOL_TABLE, ATTRIBUTE_INFO = (
     0x00, 0x01, 0x02, 0x03, 0x06, 0x0C, 0x10, 0x11, 0x15,
 )  # fmt: skip
+LAYOUT = 0x08  # a dataset's data layout message
 SHARED = 0x02  # message flag: the message is stored elsewhere (a shared object header message)
 
 # Datatype classes and string paddings (spec IV.A.2.d).
@@ -259,6 +260,11 @@ class H5Meta:
         return data[4:-4]
 
     # -- groups -----------------------------------------------------------------------------
+    def is_group(self, address: int) -> bool:
+        """Whether the object is a group: a symbol table, or links, and no dataset layout."""
+        kinds = {kind for kind, _, _ in self.messages(address)}
+        return bool(kinds & {SYMBOL_TABLE, LINK_INFO, LINK}) and LAYOUT not in kinds
+
     def members(self, address: int) -> dict[str, int | None]:
         """A group's members: name → object header address (None: not a hard link)."""
         found = self.groups.get(address)

@@ -4,6 +4,10 @@ Everything is read from a :class:`~kinspect.loaders.snapshot.Snapshot` (plain da
 taken by libhdf5 in a child process); nothing here touches h5py. Which layout a file
 has is told by its attributes and groups, never by its name. Model building is
 imported inside :func:`load`, once the reader child is already reading.
+
+A plain summary (``verify=False``) of a legacy full model first tries without the child: its
+``model_config`` and weight names read from the file's bytes (:mod:`kinspect.loaders.h5meta`),
+the tensors' shapes from the config, where that decides them all (:func:`_config_only`).
 """
 
 from __future__ import annotations
@@ -167,6 +171,8 @@ def _stored_names(path: str) -> tuple[str, dict[str, str], dict[str, list[str]]]
         if not isinstance(root.get("model_config"), str) or "training_config" in root:
             return None
         weights = top["model_weights"]
+        if not meta.is_group(weights):
+            return None
         group = _attributes(meta, weights)
         layers = meta.members(weights)
         if group is None:
@@ -174,7 +180,8 @@ def _stored_names(path: str) -> tuple[str, dict[str, str], dict[str, list[str]]]
         names: dict[str, list[str]] = {}
         for layer in _names(group, "layer_names"):
             where = layers.get(layer)
-            found = _attributes(meta, where) if where is not None and "/" not in layer else None
+            group_ok = where is not None and "/" not in layer and meta.is_group(where)
+            found = _attributes(meta, where) if where is not None and group_ok else None
             if found is None:
                 return None
             listed = [resolve(w) for w in _names(found, "weight_names")]
