@@ -383,7 +383,7 @@ def cases(quick: bool, work_dir: Path) -> list[Any]:
         )
         out.append(Case("summary", f"{spec.label} `{spec.fmt}`", kinspect_cmd(path), keras_cmd,
                         "`load_model` + `summary()`" if keras_cmd else "n/a (no architecture)"))  # fmt: skip
-        if spec.key == "resnet50.keras":
+        if spec.key in ("resnet50.keras", "resnet50.h5"):
             label = f"{spec.label} `{spec.fmt}` `--verify`"
             out.append(
                 Case(

@@ -257,6 +257,76 @@ def _config_container(
     return True
 
 
+def assign_legacy_from_config(
+    spec: ModelSpec, shapes: ShapeResult, names: Mapping[str, list[str]], prefix: str = "model_weights"
+) -> Assignment | None:
+    """The weights a legacy full-model ``.h5`` holds when it agrees with its own config, from the
+    weight names it lists (``names``: each ``layer_names`` group → its ``weight_names``, as
+    :func:`kinspect.loaders.keras2_weights.legacy_groups` gives them) and the config alone: named,
+    placed and flagged as :func:`assign_legacy` does with the stored tensors, shaped and typed as
+    Keras builds them. None unless the config decides every tensor: each layer a Keras class
+    whose variables kinspect knows, each stored name one of them (so that names, not positions,
+    match them), a float dtype policy, no tensor that no layer explains.
+    """
+    groups = {
+        group: [(w, Dataset(f"{prefix}/{group}/{w}", (), "")) for w in weights]
+        for group, weights in names.items()
+    }
+    placed = assign_legacy(spec, groups)
+    if placed.unmatched or placed.notes:
+        return None
+    out = Assignment()
+    return out if _legacy_config(spec, (), shapes, placed, out) else None
+
+
+def _legacy_config(
+    spec: ModelSpec, address: Address, shapes: ShapeResult, placed: Assignment, out: Assignment
+) -> bool:
+    for layer in saved_layers(spec):
+        here = (*address, layer.name)
+        stored = placed.by_layer.get(here, [])
+        if layer.model is not None:
+            if stored or not _legacy_config(layer.model, here, shapes, placed, out):
+                return False  # a nested model's own tensors: not one of its layers'
+            out.by_layer.setdefault(here, [])
+            continue
+        if layer.keras1 is not None or is_custom(layer) or layer.is_operation:
+            return False
+        call = shapes.calls.get(here)
+        if call is None:  # never called (an InputLayer): only a class without variables is known
+            expected: list[Expected] | None = [] if layer.class_name in WEIGHTLESS else None
+        else:
+            expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
+        dtype = VARIABLE_DTYPES.get(layer.dtype or "")
+        if expected is None or (expected and dtype is None):
+            return False
+        matched = _matched_by_name(stored, expected)
+        if matched is None:
+            return False  # stored names that are not the build's: matching them would be a guess
+        out.by_layer[here] = [
+            replace(w, shape=e.shape, dtype=FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32"))
+            for e, w in zip(expected, matched, strict=True)
+        ]
+    return True
+
+
+def _matched_by_name(stored: list[WeightInfo], expected: list[Expected]) -> list[WeightInfo] | None:
+    """The stored weight of each expected one, matched by name, as :func:`compare_weights` matches
+    them: by the whole name where the names are the build's; else in order (Keras 2 files keep
+    ``layer.weights`` order), taken only where the order is the names' too: every variable's last
+    name segment is unique in the layer and the same in both (``lstm_cell/kernel`` stored for
+    the build's ``cell/kernel``, ``mlp/dense/kernel`` for ``kernel``). None otherwise."""
+    by_name = {_plain(w.name): w for w in stored}
+    if len(by_name) == len(stored) and set(by_name) == {_plain(e.name) for e in expected}:
+        return [by_name[_plain(e.name)] for e in expected]
+    leaves = [e.name.rsplit("/", 1)[-1] for e in expected]
+    if len(set(leaves)) != len(leaves) or len(stored) != len(expected):
+        return None
+    if [_plain(w.name).rsplit("/", 1)[-1] for w in stored] != leaves:
+        return None
+    return stored
+
+
 def assign_legacy(
     spec: ModelSpec, groups: Mapping[str, list[tuple[str, Dataset]]], trainable: bool = True
 ) -> Assignment:

@@ -4,6 +4,10 @@ Everything is read from a :class:`~kinspect.loaders.snapshot.Snapshot` (plain da
 taken by libhdf5 in a child process); nothing here touches h5py. Which layout a file
 has is told by its attributes and groups, never by its name. Model building is
 imported inside :func:`load`, once the reader child is already reading.
+
+A plain summary (``verify=False``) of a legacy full model first tries without the child: its
+``model_config`` and weight names read from the file's bytes (:mod:`kinspect.loaders.h5meta`),
+the tensors' shapes from the config, where that decides them all (:func:`_config_only`).
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ def sniff(path: str, head: bytes) -> bool:
     return head.startswith(SIGNATURE)
 
 
-def prefetch(path: str, *, verify: bool = True) -> Pending:
+def prefetch(path: str, *, verify: bool = True) -> Pending | None:
     """The file's snapshot, started in the reader child; its ``model_config`` comes first, so
-    that ``load`` parses the architecture while the child lists the weights."""
-    return begin(path, early="model_config")
+    that ``load`` parses the architecture while the child lists the weights. Not when the
+    summary need not verify the weights: ``load`` then starts it only if the config does not
+    decide them."""
+    return begin(path, early="model_config") if verify else None
 
 
 # The last snapshot ``load`` read, by the file's identity: ``raw`` (the check rules' view of the
@@ -80,7 +86,15 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     from kinspect.loaders.keras3_weights import keras3_weights_only, listing
 
     pair = paired(arch) if arch is not None else None
-    parsed = keras2_weights.parse_early(path, pending.early()) if pending is not None else None
+    parsed = None
+    if not verify and arch is None:
+        decided, parsed = _config_only(path)
+        if decided is not None:
+            return decided  # a listing already started (the verified load's) is left running
+        if pending is None:  # the config does not decide: read the file after all
+            pending = begin(path, early="model_config")
+    if parsed is None and pending is not None:
+        parsed = keras2_weights.parse_early(path, pending.early())
     snap = _remember(path, Snapshot.from_json(pending()) if pending is not None else read(path))
     fmt = kind(snap)
     try:
@@ -97,8 +111,128 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     raise InputError(path, "HDF5 file is neither a Keras model nor a Keras weights file")
 
 
+# What the reader child reads on the root, on model_weights and on its layer groups
+# (kinspect.loaders.h5tree TEXT_ATTRS and LIST_ATTRS, the latter also chunked as name0, name1…).
+TEXT_ATTRS = ("model_config", "training_config", "keras_version", "backend")
+LIST_ATTRS = ("layer_names", "weight_names")
+LIMITS = {"keras_version": 64 << 10, "backend": 64 << 10}  # h5tree.MAX_TEXT_BYTES
+
+
+def _config_only(path: str) -> tuple[ModelInfo | None, Any]:
+    """A legacy full model described by its config alone, where that decides every stored tensor
+    (README "What a plain summary reads"): read without libhdf5 (:mod:`kinspect.loaders.h5meta`),
+    the file's ``model_config`` and the weight names Keras listed, none of its tensors. (None,
+    the parsed architecture or None) when the config does not decide or the file is not one
+    h5meta reads: the caller reads it in the reader child as ever."""
+    from kinspect.loaders import keras2_weights
+    from kinspect.loaders.assemble import assign_legacy_from_config
+    from kinspect.loaders.common import build_model, compile_info, is_keras2
+
+    stored = _stored_names(path)
+    if stored is None:
+        return None, None
+    config_text, versions, names = stored
+    parsed = keras2_weights.parse_early(path, config_text)
+    if parsed is None:
+        return None, None
+    _, config, spec, shapes = parsed
+    weights = assign_legacy_from_config(spec, shapes, names)
+    if weights is None:
+        return None, parsed
+    info = build_model(
+        path, Format.H5, spec, is_keras2(config), weights,
+        keras_version=versions.get("keras_version"),
+        backend=versions.get("backend"),
+        compile=compile_info(None),
+        optimizer_weights=(),
+        shapes=shapes,
+        weights_checked=False,
+    )  # fmt: skip
+    return info, parsed
+
+
+def _stored_names(path: str) -> tuple[str, dict[str, str], dict[str, list[str]]] | None:
+    """The root's ``model_config`` (and the versions, as ``keras2_weights`` takes them: the root's,
+    else model_weights's), and each ``layer_names`` group's ``weight_names`` (as
+    ``keras2_weights.legacy_groups`` resolves them); None unless the file is a legacy full model
+    that Keras saved without a training config (so without optimizer weights)."""
+    from kinspect.loaders import h5meta
+    from kinspect.loaders.keras2_weights import resolve
+
+    opened = h5meta.open_meta(path)
+    if opened is None:
+        return None
+    fd, meta = opened
+    try:
+        top = meta.members(meta.root)
+        root = _attributes(meta, meta.root)
+        if root is None or set(top) != {"model_weights"} or top["model_weights"] is None:
+            return None
+        if not isinstance(root.get("model_config"), str) or "training_config" in root:
+            return None
+        weights = top["model_weights"]
+        if not meta.is_group(weights):
+            return None
+        group = _attributes(meta, weights)
+        layers = meta.members(weights)
+        if group is None:
+            return None
+        names: dict[str, list[str]] = {}
+        for layer in _names(group, "layer_names"):
+            where = layers.get(layer)
+            group_ok = where is not None and "/" not in layer and meta.is_group(where)
+            found = _attributes(meta, where) if where is not None and group_ok else None
+            if found is None:
+                return None
+            listed = [resolve(w) for w in _names(found, "weight_names")]
+            if any("" in w.split("/") for w in listed):
+                return None  # a name h5py would not find as written: the reader child tells
+            names[layer] = listed
+    except h5meta.UNSUPPORTED:
+        return None
+    finally:
+        os.close(fd)
+    versions = {
+        n: v
+        for n in ("keras_version", "backend")
+        for v in [root.get(n) or group.get(n)]
+        if isinstance(v, str)
+    }
+    return root["model_config"], versions, names
+
+
+def _attributes(meta: Any, address: int) -> dict[str, Any] | None:
+    """What the reader child reads of a group's attributes; None where it would find one odd."""
+    found = meta.attributes(address, (*TEXT_ATTRS, *LIST_ATTRS), LIMITS, chunked=LIST_ATTRS)
+    for name, value in found.items():
+        if name in TEXT_ATTRS and not isinstance(value, str):
+            return None
+        if name not in TEXT_ATTRS:
+            found[name] = [value] if isinstance(value, str) else value
+    return found
+
+
+def _names(attrs: dict[str, Any], name: str) -> list[str]:
+    """A name list joined from its chunks, as :meth:`Snapshot.names` joins it."""
+    if name in attrs:
+        return list(attrs[name])
+    out: list[str] = []
+    chunk = 0
+    while f"{name}{chunk}" in attrs:
+        out.extend(attrs[f"{name}{chunk}"])
+        chunk += 1
+    return out
+
+
 def architecture(path: str) -> Any:
-    """The ``model_config`` of a full-model file (to pair weights with --arch)."""
+    """The ``model_config`` of a full-model file (to pair weights with --arch): read from the
+    file's bytes where :mod:`kinspect.loaders.h5meta` understands them, else in the reader child."""
+    from kinspect.loaders.base import decode_json
+    from kinspect.loaders.h5meta import root_text_attributes
+
+    found = root_text_attributes(path, ("model_config",))
+    if found is not None and "model_config" in found:
+        return decode_json(path, found["model_config"], "attribute model_config")
     snap = read(path)
     if kind(snap) is not Format.H5:
         raise InputError(path, "--arch file holds no model architecture")
