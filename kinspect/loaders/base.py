@@ -12,12 +12,14 @@ import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from kinspect.errors import InputError
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile
 from kinspect.model import Format, ModelInfo
+
+T = TypeVar("T")
 
 HEAD_BYTES = 16  # what sniffers see of a file: enough for any signature kinspect knows
 
@@ -136,6 +138,23 @@ def file_identity(path: str) -> tuple[int, ...] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class Recent(Generic[T]):
+    """The last value taken from a file, kept while the file stays the same (its
+    :func:`file_identity`): what one step read, the next step on the same file takes again."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, ...] | None = None
+        self.value: T | None = None
+
+    def get(self, path: str) -> T | None:
+        key = file_identity(path)
+        return self.value if key is not None and key == self.key else None
+
+    def put(self, path: str, value: T) -> T:
+        self.key, self.value = file_identity(path), value
+        return value
 
 
 def require_file(path: str) -> None:

@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 from kinspect.errors import InputError
-from kinspect.loaders.base import ArchFile, Source
+from kinspect.loaders.base import ArchFile, Recent, Source
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
 from kinspect.loaders.snapshot import Snapshot, begin, read
@@ -41,29 +41,12 @@ def prefetch(path: str, *, verify: bool = True) -> Pending | None:
     return begin(path, early="model_config") if verify else None
 
 
-# The last snapshot ``load`` read, by the file's identity: ``raw`` (the check rules' view of the
-# same file, read right after) takes it instead of starting a second reader child.
-_last: tuple[tuple[int, ...], Snapshot] | None = None
-
-
-def _identity(path: str) -> tuple[int, ...] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _remember(path: str, snap: Snapshot) -> Snapshot:
-    global _last
-    key = _identity(path)
-    _last = (key, snap) if key is not None else None
-    return snap
-
-
-def _recent(path: str) -> Snapshot | None:
-    key = _identity(path)
-    return _last[1] if _last is not None and key is not None and _last[0] == key else None
+# The last snapshot ``load`` read: ``raw`` (the check rules' view of the same file, read right
+# after) takes it instead of starting a second reader child. And the last architecture parsed:
+# the verified load that follows a config-only one of the same file (loaders.load_config_first,
+# for the report) parses nothing again.
+_snapshot: Recent[Snapshot] = Recent()
+_parsed: Recent[Any] = Recent()
 
 
 def kind(snap: Snapshot) -> Format | None:
@@ -94,8 +77,9 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
         if pending is None:  # the config does not decide: read the file after all
             pending = begin(path, early="model_config")
     if parsed is None and pending is not None:
-        parsed = keras2_weights.parse_early(path, pending.early())
-    snap = _remember(path, Snapshot.from_json(pending()) if pending is not None else read(path))
+        # keras2_weights.full_model checks that the snapshot's model_config is the text parsed.
+        parsed = _parsed.get(path) or keras2_weights.parse_early(path, pending.early())
+    snap = _snapshot.put(path, Snapshot.from_json(pending()) if pending is not None else read(path))
     fmt = kind(snap)
     try:
         if fmt is Format.H5:
@@ -132,7 +116,7 @@ def _config_only(path: str) -> tuple[ModelInfo | None, Any]:
     if stored is None:
         return None, None
     config_text, versions, names = stored
-    parsed = keras2_weights.parse_early(path, config_text)
+    parsed = _parsed.put(path, keras2_weights.parse_early(path, config_text))
     if parsed is None:
         return None, None
     _, config, spec, shapes = parsed
@@ -242,7 +226,7 @@ def architecture(path: str) -> Any:
 def raw(path: str) -> RawFile:
     """The ``model_config`` attribute as JSON, when the file has one."""
     try:
-        snap = _recent(path) or read(path)
+        snap = _snapshot.get(path) or read(path)
     except InputError as exc:
         return RawFile(problem=exc.problem)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:

@@ -18,9 +18,9 @@ from kinspect.loaders.base import (
     READ_ERRORS,
     ArchFile,
     H5Error,
+    Recent,
     Source,
     decode_json,
-    file_identity,
     one_line,
 )
 from kinspect.loaders.isolate import Pending
@@ -124,9 +124,9 @@ def shard_files(index: Any) -> list[str]:
     return sorted(shards)
 
 
-# The architecture the last load parsed, by the file's identity: the verified load that follows a
-# config-only one of the same file (loaders.load_config_first, for the report) parses nothing again.
-_parsed: tuple[tuple[int, ...], tuple[Any, dict[str, Any], Any, Any]] | None = None
+# The architecture the last load parsed: the verified load that follows a config-only one of the
+# same file (loaders.load_config_first, for the report) parses nothing again.
+_parsed: Recent[tuple[Any, dict[str, Any], Any, Any]] = Recent()
 
 
 def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: bool = True) -> ModelInfo:
@@ -146,11 +146,9 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     )
     from kinspect.loaders.keras3_weights import listing
 
-    global _parsed
     if arch is not None:
         raise InputError(path, "--arch applies to weights-only files; this archive has its own")
-    key = file_identity(path)
-    recent = _parsed[1] if _parsed is not None and key is not None and _parsed[0] == key else None
+    recent = _parsed.get(path)
     with _open(path) as zf:
         config, meta = recent[:2] if recent is not None else _config(path, zf)
         version = meta.get("keras_version") if isinstance(meta.get("keras_version"), str) else None
@@ -171,7 +169,7 @@ def load(path: str, arch: ArchFile | None, pending: Pending | None, *, verify: b
     else:
         spec = parse_architecture(path, config)
         shapes = propagate_shapes(path, spec, is_keras2(config))
-        _parsed = (key, (config, meta, spec, shapes)) if key is not None else None
+        _parsed.put(path, (config, meta, spec, shapes))
     weights = assign_from_config(spec, shapes) if started is None else None
     if weights is None:
         if started is None:  # the config does not decide: read the weights after all
