@@ -168,3 +168,18 @@ def test_warm_imports_numpy_here_only_when_asked(tmp_path: Path) -> None:
         pages[warm] = re.sub(r"generated [^<]*", "", page)
         assert 'id="weights"' in page
     assert pages["0"] == pages["1"]
+
+
+@needs_dot
+def test_png_written_by_gd_or_by_cairo_when_gd_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PNGs are drawn by cairo and written by gd (a palette image, the same size); a Graphviz
+    that lacks the gd plugin does not know that format, and cairo writes the PNG instead."""
+    text = render_dot(build_graph(api.load(SAMPLE)), DotStyle(show_shapes=True, color_by=ColorBy.FAMILY))
+    fast = graphviz.render(text, "png", None, 4, 60).data
+    monkeypatch.setitem(graphviz.FAST_FORMATS, "png", "png:nosuchrenderer")
+    plain = graphviz.render(text, "png", None, 4, 60).data
+    job = graphviz.Drawing(text, "png", 4, 60)
+    drawn = job.raster_image().data
+    job.close()
+    assert _png_size(fast) == _png_size(plain) == _png_size(drawn)
+    assert fast[25] == 3 and plain[25] == drawn[25] == 6  # PNG colour type: palette (gd), RGBA (cairo)
