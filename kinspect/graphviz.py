@@ -27,9 +27,11 @@ INSTALL_HINT = (
 )
 RASTER = {"png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp"}
 # A PNG is drawn by cairo and written by gd: the same drawing as a palette image, in half the time
-# and a quarter of the bytes of cairo's own RGBA writer (writing is most of a large PNG's cost).
+# and a quarter of the bytes of cairo's own RGBA writer (writing is most of a large PNG's cost),
+# but gd holds a second copy of the image meanwhile: only up to FAST_MEGAPIXELS (64 MB more).
 # A Graphviz without its gd plugin does not know that format: cairo writes the PNG then.
 FAST_FORMATS = {"png": "png:cairo:gd"}
+FAST_MEGAPIXELS = 16
 VECTOR = {"svg", "pdf", "ps", "eps"}
 FORMATS = RASTER | VECTOR
 TEXT = {"dot", "gv"}  # DOT text: written without Graphviz
@@ -252,8 +254,9 @@ class Drawing:
                 return Background([neato, "-n2", *extra], laid_out, self.timeout)
             return Background([str(find_dot()), *extra], self.dot_text.encode(), self.timeout)
 
-        self.raster = start(_formats(self.fmt)[0])
-        self.plain = start if len(_formats(self.fmt)) > 1 else None  # the fallback format
+        forms = _formats(self.fmt, laid_out, chosen)
+        self.raster = start(forms[0])
+        self.plain = start if len(forms) > 1 else None  # the fallback format
 
     def svg(self) -> bytes:
         """The SVG drawing (GraphvizError when it could not be drawn)."""
@@ -350,7 +353,7 @@ def render(
             return _run([neato, "-n2", f"-T{form}", dpi_arg], laid_out, timeout)
         return _run([dot, f"-T{form}", dpi_arg], data, timeout)
 
-    forms = _formats(fmt)
+    forms = _formats(fmt, laid_out, chosen)
     try:
         image = draw(forms[0])
     except GraphvizError as exc:
@@ -360,10 +363,12 @@ def render(
     return Rendered(image, notes)
 
 
-def _formats(fmt: str) -> list[str]:
-    """The -T formats that draw ``fmt``, the fastest first."""
+def _formats(fmt: str, laid_out: bytes, dpi: float) -> list[str]:
+    """The -T formats that draw ``fmt`` (a layout drawn at ``dpi``), the fastest first."""
+    width, height = _bounding_box(laid_out)
     fast = FAST_FORMATS.get(fmt)
-    return [fast, fmt] if fast else [fmt]
+    small = (width / 72 * dpi) * (height / 72 * dpi) <= FAST_MEGAPIXELS * 1e6
+    return [fast, fmt] if fast and small else [fmt]
 
 
 def _unknown_format(exc: GraphvizError) -> bool:

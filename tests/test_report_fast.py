@@ -183,3 +183,7 @@ def test_png_written_by_gd_or_by_cairo_when_gd_is_missing(monkeypatch: pytest.Mo
     job.close()
     assert _png_size(fast) == _png_size(plain) == _png_size(drawn)
     assert fast[25] == 3 and plain[25] == drawn[25] == 6  # PNG colour type: palette (gd), RGBA (cairo)
+    monkeypatch.undo()
+    monkeypatch.setattr(graphviz, "FAST_MEGAPIXELS", 0.01)  # gd's second copy of a large image: not
+    large = graphviz.render(text, "png", None, 4, 60).data
+    assert _png_size(large) == _png_size(fast) and large[25] == 6
