@@ -231,30 +231,35 @@ def _config_container(
                 return False
             out.by_layer.setdefault(here, [])
             continue
-        call = shapes.calls.get(here)
-        if layer.keras1 is not None or is_custom(layer):
+        variables = _config_variables(layer, here, shapes)
+        if variables is None:
             return False
-        if call is None:  # never called (an InputLayer): only a class without variables is known
-            expected: list[Expected] | None = [] if layer.class_name in WEIGHTLESS else None
-        else:
-            expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
-        dtype = VARIABLE_DTYPES.get(layer.dtype or "")
-        if expected is None or (expected and dtype is None):
-            return False
-        index = {keras3_name(layer.class_name, layer.config, f"vars/{i}"): i for i in range(len(expected))}
-        if set(index) != {e.name for e in expected}:
+        index = {keras3_name(layer.class_name, layer.config, f"vars/{i}"): i for i in range(len(variables))}
+        if set(index) != {e.name for e, _ in variables}:
             return False  # a sub-object's variables (``cell/kernel``), or names not known
         out.by_layer[here] = [
-            WeightInfo(
-                e.name,
-                f"{path}/vars/{index[e.name]}",
-                e.shape,
-                FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32"),
-                live,
-            )
-            for e in expected
+            WeightInfo(e.name, f"{path}/vars/{index[e.name]}", e.shape, dtype, live) for e, dtype in variables
         ]
     return True
+
+
+def _config_variables(
+    layer: LayerSpec, here: Address, shapes: ShapeResult
+) -> list[tuple[Expected, str]] | None:
+    """The variables a layer creates from its config and its first call, each with the dtype it is
+    stored in; None when the config alone does not decide them (a Keras 1 layer, a custom class, a
+    class whose build kinspect does not know, a dtype policy other than a float one)."""
+    if layer.keras1 is not None or is_custom(layer):
+        return None
+    call = shapes.calls.get(here)
+    if call is None:  # never called (an InputLayer): only a class without variables is known
+        expected: list[Expected] | None = [] if layer.class_name in WEIGHTLESS else None
+    else:
+        expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
+    dtype = VARIABLE_DTYPES.get(layer.dtype or "")
+    if expected is None or (expected and dtype is None):
+        return None
+    return [(e, FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32")) for e in expected]
 
 
 def assign_legacy_from_config(
@@ -290,22 +295,14 @@ def _legacy_config(
                 return False  # a nested model's own tensors: not one of its layers'
             out.by_layer.setdefault(here, [])
             continue
-        if layer.keras1 is not None or is_custom(layer) or layer.is_operation:
+        variables = None if layer.is_operation else _config_variables(layer, here, shapes)
+        if variables is None:
             return False
-        call = shapes.calls.get(here)
-        if call is None:  # never called (an InputLayer): only a class without variables is known
-            expected: list[Expected] | None = [] if layer.class_name in WEIGHTLESS else None
-        else:
-            expected = expected_weights(layer.class_name, layer.config, call, shapes.keras_major)
-        dtype = VARIABLE_DTYPES.get(layer.dtype or "")
-        if expected is None or (expected and dtype is None):
-            return False
-        matched = _matched_by_name(stored, expected)
+        matched = _matched_by_name(stored, [e for e, _ in variables])
         if matched is None:
             return False  # stored names that are not the build's: matching them would be a guess
         out.by_layer[here] = [
-            replace(w, shape=e.shape, dtype=FIXED_DTYPES.get((layer.class_name, e.name), dtype or "float32"))
-            for e, w in zip(expected, matched, strict=True)
+            replace(w, shape=e.shape, dtype=dtype) for (e, dtype), w in zip(variables, matched, strict=True)
         ]
     return True
 

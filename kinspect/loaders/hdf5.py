@@ -19,7 +19,7 @@ from kinspect.errors import InputError
 from kinspect.loaders.base import ArchFile, Recent, Source
 from kinspect.loaders.isolate import Pending
 from kinspect.loaders.raw import RawFile, parse_json
-from kinspect.loaders.snapshot import Snapshot, begin, read
+from kinspect.loaders.snapshot import Snapshot, begin, joined_names, read
 from kinspect.model import Format, ModelInfo
 
 NAME = "HDF5 model or weights"
@@ -162,13 +162,13 @@ def _stored_names(path: str) -> tuple[str, dict[str, str], dict[str, list[str]]]
         if group is None:
             return None
         names: dict[str, list[str]] = {}
-        for layer in _names(group, "layer_names"):
+        for layer in joined_names(group, "layer_names"):
             where = layers.get(layer)
             group_ok = where is not None and "/" not in layer and meta.is_group(where)
             found = _attributes(meta, where) if where is not None and group_ok else None
             if found is None:
                 return None
-            listed = [resolve(w) for w in _names(found, "weight_names")]
+            listed = [resolve(w) for w in joined_names(found, "weight_names")]
             if any("" in w.split("/") for w in listed):
                 return None  # a name h5py would not find as written: the reader child tells
             names[layer] = listed
@@ -194,18 +194,6 @@ def _attributes(meta: Any, address: int) -> dict[str, Any] | None:
         if name not in TEXT_ATTRS:
             found[name] = [value] if isinstance(value, str) else value
     return found
-
-
-def _names(attrs: dict[str, Any], name: str) -> list[str]:
-    """A name list joined from its chunks, as :meth:`Snapshot.names` joins it."""
-    if name in attrs:
-        return list(attrs[name])
-    out: list[str] = []
-    chunk = 0
-    while f"{name}{chunk}" in attrs:
-        out.extend(attrs[f"{name}{chunk}"])
-        chunk += 1
-    return out
 
 
 def architecture(path: str) -> Any:

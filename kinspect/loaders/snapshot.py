@@ -51,15 +51,7 @@ class Snapshot:
 
     def names(self, group: str, name: str) -> list[str]:
         """A name list such as ``layer_names``, joined from its chunks when Keras split it."""
-        found = self.attrs.get(group, {})
-        if name in found:
-            return list(found[name])
-        out: list[str] = []
-        chunk = 0
-        while f"{name}{chunk}" in found:
-            out.extend(found[f"{name}{chunk}"])
-            chunk += 1
-        return out
+        return joined_names(self.attrs.get(group, {}), name)
 
     def under(self, group: str) -> dict[str, Dataset]:
         """Datasets below ``group``, keyed by their path relative to it."""
@@ -84,6 +76,19 @@ class Snapshot:
             datasets={p: Dataset(p, tuple(s), t) for p, s, t in data["datasets"]},
             order={g: None if o is None else tuple(o) for g, o in data.get("order", {}).items()},
         )
+
+
+def joined_names(attrs: Mapping[str, Any], name: str) -> list[str]:
+    """The name list ``name`` of a group's attributes, joined from its chunks ``name0``, ``name1``…
+    where Keras split it (an HDF5 attribute in an object header is limited to 64 KiB)."""
+    if name in attrs:
+        return list(attrs[name])
+    out: list[str] = []
+    chunk = 0
+    while f"{name}{chunk}" in attrs:
+        out.extend(attrs[f"{name}{chunk}"])
+        chunk += 1
+    return out
 
 
 def read(path: str, member: str | None = None) -> Snapshot:
