@@ -246,13 +246,9 @@ class Drawing:
         finally:
             self._remove_svg()
         chosen, self.notes = raster_dpi(laid_out, None, self.max_megapixels)
-        neato = shutil.which("neato")
 
         def start(form: str) -> Background:
-            extra = [f"-T{form}", f"-Gdpi={chosen:.2f}"]
-            if neato:  # draw the layout just computed instead of laying the graph out again
-                return Background([neato, "-n2", *extra], laid_out, self.timeout)
-            return Background([str(find_dot()), *extra], self.dot_text.encode(), self.timeout)
+            return Background(*_raster_command(form, chosen, laid_out, self.dot_text.encode()), self.timeout)
 
         forms = _formats(self.fmt, laid_out, chosen)
         self.raster = start(forms[0])
@@ -346,21 +342,24 @@ def render(
     if laid_out is None:
         laid_out = _run([dot, "-Tdot"], data, timeout)
     chosen, notes = raster_dpi(laid_out, dpi, max_megapixels)
-    dpi_arg = f"-Gdpi={chosen:.2f}"
-
-    def draw(form: str) -> bytes:
-        if neato:  # draw the layout just computed instead of laying the graph out again
-            return _run([neato, "-n2", f"-T{form}", dpi_arg], laid_out, timeout)
-        return _run([dot, f"-T{form}", dpi_arg], data, timeout)
-
     forms = _formats(fmt, laid_out, chosen)
     try:
-        image = draw(forms[0])
+        image = _run(*_raster_command(forms[0], chosen, laid_out, data), timeout)
     except GraphvizError as exc:
         if len(forms) == 1 or not _unknown_format(exc):
             raise
-        image = draw(forms[-1])
+        image = _run(*_raster_command(forms[-1], chosen, laid_out, data), timeout)
     return Rendered(image, notes)
+
+
+def _raster_command(form: str, dpi: float, laid_out: bytes, dot_text: bytes) -> tuple[list[str], bytes]:
+    """The Graphviz command, and its stdin, that draws a laid-out graph as ``form`` at ``dpi``:
+    ``neato -n2`` draws the layout as it is; without neato, ``dot`` lays the graph out again."""
+    extra = [f"-T{form}", f"-Gdpi={dpi:.2f}"]
+    neato = shutil.which("neato")
+    if neato:
+        return [neato, "-n2", *extra], laid_out
+    return [str(find_dot()), *extra], dot_text
 
 
 def _formats(fmt: str, laid_out: bytes, dpi: float) -> list[str]:

@@ -55,9 +55,9 @@ def test_config_only_summary_equals_the_verified_one(archives: list[Path]) -> No
     assert not set(ROOT.glob("samples/*.keras")) & set(decided), decided
 
 
-def test_config_only_summary_starts_no_reader(archives: list[Path]) -> None:
-    """No child process and no h5py/numpy import for a decided archive; --verify reads it."""
-    path = next(p for p in archives if not kinspect.summary(p).model.weights_checked)
+def assert_no_reader_unless_verified(path: Path) -> None:
+    """A plain summary of ``path`` forks nothing and imports neither h5py nor numpy; with
+    ``verify`` it forks the one reader child (counted in a fresh interpreter)."""
     probe = (
         "import os, sys\n"
         "forks = []\n"
@@ -77,6 +77,12 @@ def test_config_only_summary_starts_no_reader(archives: list[Path]) -> None:
         [sys.executable, "-c", probe, "v"], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["1", "True"], out
+
+
+def test_config_only_summary_starts_no_reader(archives: list[Path]) -> None:
+    """No child process and no h5py/numpy import for a decided archive; --verify reads it."""
+    path = next(p for p in archives if not kinspect.summary(p).model.weights_checked)
+    assert_no_reader_unless_verified(path)
 
 
 # -- legacy .h5 full models ----------------------------------------------------------------------
@@ -143,25 +149,7 @@ def test_config_only_h5_summary_equals_the_verified_one(h5_models: list[Path]) -
 def test_config_only_h5_summary_starts_no_reader(h5_models: list[Path]) -> None:
     """No child process and no h5py/numpy import for a decided ``.h5``; --verify reads it."""
     path = next(p for p in h5_models if p.name == "ResNet50.h5")
-    probe = (
-        "import os, sys\n"
-        "forks = []\n"
-        "real = os.fork\n"
-        "os.fork = lambda: forks.append(1) or real()\n"
-        "import kinspect\n"
-        f"s = kinspect.summary({str(path)!r}, verify=sys.argv[1] == 'v')\n"
-        "heavy = sorted(m for m in ('h5py', 'numpy') if m in sys.modules)\n"
-        "print(len(forks), s.model.weights_checked, *heavy)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", probe, "-"], capture_output=True, text=True, env=env, check=True
-    )
-    assert out.stdout.split() == ["0", "False"], out
-    out = subprocess.run(
-        [sys.executable, "-c", probe, "v"], capture_output=True, text=True, env=env, check=True
-    )
-    assert out.stdout.split() == ["1", "True"], out
+    assert_no_reader_unless_verified(path)
 
 
 def test_tampered_h5_weights_are_caught_by_verify_and_check(h5_models: list[Path], tmp_path: Path) -> None:

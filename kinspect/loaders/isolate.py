@@ -64,6 +64,17 @@ def skip_processor_probe() -> None:
         vars(platform.uname()).setdefault("processor", "")
 
 
+def _reading(path: str, fn: Callable[[], T], memory_mb: float) -> T:
+    """``fn()``; its running out of memory (past ``memory_mb``) or of stack is the one-line
+    refusal of ``path``, wherever the reader runs."""
+    try:
+        return fn()
+    except MemoryError:
+        raise InputError(path, f"reading it needs more than {memory_mb:g} MB of memory; refused") from None
+    except RecursionError:
+        raise InputError(path, "structure nested too deeply") from None
+
+
 def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float) -> None:
     import traceback  # here: only a child reports a traceback, and the parent starts faster
 
@@ -72,15 +83,11 @@ def _child(path: str, fn: Callable[[], object], write_fd: int, memory_mb: float)
         skip_processor_probe()
         _limit_memory(memory_mb)
         try:
-            payload: list = ["ok", fn()]
+            payload: list = ["ok", _reading(path, fn, memory_mb)]
         except InputError as exc:
             payload = ["input", exc.path, exc.problem]
         except KinspectError as exc:
             payload = ["kinspect", str(exc), exc.exit_code]
-        except MemoryError:
-            payload = ["input", path, f"reading it needs more than {memory_mb:g} MB of memory; refused"]
-        except RecursionError:
-            payload = ["input", path, "structure nested too deeply"]
         except BaseException:
             payload = ["bug", traceback.format_exc()]
         try:
@@ -224,13 +231,8 @@ class Pending:
 
 def _inline(path: str, fn: Callable[[], Any]) -> Any:
     """``fn()`` in this process, its result and its refusals as a reader child would give them."""
-    try:
-        return json.loads(json.dumps(fn()))  # plain JSON values, as from a child
-    except MemoryError:
-        memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
-        raise InputError(path, f"reading it needs more than {memory_mb:g} MB of memory; refused") from None
-    except RecursionError:
-        raise InputError(path, "structure nested too deeply") from None
+    memory_mb = _env_number(MEMORY_ENV, DEFAULT_MEMORY_MB)
+    return _reading(path, lambda: json.loads(json.dumps(fn())), memory_mb)  # plain JSON, as from a child
 
 
 def start(path: str, fn: Callable[[], T], extra_seconds: float = 0.0, early: bool = False) -> Pending:
